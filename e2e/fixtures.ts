@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base } from '@playwright/test';
+
+export interface Served {
+  /** the URL `squill serve` printed, token included */
+  url: string;
+  origin: string;
+  token: string;
+  dataDir: string;
+}
+
+/** A real `squill serve --port 0` per test, on a temporary data folder, stopped afterwards. */
+export const test = base.extend<{ served: Served }>({
+  served: async ({}, use) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-e2e-'));
+    const child: ChildProcess = spawn(process.execPath, ['bin/squill.js', 'serve', '--port', '0'], {
+      env: { ...process.env, SQUILL_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`squill serve printed no URL:\n${output}`)), 20_000);
+      const onData = (d: Buffer) => {
+        output += d.toString();
+        const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[0]);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`squill serve exited with ${code}:\n${output}`)));
+    });
+    const parsed = new URL(url);
+    await use({ url, origin: parsed.origin, token: parsed.searchParams.get('token')!, dataDir });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  },
+});
+
+export { expect } from '@playwright/test';

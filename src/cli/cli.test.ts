@@ -1,0 +1,74 @@
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers.ts';
+import { EXIT } from './errors.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/squill.js');
+
+function squill(args: string[], env: Record<string, string> = {}) {
+  const res = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, SQUILL_DATA_DIR: tempDir(), ...env },
+    timeout: 20_000,
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe('the squill command', () => {
+  it('prints help and the version with exit 0', () => {
+    const help = squill(['--help']);
+    expect(help.code).toBe(EXIT.OK);
+    expect(help.stdout).toContain('serve');
+    const serveHelp = squill(['serve', '--help']);
+    expect(serveHelp.stdout).toContain('--port');
+    expect(squill(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('exits 2 on bad usage, with the reason on stderr', () => {
+    const none = squill([]);
+    expect(none.code).toBe(EXIT.USAGE);
+    expect(none.stderr).toContain('Usage: squill');
+    const unknown = squill(['frobnicate']);
+    expect(unknown.code).toBe(EXIT.USAGE);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const badPort = squill(['serve', '--port', '70000']);
+    expect(badPort.code).toBe(EXIT.USAGE);
+    expect(badPort.stderr).toContain('a port is a whole number');
+    expect(squill(['serve', '--bogus']).code).toBe(EXIT.USAGE);
+  });
+
+  it('exits 1 with a one-line reason when the port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const res = squill(['serve', '--port', String(port)]);
+    blocker.close();
+    expect(res.code).toBe(EXIT.FAILED);
+    expect(res.stderr.trim().split('\n').at(-1)).toBe(`squill: Port ${port} on 127.0.0.1 is already in use; pass --port N`);
+  });
+
+  it('serve prints the token URL, answers /api/health, and stops cleanly on SIGTERM', async () => {
+    const dataDir = tempDir();
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      env: { ...process.env, SQUILL_DATA_DIR: dataDir },
+    });
+    let stdout = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(stdout);
+        if (m) resolve(m[0]);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    const { origin, searchParams } = new URL(url);
+    expect((await fetch(`${origin}/api/health`)).status).toBe(401);
+    const ok = await fetch(`${origin}/api/health`, { headers: { Authorization: `Bearer ${searchParams.get('token')}` } });
+    expect(ok.status).toBe(200);
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

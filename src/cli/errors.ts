@@ -1,0 +1,19 @@
+import { SquillError } from '../shared/errors.ts';
+
+/** Exit codes of every `squill` command. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+/** Bad usage or bad input: exit 2. */
+export class UsageError extends Error {}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.USAGE;
+  if (err instanceof SquillError && (err.code === 'VALIDATION' || err.code === 'BAD_REQUEST')) return EXIT.USAGE;
+  return EXIT.FAILED;
+}
+
+/** One line for stderr: the reason, never a stack. */
+export function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
+}

@@ -1,0 +1,85 @@
+import { useMutation } from '@tanstack/react-query';
+import { THEMES, type Settings } from '../../../shared/contract.ts';
+import { useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
+import { DatabasesPage } from '../pages/DatabasesPage.tsx';
+import { StatusPage, engineSummary } from '../pages/StatusPage.tsx';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
+import { ROUTES, href, useLocation } from './router.ts';
+import { useAppliedTheme } from './theme.ts';
+
+export function App() {
+  const location = useLocation();
+  const theme = useAppliedTheme();
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">Squill</div>
+        {ROUTES.map((r) => (
+          <a key={r.path} href={href(r.path)} className="nav-link" aria-current={location.page === r.path ? 'page' : undefined}>
+            {r.label}
+          </a>
+        ))}
+        <div className="sidebar-foot">
+          <ThemePicker value={theme} />
+        </div>
+      </nav>
+      <main className="content">
+        <ErrorBoundary resetKey={location.page ?? ''}>
+          {location.page === 'databases' && <DatabasesPage selected={location.rest[0]} />}
+          {location.page === 'status' && <StatusPage />}
+          {location.page === null && (
+            <div className="page">
+              <h1>Page not found</h1>
+              <p>
+                There is no page at this address. <a href={href('databases')}>Go to Databases</a>
+              </p>
+            </div>
+          )}
+        </ErrorBoundary>
+      </main>
+      <StatusBar />
+    </div>
+  );
+}
+
+function ThemePicker({ value }: { value: Settings['theme'] }) {
+  const { client } = useConnection();
+  const update = useMutation({ mutationFn: (theme: Settings['theme']) => client.call('settings.update', { theme }) });
+  return (
+    <label className="theme-picker">
+      Theme{' '}
+      <select value={value} onChange={(e) => update.mutate(e.target.value as Settings['theme'])} aria-label="Theme">
+        {THEMES.map((t) => (
+          <option key={t} value={t}>
+            {t[0]!.toUpperCase() + t.slice(1)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+const STATUS_TEXT = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Disconnected' };
+
+/** Always visible: is the backend reachable, and what does inference run on. */
+function StatusBar() {
+  const status = useConnectionStatus();
+  const info = useProcedure('app.info', {}, { staleTime: 30_000 });
+  return (
+    <footer className="statusbar" data-testid="statusbar">
+      <span className={`dot dot-${status}`} aria-hidden />
+      <span>{STATUS_TEXT[status]}</span>
+      {info.data && (
+        <>
+          <span className="sep">·</span>
+          <span>Engine: {engineSummary(info.data.engine)}</span>
+          <span className="sep">·</span>
+          <span>Squill {info.data.version}</span>
+        </>
+      )}
+      <a className="statusbar-link" href={href('status')}>
+        Details
+      </a>
+    </footer>
+  );
+}
