@@ -9,7 +9,9 @@ export interface ClientTransport {
   subscribe(event: string, listener: Listener): () => void;
 }
 
-type InputArgs<N extends ProcedureName> = object extends Input<N> ? [input?: Input<N>] : [input: Input<N>];
+/** Procedures whose input has no required field may be called without one. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+type InputArgs<N extends ProcedureName> = {} extends Input<N> ? [input?: Input<N>] : [input: Input<N>];
 
 export interface SquillClient {
   call<N extends ProcedureName>(method: N, ...args: InputArgs<N>): Promise<Output<N>>;
