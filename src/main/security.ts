@@ -17,11 +17,11 @@ export function hardenSession(rendererUrl: string): void {
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
-  const devOrigin = rendererUrl.startsWith('http') ? new URL(rendererUrl).origin : null;
+  const devHost = rendererUrl.startsWith('http') ? new URL(rendererUrl).host : null;
   ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (details, cb) => {
-    // Only the dev server (npm run dev) is ever contacted; a packaged app makes no network request at all.
-    const allowed = devOrigin !== null && new URL(details.url).origin === devOrigin.replace(/^http/, details.url.startsWith('ws') ? 'ws' : 'http');
-    cb({ cancel: !allowed });
+    // Only the dev server (npm run dev, and its hot-reload socket) is ever contacted; a built app makes no
+    // network request at all.
+    cb({ cancel: devHost === null || new URL(details.url).host !== devHost });
   });
 }
 
