@@ -4,11 +4,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppInfo } from '../shared/contract.ts';
+import { SquillError } from '../shared/errors.ts';
 import { createBackend, type Backend } from '../shared/rpc/backend.ts';
 import { createEventHub, type EventHub } from '../shared/rpc/events.ts';
 import { appInfo, health, startMetricsSampler, type HostFacts } from './app/info.ts';
 import { readSettings, updateSettings } from './app/settings.ts';
-import { getDemoDatabase, listDemoDatabases } from './db/demo.ts';
+import { createDatabases, deleteHistory, listHistory, recordHistory, type Databases } from './db/index.ts';
 import { disposeLlama } from './llm/engine.ts';
 import { openStore, type Store } from './store/index.ts';
 
@@ -23,6 +24,11 @@ export interface CoreOptions {
   resourcesDir?: string;
   extraVersions?: Record<string, string>;
   log?: (message: string) => void;
+  /** the desktop app's open-file dialog; absent elsewhere */
+  pickFile?: () => Promise<string | null>;
+  /** the sandbox worker script, for bundles that ship a built copy */
+  sandboxWorkerPath?: string;
+  sandboxSize?: number;
 }
 
 export interface Core {
@@ -30,6 +36,7 @@ export interface Core {
   readonly store: Store;
   readonly hub: EventHub;
   readonly backend: Backend;
+  readonly databases: Databases;
   close(): Promise<void>;
 }
 
@@ -43,6 +50,12 @@ export function createCore(options: CoreOptions): Core {
   hub.setSource('app.metrics', (emit) => startMetricsSampler(emit));
   const facts: HostFacts = { host: options.host, dataDir: options.dataDir, store, extraVersions: options.extraVersions };
   const log = options.log ?? ((m: string) => console.error(m));
+  const databases = createDatabases(store, resourcesDir, {
+    workerPath: options.sandboxWorkerPath,
+    size: options.sandboxSize,
+  });
+  const { connections } = databases;
+  const connectionsChanged = () => hub.emit('connections.changed', connections.list());
 
   const backend = createBackend(
     {
@@ -54,8 +67,46 @@ export function createCore(options: CoreOptions): Core {
         hub.emit('settings.changed', settings);
         return settings;
       },
-      'demo.list': () => listDemoDatabases(resourcesDir),
-      'demo.get': ({ id }) => getDemoDatabase(resourcesDir, id),
+      'connections.list': () => connections.list(),
+      'connections.add': ({ path, name }) => {
+        const added = connections.add(path, name);
+        connectionsChanged();
+        return added;
+      },
+      'connections.remove': ({ id }) => {
+        connections.remove(id);
+        connectionsChanged();
+        return { removed: true as const };
+      },
+      'connections.pickFile': async () => {
+        if (!options.pickFile) {
+          throw new SquillError('UNAVAILABLE', 'The file dialog exists only in the desktop app; type the path instead');
+        }
+        return { path: await options.pickFile() };
+      },
+      'schema.get': ({ connectionId, refresh }) => databases.schema(connectionId, refresh),
+      'schema.sampleRows': ({ connectionId, table, limit }) => databases.sampleRows(connectionId, table, limit),
+      'query.run': async ({ connectionId, sql, limits, recordHistory: record }) => {
+        const started = performance.now();
+        try {
+          const result = await databases.query(connectionId, sql, limits);
+          if (record) {
+            const entry = recordHistory(store, { connectionId, sql, status: 'ok', rowCount: result.rows.length, elapsedMs: result.elapsedMs, error: null });
+            hub.emit('history.added', entry);
+          }
+          return result;
+        } catch (err) {
+          if (record && err instanceof SquillError && err.code !== 'NOT_FOUND') {
+            const status = err.code === 'REFUSED' ? 'refused' : err.code === 'TIMEOUT' ? 'timeout' : 'error';
+            const elapsedMs = performance.now() - started;
+            hub.emit('history.added', recordHistory(store, { connectionId, sql, status, rowCount: null, elapsedMs, error: err.message }));
+          }
+          throw err;
+        }
+      },
+      'query.explain': async ({ connectionId, sql }) => ({ steps: await databases.explain(connectionId, sql) }),
+      'history.list': (input) => listHistory(store, input),
+      'history.delete': ({ id }) => ({ deleted: deleteHistory(store, id) }),
     },
     hub,
     { onInternalError: (method, err) => log(`squill: ${method} failed: ${(err as Error)?.stack ?? String(err)}`) },
@@ -67,10 +118,12 @@ export function createCore(options: CoreOptions): Core {
     store,
     hub,
     backend,
+    databases,
     async close() {
       if (closed) return;
       closed = true;
       hub.close();
+      await databases.close();
       await disposeLlama();
       store.close();
     },

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'TIMEOUT',
   'CANCELLED',
   'UNAVAILABLE', // a dependency (engine, file, database) cannot be used right now
+  'REFUSED', // the SQL sandbox will not run this statement; the message names what and why
+  'SQL_ERROR', // SQLite rejected the statement; details.offset is the position when known
   'INTERNAL', // a bug: the message says what happened, the log has the stack
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,6 +8,8 @@ export const IPC_EVENT = 'squill:event';
 export interface PreloadApi {
   call(method: string, input: unknown): Promise<unknown>;
   subscribe(event: string, listener: (payload: unknown) => void): () => void;
+  /** The file system path of a file dropped into the window (Electron's webUtils.getPathForFile). */
+  pathForFile?(file: File): string;
 }
 
 interface IpcRendererLike {

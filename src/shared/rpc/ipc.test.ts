@@ -79,14 +79,14 @@ describe('contract over the Electron IPC binding', () => {
   it('round-trips procedures', async () => {
     const { client } = connect();
     expect((await client.call('app.health')).ok).toBe(true);
-    const demos = await client.call('demo.list');
-    expect(demos.map((d) => d.id)).toEqual(['concert_singer', 'world_1', 'car_1']);
+    const connections = await client.call('connections.list');
+    expect(connections.map((d) => d.id)).toEqual(['concert_singer', 'world_1', 'car_1']);
     expect(await client.call('settings.update', { theme: 'light' })).toEqual({ theme: 'light' });
   });
 
   it('returns typed validation errors with the field path', async () => {
     const { client } = connect();
-    const err = await client.call('demo.get', { id: '' }).catch((e: unknown) => e);
+    const err = await client.call('connections.remove', { id: '' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SquillError);
     expect((err as SquillError).code).toBe('VALIDATION');
     expect((err as SquillError).details).toEqual({ issues: [expect.objectContaining({ path: 'id' })] });

@@ -61,7 +61,7 @@ describe('contract over WebSocket', () => {
     const unknown = await failure((client.call as (m: string) => Promise<unknown>)('no.such'));
     expect(unknown.code).toBe('BAD_REQUEST');
     expect(unknown.message).toContain('no.such');
-    const missing = await failure(client.call('demo.get', { id: 'nope' }));
+    const missing = await failure(client.call('connections.remove', { id: 'nope' }));
     expect(missing.code).toBe('NOT_FOUND');
     // the connection survives all of it
     expect((await client.call('app.health')).ok).toBe(true);

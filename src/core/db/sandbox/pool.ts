@@ -1,0 +1,185 @@
+/**
+ * The SQL sandbox: a pool of child processes that hold read-only connections. better-sqlite3 cannot interrupt a
+ * running statement, so a request that overruns its time is stopped by killing its process, which is replaced;
+ * the pool survives any query.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DbSchema, QueryResult } from '../../../shared/contract.ts';
+import { SquillError } from '../../../shared/errors.ts';
+import type { SandboxRequest, SandboxResponseBody, WorkerMessage } from './protocol.ts';
+
+export const DEFAULT_LIMITS = { timeoutMs: 10_000, maxRows: 10_000, maxBytes: 64 * 1024 * 1024 };
+export type QueryLimits = typeof DEFAULT_LIMITS;
+
+export interface SandboxPoolOptions {
+  /** number of processes; default: the number of CPU cores */
+  size?: number;
+  /** the worker script; the TypeScript file beside this one unless a bundle passes its built copy */
+  workerPath?: string;
+  /** environment overrides for the workers (e.g. SQUILL_SANDBOX_HEAP_LIMIT) */
+  env?: Record<string, string>;
+}
+
+export interface SandboxStats {
+  size: number;
+  running: number;
+  queued: number;
+  /** processes killed for overrunning their time */
+  killed: number;
+  /** processes that died on their own (crash, out of memory) */
+  crashed: number;
+}
+
+export interface SandboxPool {
+  query(dbPath: string, sql: string, limits?: Partial<QueryLimits>): Promise<QueryResult>;
+  introspect(dbPath: string, details: boolean, timeoutMs?: number): Promise<Omit<DbSchema, 'fingerprint'>>;
+  /** starts every process now rather than on first use (benchmarks, app start) */
+  warm(): Promise<void>;
+  stats(): SandboxStats;
+  close(): Promise<void>;
+}
+
+interface Job {
+  id: number;
+  request: SandboxRequest;
+  timeoutMs: number;
+  resolve(result: SandboxResponseBody): void;
+  reject(err: SquillError): void;
+}
+
+interface Worker {
+  child: ChildProcess;
+  job: Job | null;
+  timer?: ReturnType<typeof setTimeout>;
+  ready: Promise<void>;
+  /** set when we kill it on purpose, so its exit is not reported as a crash */
+  killedForTimeout: boolean;
+}
+
+export const DEFAULT_WORKER_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+
+export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool {
+  const size = Math.max(1, options.size ?? os.availableParallelism());
+  const workerPath = options.workerPath ?? DEFAULT_WORKER_PATH;
+  const workers: Worker[] = [];
+  const queue: Job[] = [];
+  let nextId = 1;
+  let closed = false;
+  const counters = { killed: 0, crashed: 0 };
+
+  const spawn = (): Worker => {
+    const child = fork(workerPath, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...options.env },
+      // the JS heap of a worker holds at most one capped result; SQLite's own heap is capped in the worker
+      execArgv: ['--max-old-space-size=1024'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+    const worker: Worker = {
+      child,
+      job: null,
+      killedForTimeout: false,
+      ready: new Promise((resolve, reject) => {
+        child.once('spawn', () => resolve());
+        child.once('error', reject);
+      }),
+    };
+    worker.ready.catch(() => undefined);
+    child.on('message', (message: WorkerMessage) => {
+      const job = worker.job;
+      if (!job || message.id !== job.id) return;
+      finish(worker);
+      if (message.ok) job.resolve(message.result);
+      else job.reject(SquillError.fromData(message.error));
+      dispatch();
+    });
+    child.on('exit', (code, signal) => {
+      const index = workers.indexOf(worker);
+      if (index !== -1) workers.splice(index, 1);
+      const job = worker.job;
+      finish(worker);
+      if (job && !worker.killedForTimeout) {
+        counters.crashed++;
+        const why = signal ? `signal ${signal}` : `exit code ${code}`;
+        const detail = stderr.trim().split('\n').at(-1);
+        job.reject(
+          new SquillError('INTERNAL', `The sandbox process died while running this request (${why})${detail ? `: ${detail}` : ''}`),
+        );
+      }
+      if (!closed) dispatch();
+    });
+    workers.push(worker);
+    return worker;
+  };
+
+  const finish = (worker: Worker) => {
+    clearTimeout(worker.timer);
+    worker.timer = undefined;
+    worker.job = null;
+  };
+
+  const dispatch = () => {
+    while (queue.length > 0 && !closed) {
+      let worker = workers.find((w) => w.job === null && w.child.connected);
+      if (!worker && workers.length < size) worker = spawn();
+      if (!worker) return;
+      const job = queue.shift()!;
+      worker.job = job;
+      const w = worker;
+      w.timer = setTimeout(() => {
+        // The only way to stop a statement inside native code: end the process. The pool replaces it.
+        counters.killed++;
+        w.killedForTimeout = true;
+        w.child.kill('SIGKILL');
+        job.reject(new SquillError('TIMEOUT', `The query was stopped after ${job.timeoutMs} ms (its time limit)`, { timeoutMs: job.timeoutMs }));
+      }, job.timeoutMs);
+      w.child.send({ id: job.id, request: job.request });
+    }
+  };
+
+  const submit = (request: SandboxRequest, timeoutMs: number) =>
+    new Promise<SandboxResponseBody>((resolve, reject) => {
+      if (closed) return reject(new SquillError('UNAVAILABLE', 'The SQL sandbox is shut down'));
+      queue.push({ id: nextId++, request, timeoutMs, resolve, reject });
+      dispatch();
+    });
+
+  return {
+    async query(dbPath, sql, limits = {}) {
+      const l = { ...DEFAULT_LIMITS, ...limits };
+      return (await submit({ type: 'query', dbPath, sql, maxRows: l.maxRows, maxBytes: l.maxBytes }, l.timeoutMs)) as QueryResult;
+    },
+    async introspect(dbPath, details, timeoutMs = 60_000) {
+      return (await submit({ type: 'introspect', dbPath, details }, timeoutMs)) as Omit<DbSchema, 'fingerprint'>;
+    },
+    async warm() {
+      while (workers.length < size) spawn();
+      await Promise.all(workers.map((w) => w.ready));
+    },
+    stats: () => ({
+      size,
+      running: workers.filter((w) => w.job !== null).length,
+      queued: queue.length,
+      ...counters,
+    }),
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(new SquillError('UNAVAILABLE', 'The SQL sandbox is shutting down'));
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+              w.child.once('exit', () => resolve());
+              w.child.kill('SIGKILL');
+            }),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { classifySql, type Classification } from './classify.ts';
+export { locateError } from './locate.ts';
+export { identifierName, significant, tokenize, type Token, type TokenType } from './tokenize.ts';

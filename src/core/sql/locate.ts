@@ -1,0 +1,40 @@
+/**
+ * Where in the SQL text an SQLite error points. better-sqlite3 does not expose sqlite3_error_offset, so the token
+ * the message names is looked up in the text (`near "X"`, `no such column: a.b`, `no such table: t`, ...).
+ */
+import { identifierName, significant, tokenize } from './tokenize.ts';
+
+const PATTERNS: RegExp[] = [
+  /near "((?:[^"]|"")*)": syntax error/,
+  /no such column: (.+)$/,
+  /no such table: (.+)$/,
+  /no such function: (.+)$/,
+  /ambiguous column name: (.+)$/,
+  /misuse of aggregate(?: function)?:? (\w+)\(\)/,
+  /wrong number of arguments to function (\w+)\(\)/,
+];
+
+export function locateError(sql: string, message: string): number | undefined {
+  for (const pattern of PATTERNS) {
+    const m = pattern.exec(message);
+    if (!m) continue;
+    const parts = m[1]!.replaceAll('""', '"').split('.');
+    const tokens = significant(tokenize(sql));
+    const matches = (i: number, name: string) => {
+      const t = tokens[i];
+      return t !== undefined && (t.type === 'word' || t.type === 'quoted' || t.type === 'op' || t.type === 'string' || t.type === 'number')
+        && identifierName(t).toLowerCase() === name.toLowerCase();
+    };
+    for (let i = 0; i < tokens.length; i++) {
+      // a.b: the tokens a . b in a row
+      let ok = true;
+      for (let p = 0; p < parts.length && ok; p++) {
+        ok = matches(i + p * 2, parts[p]!) && (p === parts.length - 1 || tokens[i + p * 2 + 1]?.text === '.');
+      }
+      if (ok) return tokens[i]!.start;
+    }
+    return undefined;
+  }
+  if (/incomplete input/.test(message)) return sql.trimEnd().length;
+  return undefined;
+}
