@@ -19,7 +19,12 @@ function contentSecurityPolicy(): Plugin {
 
 export default defineConfig({
   main: {
-    build: { rollupOptions: { input: { index: resolve('src/main/index.ts') } } },
+    // The sandbox worker is a second entry: the pool forks it as its own process.
+    build: {
+      rollupOptions: {
+        input: { index: resolve('src/main/index.ts'), 'sandbox-worker': resolve('src/core/db/sandbox/worker.ts') },
+      },
+    },
   },
   preload: {
     // A sandboxed preload cannot load ES modules or node_modules: one self-contained CommonJS file.

@@ -17,3 +17,15 @@ export function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
 }
+
+/** Runs a check of the user's input; its failures (missing or unusable file) become usage errors (exit 2). */
+export function asUsageError<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof SquillError && (err.code === 'NOT_FOUND' || err.code === 'VALIDATION')) {
+      throw new UsageError(err.message);
+    }
+    throw err;
+  }
+}

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../core/index.ts';
+import { queryCommand } from './commands/query.ts';
+import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
 import { EXIT, exitCodeFor, oneLine } from './errors.ts';
 
@@ -9,7 +11,9 @@ export function buildProgram(): Command {
     .version(APP_VERSION, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .addCommand(serveCommand());
+    .addCommand(serveCommand())
+    .addCommand(schemaCommand())
+    .addCommand(queryCommand());
   // Subcommands inherit exitOverride only when it is set before they are added; set it on each explicitly.
   for (const command of program.commands) command.exitOverride();
   return program;

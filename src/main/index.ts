@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain } from 'electron';
-import { createCore, DEFAULT_RESOURCES_DIR, resolveDataDir, type Core } from '../core/index.ts';
+import { createCore, resolveDataDir, type Core } from '../core/index.ts';
 import { bindIpcMain, type IpcMainLike } from '../shared/rpc/ipc.ts';
 import { installMenu } from './menu.ts';
 import { hardenApp, hardenSession, isOwnUrl } from './security.ts';
@@ -59,8 +59,21 @@ async function start(): Promise<void> {
     core = createCore({
       dataDir,
       host: 'electron',
-      resourcesDir: app.isPackaged ? path.join(process.resourcesPath, 'resources') : DEFAULT_RESOURCES_DIR,
+      resourcesDir: app.isPackaged ? path.join(process.resourcesPath, 'resources') : path.join(here, '../../resources'),
       extraVersions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' },
+      sandboxWorkerPath: path.join(here, 'sandbox-worker.js'),
+      pickFile: async () => {
+        const options = {
+          title: 'Open a SQLite database',
+          properties: ['openFile' as const],
+          filters: [
+            { name: 'SQLite databases', extensions: ['sqlite', 'sqlite3', 'db', 'db3', 's3db', 'sl3'] },
+            { name: 'All files', extensions: ['*'] },
+          ],
+        };
+        const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
     });
   } catch (err) {
     dialog.showErrorBox('Squill cannot start', (err as Error).message);

@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'CONFLICT',
   'TIMEOUT',
+  'LIMIT', // stopped for using more of a resource (memory) than allowed
   'CANCELLED',
   'UNAVAILABLE', // a dependency (engine, file, database) cannot be used right now
   'REFUSED', // the SQL sandbox will not run this statement; the message names what and why

@@ -4,6 +4,7 @@
  * the pool survives any query.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,9 @@ import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxRequest, SandboxResponseBody, WorkerMessage } from './protocol.ts';
 
 export const DEFAULT_LIMITS = { timeoutMs: 10_000, maxRows: 10_000, maxBytes: 64 * 1024 * 1024 };
+/** A sandbox process using more memory than this while it runs a request is stopped (Linux; see readRss). */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024;
+const MEMORY_CHECK_MS = 50;
 export type QueryLimits = typeof DEFAULT_LIMITS;
 
 export interface SandboxPoolOptions {
@@ -19,8 +23,10 @@ export interface SandboxPoolOptions {
   size?: number;
   /** the worker script; the TypeScript file beside this one unless a bundle passes its built copy */
   workerPath?: string;
-  /** environment overrides for the workers (e.g. SQUILL_SANDBOX_HEAP_LIMIT) */
+  /** environment overrides for the workers */
   env?: Record<string, string>;
+  /** resident memory a process may use while running a request */
+  memoryLimitBytes?: number;
 }
 
 export interface SandboxStats {
@@ -54,9 +60,21 @@ interface Worker {
   child: ChildProcess;
   job: Job | null;
   timer?: ReturnType<typeof setTimeout>;
+  memoryWatch?: ReturnType<typeof setInterval>;
   ready: Promise<void>;
   /** set when we kill it on purpose, so its exit is not reported as a crash */
-  killedForTimeout: boolean;
+  killedOnPurpose: boolean;
+}
+
+/** Resident memory of a process from /proc (Linux), or null where there is no /proc. */
+function readRss(pid: number): number | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+    return kb ? Number(kb[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 export const DEFAULT_WORKER_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.ts');
@@ -69,12 +87,15 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
   let nextId = 1;
   let closed = false;
   const counters = { killed: 0, crashed: 0 };
+  const memoryLimit = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+  const watchMemory = process.platform === 'linux';
 
   const spawn = (): Worker => {
     const child = fork(workerPath, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, ...options.env },
+      // inside Electron, fork runs the Electron binary: ELECTRON_RUN_AS_NODE makes it a plain Node process
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...options.env },
       // the JS heap of a worker holds at most one capped result; SQLite's own heap is capped in the worker
       execArgv: ['--max-old-space-size=1024'],
     });
@@ -83,7 +104,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
     const worker: Worker = {
       child,
       job: null,
-      killedForTimeout: false,
+      killedOnPurpose: false,
       ready: new Promise((resolve, reject) => {
         child.once('spawn', () => resolve());
         child.once('error', reject);
@@ -103,7 +124,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
       if (index !== -1) workers.splice(index, 1);
       const job = worker.job;
       finish(worker);
-      if (job && !worker.killedForTimeout) {
+      if (job && !worker.killedOnPurpose) {
         counters.crashed++;
         const why = signal ? `signal ${signal}` : `exit code ${code}`;
         const detail = stderr.trim().split('\n').at(-1);
@@ -119,8 +140,23 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
 
   const finish = (worker: Worker) => {
     clearTimeout(worker.timer);
+    clearInterval(worker.memoryWatch);
     worker.timer = undefined;
+    worker.memoryWatch = undefined;
     worker.job = null;
+  };
+
+  /** The only way to stop a statement inside native code: end the process. The pool replaces it. */
+  const stop = (worker: Worker, job: Job, error: SquillError) => {
+    counters.killed++;
+    worker.killedOnPurpose = true;
+    finish(worker);
+    // out of the pool at once, not at its exit: a dying process must not be handed the next request
+    const index = workers.indexOf(worker);
+    if (index !== -1) workers.splice(index, 1);
+    worker.child.kill('SIGKILL');
+    job.reject(error);
+    dispatch();
   };
 
   const dispatch = () => {
@@ -132,12 +168,18 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
       worker.job = job;
       const w = worker;
       w.timer = setTimeout(() => {
-        // The only way to stop a statement inside native code: end the process. The pool replaces it.
-        counters.killed++;
-        w.killedForTimeout = true;
-        w.child.kill('SIGKILL');
-        job.reject(new SquillError('TIMEOUT', `The query was stopped after ${job.timeoutMs} ms (its time limit)`, { timeoutMs: job.timeoutMs }));
+        stop(w, job, new SquillError('TIMEOUT', `The query was stopped after ${job.timeoutMs} ms (its time limit)`, { timeoutMs: job.timeoutMs }));
       }, job.timeoutMs);
+      if (watchMemory && w.child.pid !== undefined) {
+        const pid = w.child.pid;
+        w.memoryWatch = setInterval(() => {
+          const rss = readRss(pid);
+          if (rss !== null && rss > memoryLimit) {
+            const mib = Math.round(memoryLimit / 1024 / 1024);
+            stop(w, job, new SquillError('LIMIT', `The query was stopped: it used more than ${mib} MiB of memory`, { memoryLimitBytes: memoryLimit }));
+          }
+        }, MEMORY_CHECK_MS);
+      }
       w.child.send({ id: job.id, request: job.request });
     }
   };
@@ -151,7 +193,8 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
 
   return {
     async query(dbPath, sql, limits = {}) {
-      const l = { ...DEFAULT_LIMITS, ...limits };
+      const l = { ...DEFAULT_LIMITS };
+      for (const key of Object.keys(l) as (keyof QueryLimits)[]) if (limits[key] !== undefined) l[key] = limits[key];
       return (await submit({ type: 'query', dbPath, sql, maxRows: l.maxRows, maxBytes: l.maxBytes }, l.timeoutMs)) as QueryResult;
     },
     async introspect(dbPath, details, timeoutMs = 60_000) {

@@ -12,8 +12,6 @@ import { encodeCell } from './encode.ts';
 import type { QueryRequest, SandboxRequest, WorkerMessage } from './protocol.ts';
 
 const MAX_OPEN = 8;
-/** SQLite's whole-process heap cap: a runaway sort or a giant blob fails with "out of memory", not the machine. */
-const HEAP_LIMIT_BYTES = Number(process.env.SQUILL_SANDBOX_HEAP_LIMIT ?? 512 * 1024 * 1024);
 const open = new Map<string, Database>();
 
 function connection(dbPath: string): Database {
@@ -27,8 +25,9 @@ function connection(dbPath: string): Database {
   db.defaultSafeIntegers(true);
   db.pragma('query_only = ON'); // a third guard behind the classifier and stmt.readonly
   db.pragma('trusted_schema = OFF'); // views and triggers of an untrusted file cannot call risky functions
-  db.pragma('temp_store = MEMORY'); // sorts and temp b-trees never create files
-  db.pragma(`hard_heap_limit = ${HEAP_LIMIT_BYTES}`);
+  // Sorts and temp b-trees never create files. Their memory is watched by the pool (better-sqlite3 builds SQLite
+  // without memory statistics, so SQLite's own heap limits do nothing).
+  db.pragma('temp_store = MEMORY');
   open.set(dbPath, db);
   if (open.size > MAX_OPEN) {
     const [oldest, oldDb] = open.entries().next().value!;
@@ -85,7 +84,7 @@ function toErrorData(err: unknown, request: SandboxRequest): ErrorData {
     const details: Record<string, unknown> = { sqliteCode: e.code };
     if (offset !== undefined) details.offset = offset;
     if (e.code === 'SQLITE_BUSY') return { code: 'UNAVAILABLE', message: `The database is locked by another program: ${e.message}`, details };
-    if (e.code === 'SQLITE_NOMEM') return { code: 'SQL_ERROR', message: 'The query needs more memory than the sandbox allows', details };
+    if (e.code === 'SQLITE_NOMEM') return { code: 'LIMIT', message: 'The query needs more memory than the sandbox allows', details };
     return { code: 'SQL_ERROR', message: e.message, details };
   }
   if (e instanceof TypeError && /more than one statement/.test(e.message)) {
