@@ -49,6 +49,53 @@ describe('the squill command', () => {
     expect(res.stderr.trim().split('\n').at(-1)).toBe(`squill: Port ${port} on 127.0.0.1 is already in use; pass --port N`);
   });
 
+  const demo = (name: string) => path.resolve(import.meta.dirname, `../../resources/demo/${name}.sqlite`);
+
+  it('schema describes a database, as text and as documented JSON', () => {
+    const text = squill(['schema', '--db', demo('concert_singer')]);
+    expect(text.code).toBe(EXIT.OK);
+    expect(text.stdout).toContain('concert_singer.sqlite: 4 tables, 0 views');
+    expect(text.stdout).toContain('FK (Singer_ID) -> singer(Singer_ID)');
+    const json = squill(['schema', '--db', demo('concert_singer'), '--json']);
+    const schema = JSON.parse(json.stdout);
+    const sic = schema.tables.find((t: { name: string }) => t.name === 'singer_in_concert');
+    expect(sic.columns[0]).toMatchObject({ name: 'concert_ID', type: 'INT', pk: 1, notNull: false, default: null });
+    expect(sic.foreignKeys).toContainEqual(expect.objectContaining({ columns: ['Singer_ID'], refTable: 'singer', refColumns: ['Singer_ID'] }));
+    expect(sic.rowCount).toBe(10);
+    expect(schema.views).toEqual([]);
+    expect(squill(['schema', '--db', '/nonexistent.db']).code).toBe(EXIT.USAGE);
+  });
+
+  it('query prints rows, and JSON with columns, rows, truncated and elapsedMs', () => {
+    const text = squill(['query', '--db', demo('world_1'), 'SELECT Name, LifeExpectancy FROM country WHERE Code = \'NLD\'']);
+    expect(text.code).toBe(EXIT.OK);
+    expect(text.stdout).toMatch(/Netherlands \|\s+78\.3/);
+    expect(text.stdout).toMatch(/1 row in [\d.]+ ms/);
+    const json = squill(['query', '--db', demo('world_1'), '--json', '--max-rows', '3', 'SELECT ID, Name FROM city ORDER BY ID']);
+    const result = JSON.parse(json.stdout);
+    expect(result).toMatchObject({
+      columns: [{ name: 'ID', declType: 'INTEGER' }, { name: 'Name', declType: 'char(35)' }],
+      rows: [[1, 'Kabul'], [2, 'Qandahar'], [3, 'Herat']],
+      truncated: true,
+      elapsedMs: expect.any(Number),
+    });
+  });
+
+  it('query exits 1 when refused or timed out, with the reason on stderr and in --json', () => {
+    const refused = squill(['query', '--db', demo('world_1'), '--json', 'DROP TABLE city']);
+    expect(refused.code).toBe(EXIT.FAILED);
+    expect(JSON.parse(refused.stdout)).toEqual({ error: { code: 'REFUSED', message: expect.stringMatching(/^Refused: DROP/) } });
+    expect(refused.stderr.trim()).toMatch(/^squill: Refused: DROP changes the schema/);
+    const slow = squill(['query', '--db', demo('world_1'), '--timeout-ms', '200',
+      'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c']);
+    expect(slow.code).toBe(EXIT.FAILED);
+    expect(slow.stderr.trim()).toBe('squill: The query was stopped after 200 ms (its time limit)');
+    const bad = squill(['query', '--db', demo('world_1'), 'SELECT nope FROM city']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([EXIT.FAILED, 'squill: no such column: nope']);
+    expect(squill(['query', '--db', demo('world_1')]).code).toBe(EXIT.USAGE);
+    expect(squill(['query', '--db', demo('world_1'), '--max-rows', '0', 'SELECT 1']).code).toBe(EXIT.USAGE);
+  });
+
   it('serve prints the token URL, answers /api/health, and stops cleanly on SIGTERM', async () => {
     const dataDir = tempDir();
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {

@@ -33,7 +33,7 @@ export function createDatabases(store: Store, resourcesDir: string, sandboxOptio
   const sandbox = createSandboxPool(sandboxOptions);
   const schemas = new Map<string, Promise<DbSchema>>();
 
-  const schema = (connectionId: string, refresh = false): Promise<DbSchema> => {
+  const schema = async (connectionId: string, refresh = false): Promise<DbSchema> => {
     const { path, fingerprint } = connections.usablePath(connectionId);
     const key = `${path}\u0000${fingerprint.sizeBytes}:${fingerprint.mtimeMs}:${fingerprint.schemaSha256}`;
     if (refresh) schemas.delete(key);
@@ -58,7 +58,7 @@ export function createDatabases(store: Store, resourcesDir: string, sandboxOptio
       const { path } = connections.usablePath(connectionId);
       return sandbox.query(path, `SELECT * FROM ${quoteIdentifier(known.name)} LIMIT ${limit}`, { maxRows: limit });
     },
-    query(connectionId, sql, limits) {
+    async query(connectionId, sql, limits) {
       return sandbox.query(connections.usablePath(connectionId).path, sql, limits);
     },
     async explain(connectionId, sql) {

@@ -1,13 +1,17 @@
 /**
- * Decides whether a text is one read-only statement the sandbox may run. A real SQLite parser (sql-parser-cst)
- * classifies the statement; where that parser cannot read something SQLite accepts (e.g. `JOIN match AS t`), the
- * tokenizer decides conservatively and SQLite's own `stmt.readonly` (checked in the sandbox) is the second guard.
+ * Decides whether a text is one read-only statement the sandbox may run.
+ *
+ * SQLite's tokenizer rules (tokenize.ts) find the statements and their first keyword. A statement that starts with
+ * SELECT or VALUES is a query by SQLite's grammar (no write can sit inside one), so the tokens decide it. One that
+ * starts with WITH or EXPLAIN could wrap a write (`WITH x AS (...) DELETE ...`), so a real SQLite parser
+ * (sql-parser-cst) classifies it; where that parser cannot read something SQLite accepts (e.g. `JOIN match AS t`),
+ * the statement goes on to SQLite, whose `stmt.readonly` check in the sandbox is the second guard.
  */
 import { parse, type Node } from 'sql-parser-cst';
-import { significant, tokenize } from './tokenize.ts';
+import { identifierName, significant, tokenize, type Token } from './tokenize.ts';
 
 export type Classification =
-  | { ok: true; kind: 'select' | 'explain'; parsedBy: 'parser' | 'tokenizer' }
+  | { ok: true; kind: 'select' | 'explain'; decidedBy: 'tokens' | 'parser' | 'sqlite' }
   | { ok: false; refused: string; offset?: number };
 
 /** Functions that reach outside the database or load native code; refused wherever they appear. */
@@ -19,93 +23,58 @@ const FORBIDDEN_FUNCTIONS = new Map([
   ['edit', 'edit() starts an external editor'],
 ]);
 
-const STATEMENT_REASONS: Record<string, string> = {
-  insert_stmt: 'INSERT/REPLACE writes to the database',
-  update_stmt: 'UPDATE writes to the database',
-  delete_stmt: 'DELETE writes to the database',
-  attach_database_stmt: 'ATTACH opens another database file',
-  detach_database_stmt: 'DETACH changes the connection',
-  vacuum_stmt: 'VACUUM rewrites the database (VACUUM INTO writes a new file)',
-  pragma_stmt: 'PRAGMA statements can change the connection; read pragmas through their table functions instead, e.g. SELECT * FROM pragma_table_info(\'t\')',
-  start_transaction_stmt: 'transaction control changes the connection',
-  commit_transaction_stmt: 'transaction control changes the connection',
-  rollback_transaction_stmt: 'transaction control changes the connection',
-  savepoint_stmt: 'transaction control changes the connection',
-  release_savepoint_stmt: 'transaction control changes the connection',
-  analyze_stmt: 'ANALYZE writes statistics tables',
-  reindex_stmt: 'REINDEX rewrites indexes',
+const WRITES_SCHEMA = (verb: string) => `${verb} changes the schema (DDL)`;
+const TRANSACTION = 'transaction control changes the connection';
+/** Why each kind of statement is refused, by its first keyword. */
+const REFUSED_BY_KEYWORD: Record<string, string> = {
+  INSERT: 'INSERT/REPLACE writes to the database',
+  REPLACE: 'INSERT/REPLACE writes to the database',
+  UPDATE: 'UPDATE writes to the database',
+  DELETE: 'DELETE writes to the database',
+  CREATE: WRITES_SCHEMA('CREATE'),
+  DROP: WRITES_SCHEMA('DROP'),
+  ALTER: WRITES_SCHEMA('ALTER'),
+  ATTACH: 'ATTACH opens another database file',
+  DETACH: 'DETACH changes the connection',
+  VACUUM: 'VACUUM rewrites the database (VACUUM INTO writes a new file)',
+  PRAGMA:
+    "PRAGMA statements can change the connection; read pragmas through their table functions instead, e.g. SELECT * FROM pragma_table_info('t')",
+  BEGIN: TRANSACTION,
+  COMMIT: TRANSACTION,
+  END: TRANSACTION,
+  ROLLBACK: TRANSACTION,
+  SAVEPOINT: TRANSACTION,
+  RELEASE: TRANSACTION,
+  ANALYZE: 'ANALYZE writes statistics tables',
+  REINDEX: 'REINDEX rewrites indexes',
 };
-
+/** The parser's statement types, as the keyword that starts them. */
+const KEYWORD_OF_STATEMENT: Record<string, string> = {
+  insert_stmt: 'INSERT', update_stmt: 'UPDATE', delete_stmt: 'DELETE', attach_database_stmt: 'ATTACH',
+  detach_database_stmt: 'DETACH', vacuum_stmt: 'VACUUM', pragma_stmt: 'PRAGMA', start_transaction_stmt: 'BEGIN',
+  commit_transaction_stmt: 'COMMIT', rollback_transaction_stmt: 'ROLLBACK', savepoint_stmt: 'SAVEPOINT',
+  release_savepoint_stmt: 'RELEASE', analyze_stmt: 'ANALYZE', reindex_stmt: 'REINDEX',
+};
+const QUERY_STATEMENTS = new Set(['select_stmt', 'compound_select_stmt']);
 const ALLOWED = 'only SELECT, WITH … SELECT, VALUES and EXPLAIN run here';
 
-function refuseStatement(type: string, offset: number): Classification {
-  const reason =
-    STATEMENT_REASONS[type] ??
-    (/^(create|drop|alter)_/.test(type)
-      ? `${type.split('_')[0]!.toUpperCase()} changes the schema (DDL)`
-      : `${type.replace(/_stmt$/, '').replaceAll('_', ' ').toUpperCase()} is not a query`);
+function refuse(keyword: string, offset: number): Classification {
+  const reason = REFUSED_BY_KEYWORD[keyword] ?? `${keyword || 'this statement'} is not a query`;
   return { ok: false, refused: `Refused: ${reason}; ${ALLOWED}.`, offset };
 }
 
 export function classifySql(sql: string): Classification {
-  let statements: Node[];
-  try {
-    const cst = parse(sql, {
-      dialect: 'sqlite',
-      includeRange: true,
-      paramTypes: ['?', '?nr', ':name', '@name', '$name'],
-    });
-    statements = cst.statements.filter((s) => s.type !== 'empty');
-  } catch {
-    return classifyByTokens(sql);
-  }
-  if (statements.length === 0) return { ok: false, refused: 'There is no SQL statement to run.' };
-  if (statements.length > 1) {
-    return {
-      ok: false,
-      refused: `Refused: more than one statement (${statements.length}); run one statement at a time.`,
-      offset: statements[1]!.range?.[0],
-    };
-  }
-  const statement = statements[0]!;
-  let inner: Node = statement;
-  if (statement.type === 'explain_stmt') inner = statement.statement;
-  if (inner.type !== 'select_stmt') return refuseStatement(inner.type, inner.range?.[0] ?? 0);
-  const forbidden = findForbiddenCall(statement);
-  if (forbidden) return forbidden;
-  return { ok: true, kind: statement.type === 'explain_stmt' ? 'explain' : 'select', parsedBy: 'parser' };
-}
-
-function findForbiddenCall(root: Node): Classification | null {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (!node || typeof node !== 'object') continue;
-    if (Array.isArray(node)) {
-      stack.push(...node);
-      continue;
-    }
-    const n = node as { type?: string; name?: { name?: string; range?: [number, number] } };
-    if (n.type === 'func_call') {
-      const name = n.name?.name?.toLowerCase();
-      const reason = name ? FORBIDDEN_FUNCTIONS.get(name) : undefined;
-      if (reason) return { ok: false, refused: `Refused: ${reason}.`, offset: n.name?.range?.[0] };
-    }
-    for (const value of Object.values(node)) if (value && typeof value === 'object') stack.push(value);
-  }
-  return null;
-}
-
-/** The fallback when the parser fails: one statement, starting with a query keyword, no forbidden function. */
-function classifyByTokens(sql: string): Classification {
-  const tokens = significant(tokenize(sql));
-  const statements: (typeof tokens)[] = [[]];
-  for (const t of tokens) {
+  const statements: Token[][] = [[]];
+  for (const t of significant(tokenize(sql))) {
     if (t.type === 'semicolon') statements.push([]);
     else statements.at(-1)!.push(t);
   }
   const nonEmpty = statements.filter((s) => s.length > 0);
   if (nonEmpty.length === 0) return { ok: false, refused: 'There is no SQL statement to run.' };
+  // A statement that is no query is refused for what it is (a CREATE TRIGGER body has ';' inside it, too).
+  const head = nonEmpty[0]![0]!;
+  const headKeyword = head.type === 'word' ? head.text.toUpperCase() : '';
+  if (!['SELECT', 'VALUES', 'WITH', 'EXPLAIN'].includes(headKeyword)) return refuse(headKeyword, head.start);
   if (nonEmpty.length > 1) {
     return {
       ok: false,
@@ -113,22 +82,30 @@ function classifyByTokens(sql: string): Classification {
       offset: nonEmpty[1]![0]!.start,
     };
   }
-  const statement = nonEmpty[0]!;
-  const first = statement[0]!;
+  const tokens = nonEmpty[0]!;
+  const first = tokens[0]!;
   const keyword = first.type === 'word' ? first.text.toUpperCase() : '';
-  if (!['SELECT', 'WITH', 'VALUES', 'EXPLAIN'].includes(keyword)) {
-    const type = { INSERT: 'insert_stmt', REPLACE: 'insert_stmt', UPDATE: 'update_stmt', DELETE: 'delete_stmt',
-      ATTACH: 'attach_database_stmt', DETACH: 'detach_database_stmt', VACUUM: 'vacuum_stmt', PRAGMA: 'pragma_stmt',
-      BEGIN: 'start_transaction_stmt', COMMIT: 'commit_transaction_stmt', END: 'commit_transaction_stmt',
-      ROLLBACK: 'rollback_transaction_stmt', SAVEPOINT: 'savepoint_stmt', RELEASE: 'release_savepoint_stmt',
-      ANALYZE: 'analyze_stmt', REINDEX: 'reindex_stmt', CREATE: 'create_stmt', DROP: 'drop_stmt', ALTER: 'alter_stmt',
-    }[keyword];
-    return refuseStatement(type ?? `${keyword || 'unknown'}_stmt`, first.start);
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i]!;
+    const isName = t.type === 'word' || t.type === 'quoted';
+    const reason = isName ? FORBIDDEN_FUNCTIONS.get(identifierName(t).toLowerCase()) : undefined;
+    if (reason && tokens[i + 1]!.text === '(') return { ok: false, refused: `Refused: ${reason}.`, offset: t.start };
   }
-  for (let i = 0; i + 1 < statement.length; i++) {
-    const t = statement[i]!;
-    const reason = t.type === 'word' ? FORBIDDEN_FUNCTIONS.get(t.text.toLowerCase()) : undefined;
-    if (reason && statement[i + 1]!.text === '(') return { ok: false, refused: `Refused: ${reason}.`, offset: t.start };
+  if (keyword === 'SELECT' || keyword === 'VALUES') return { ok: true, kind: 'select', decidedBy: 'tokens' };
+  return classifyByParser(sql, keyword as 'WITH' | 'EXPLAIN');
+}
+
+function classifyByParser(sql: string, keyword: 'WITH' | 'EXPLAIN'): Classification {
+  const kind = keyword === 'EXPLAIN' ? 'explain' : 'select';
+  let statement: Node;
+  try {
+    const cst = parse(sql, { dialect: 'sqlite', includeRange: true, paramTypes: ['?', '?nr', ':name', '@name', '$name'] });
+    statement = cst.statements.find((s) => s.type !== 'empty')!;
+  } catch {
+    return { ok: true, kind, decidedBy: 'sqlite' };
   }
-  return { ok: true, kind: keyword === 'EXPLAIN' ? 'explain' : 'select', parsedBy: 'tokenizer' };
+  const inner: Node = statement.type === 'explain_stmt' ? statement.statement : statement;
+  if (QUERY_STATEMENTS.has(inner.type)) return { ok: true, kind, decidedBy: 'parser' };
+  const innerKeyword = KEYWORD_OF_STATEMENT[inner.type] ?? inner.type.split('_')[0]!.toUpperCase();
+  return refuse(innerKeyword, inner.range?.[0] ?? 0);
 }

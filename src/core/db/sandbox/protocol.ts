@@ -1,4 +1,4 @@
-/** Messages between the pool and a sandbox process (Node IPC, structured clone). */
+/** Messages between the pool and a sandbox process (Node IPC, JSON). */
 import type { DbSchema, QueryResult } from '../../../shared/contract.ts';
 import type { ErrorData } from '../../../shared/errors.ts';
 
@@ -8,6 +8,8 @@ export interface QueryRequest {
   sql: string;
   maxRows: number;
   maxBytes: number;
+  /** SQLite's legacy rule: a "word" that names no column is the string 'word' (see core/sql/legacy.ts) */
+  doubleQuotedStrings: boolean;
 }
 export interface IntrospectRequest {
   type: 'introspect';

@@ -6,6 +6,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { SquillError, type ErrorData } from '../../../shared/errors.ts';
 import type { QueryResult } from '../../../shared/contract.ts';
 import { classifySql } from '../../sql/classify.ts';
+import { prepareWithLegacyStrings } from '../../sql/legacy.ts';
 import { locateError } from '../../sql/locate.ts';
 import { introspect } from '../introspect.ts';
 import { encodeCell } from './encode.ts';
@@ -44,7 +45,9 @@ function runQuery(request: QueryRequest): QueryResult {
     throw new SquillError('REFUSED', verdict.refused, verdict.offset === undefined ? undefined : { offset: verdict.offset });
   }
   const db = connection(request.dbPath);
-  const stmt = db.prepare(request.sql);
+  const stmt = request.doubleQuotedStrings
+    ? prepareWithLegacyStrings(request.sql, (sql) => db.prepare(sql))
+    : db.prepare(request.sql);
   if (!stmt.readonly) throw new SquillError('REFUSED', 'Refused: SQLite reports that this statement would write.');
   if (!stmt.reader) throw new SquillError('REFUSED', 'Refused: this statement returns no rows; only queries run here.');
   stmt.raw(true);
