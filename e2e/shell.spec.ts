@@ -27,11 +27,14 @@ test('navigates between pages and shows a demo database', async ({ page, served 
   await page.goto(served.url);
   await expect(page.getByRole('heading', { name: 'Databases', level: 1 })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Databases', 'Status']);
+  await expect(nav.getByRole('link')).toHaveText(['Workbench', 'Schema', 'Databases', 'Status']);
 
-  await page.getByTestId('demo-world_1').click();
-  await expect(page).toHaveURL(/#\/databases\/world_1$/);
-  const tables = page.getByRole('region', { name: 'Tables of World' });
+  const world = page.getByRole('listitem', { name: 'World' });
+  await expect(world).toContainText('demo');
+  await expect(world.getByTestId('connection-status')).toHaveText('ok');
+  await world.getByRole('link', { name: 'Schema' }).click();
+  await expect(page).toHaveURL(/#\/schema\/world_1$/);
+  const tables = page.getByRole('region', { name: 'All tables' });
   await expect(tables.getByRole('row', { name: /city/ })).toContainText('4,079');
 
   await nav.getByRole('link', { name: 'Status' }).click();

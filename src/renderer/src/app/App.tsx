@@ -2,6 +2,8 @@ import { useMutation } from '@tanstack/react-query';
 import { THEMES, type Settings } from '../../../shared/contract.ts';
 import { useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
 import { DatabasesPage } from '../pages/DatabasesPage.tsx';
+import { SchemaPage } from '../pages/schema/SchemaPage.tsx';
+import { WorkbenchPage } from '../pages/workbench/WorkbenchPage.tsx';
 import { StatusPage, engineSummary } from '../pages/StatusPage.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { ROUTES, href, useLocation } from './router.ts';
@@ -25,7 +27,9 @@ export function App() {
       </nav>
       <main className="content">
         <ErrorBoundary resetKey={location.page ?? ''}>
-          {location.page === 'databases' && <DatabasesPage selected={location.rest[0]} />}
+          {location.page === 'workbench' && <WorkbenchPage rest={location.rest} />}
+          {location.page === 'schema' && <SchemaPage rest={location.rest} />}
+          {location.page === 'databases' && <DatabasesPage />}
           {location.page === 'status' && <StatusPage />}
           {location.page === null && (
             <div className="page">

@@ -2,6 +2,8 @@ import { useSyncExternalStore } from 'react';
 
 /** Pages live in the hash (#/status) so the same build works from file:// (desktop) and from `squill serve`. */
 export const ROUTES = [
+  { path: 'workbench', label: 'Workbench' },
+  { path: 'schema', label: 'Schema' },
   { path: 'databases', label: 'Databases' },
   { path: 'status', label: 'Status' },
 ] as const;
@@ -10,7 +12,7 @@ export const DEFAULT_ROUTE: RoutePath = 'databases';
 
 export interface Location {
   page: RoutePath | null;
-  /** what follows the page, e.g. "world_1" in #/databases/world_1 */
+  /** what follows the page, e.g. ["world_1", "city"] in #/schema/world_1/city */
   rest: string[];
 }
 
@@ -33,3 +35,7 @@ export function useLocation(): Location {
 
 export const href = (page: RoutePath, ...rest: string[]) =>
   `#/${[page, ...rest].map(encodeURIComponent).join('/')}`;
+
+export function navigate(page: RoutePath, ...rest: string[]): void {
+  location.hash = href(page, ...rest);
+}
