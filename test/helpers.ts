@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { SquillError } from '../src/shared/errors.ts';
 
 const made: string[] = [];
 afterEach(() => {
@@ -22,4 +23,15 @@ export async function until(predicate: () => boolean, timeoutMs = 5000, what = '
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The SquillError a promise rejects with; fails the test when it resolves or rejects with anything else. */
+export async function failure(promise: Promise<unknown>): Promise<SquillError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(SquillError);
+    return err as SquillError;
+  }
+  throw new Error('expected a failure, got a result');
 }

@@ -1,9 +1,8 @@
 /** The database procedures of the contract, called as the renderer calls them (through the backend). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers.ts';
+import { failure, tempDir } from '../../../test/helpers.ts';
 import type { HistoryEntry } from '../../shared/contract.ts';
 import { createClient, type SquillClient } from '../../shared/rpc/client.ts';
-import { SquillError } from '../../shared/errors.ts';
 import { createCore, type Core } from '../index.ts';
 
 let core: Core;
@@ -14,7 +13,6 @@ beforeAll(() => {
 });
 afterAll(() => core.close());
 
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected failure'); }, (e: SquillError) => e);
 
 describe('database procedures', () => {
   it('schema.get describes tables with keys, samples and row counts', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifySql } from './classify.ts';
 import { locateError } from './locate.ts';
-import { tokenize } from './tokenize.ts';
+import { tokenize } from '../../shared/sql/tokenize.ts';
 
 describe('classifying SQL for the sandbox', () => {
   it.each([

@@ -8,7 +8,7 @@
  * the statement goes on to SQLite, whose `stmt.readonly` check in the sandbox is the second guard.
  */
 import { parse, type Node } from 'sql-parser-cst';
-import { identifierName, significant, tokenize, type Token } from './tokenize.ts';
+import { identifierName, significant, tokenize, type Token } from '../../shared/sql/tokenize.ts';
 
 export type Classification =
   | { ok: true; kind: 'select' | 'explain'; decidedBy: 'tokens' | 'parser' | 'sqlite' }

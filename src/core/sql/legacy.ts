@@ -5,7 +5,7 @@
  * SQLite reports that a double-quoted name is no column, that token becomes a single-quoted string and the
  * statement is prepared again.
  */
-import { identifierName, tokenize } from './tokenize.ts';
+import { identifierName, tokenize } from '../../shared/sql/tokenize.ts';
 
 const UNRESOLVED = /^no such column: "((?:[^"]|"")*)" - should this be a string literal in single-quotes\?$/;
 

@@ -3,7 +3,7 @@
  * the message names is looked up in the text (`near "X"`, `no such column: a.b`, `no such table: t`, ...).
  */
 import { parse } from 'sql-parser-cst';
-import { identifierName, significant, tokenize } from './tokenize.ts';
+import { identifierName, significant, tokenize } from '../../shared/sql/tokenize.ts';
 
 const PATTERNS: RegExp[] = [
   /near "((?:[^"]|"")*)": syntax error/,

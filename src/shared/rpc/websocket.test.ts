@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { until } from '../../../test/helpers.ts';
+import { failure, until } from '../../../test/helpers.ts';
 import { startTestServer, type TestServer } from '../../../test/server.ts';
 import type { Metrics, Settings } from '../contract.ts';
-import { SquillError } from '../errors.ts';
 import { createClient, type SquillClient } from './client.ts';
 import { createWebSocketTransport, type WebSocketTransport } from './websocket.ts';
 
@@ -20,15 +19,6 @@ afterEach(async () => {
   await t.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<SquillError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SquillError);
-    return err as SquillError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('contract over WebSocket', () => {
   it('round-trips app.health and app.info', async () => {

@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test/helpers.ts';
-import { SquillError } from '../../../shared/errors.ts';
+import { failure, tempDir } from '../../../../test/helpers.ts';
 import { createSandboxPool, type SandboxPool } from './pool.ts';
 
 let pool: SandboxPool;
@@ -37,15 +36,6 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function failure(promise: Promise<unknown>): Promise<SquillError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SquillError);
-    return err as SquillError;
-  }
-  throw new Error('expected the query to fail');
-}
 
 describe('the SQL sandbox', () => {
   it('returns columns, declared types, storage classes and exact integers', async () => {

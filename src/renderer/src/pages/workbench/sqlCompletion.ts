@@ -7,6 +7,7 @@
  * the tables its FROM/JOIN clauses name with their aliases, the CTEs it defines, and what kind of word the cursor
  * is on.
  */
+import { isIdPart, tokenize as sqlTokens, tokenValue, type TokenType as SqlTokenType } from '../../../../shared/sql/tokenize.ts';
 import { SQLITE_FUNCTIONS, SQLITE_KEYWORDS, isKeyword } from './sqliteVocabulary.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -26,66 +27,18 @@ export interface Token {
   unterminated?: boolean;
 }
 
-const WORD_START = /[A-Za-z_\u0080-\uffff]/;
-const WORD_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
-const OPERATORS = ['->>', '||', '<=', '>=', '<>', '!=', '==', '<<', '>>', '->'];
-const CLOSING_QUOTE: Record<string, string> = { '"': '"', '`': '`', '[': ']' };
+/** The editor's view of SQLite's tokens (shared/sql/tokenize.ts): no spaces, values unquoted. */
+const KIND: Record<SqlTokenType, TokenKind | null> = {
+  space: null, comment: 'comment', word: 'word', quoted: 'quoted', string: 'string', blob: 'string',
+  number: 'number', variable: 'param', semicolon: 'punct', op: 'punct',
+};
 
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
-  let i = 0;
-  const push = (kind: TokenKind, start: number, end: number, value?: string, unterminated?: boolean) =>
-    tokens.push({ kind, text: sql.slice(start, end), value: value ?? sql.slice(start, end), start, end, ...(unterminated ? { unterminated } : {}) });
-
-  while (i < sql.length) {
-    const c = sql[i]!;
-    const start = i;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      const eol = sql.indexOf('\n', i);
-      i = eol === -1 ? sql.length : eol;
-      push('comment', start, i, undefined, eol === -1);
-    } else if (c === '/' && sql[i + 1] === '*') {
-      const close = sql.indexOf('*/', i + 2);
-      i = close === -1 ? sql.length : close + 2;
-      push('comment', start, i, undefined, close === -1);
-    } else if (c === "'" || c in CLOSING_QUOTE) {
-      // '…' is a string; "…", `…` and […] are identifiers. A doubled closing quote escapes itself.
-      const close = c === "'" ? "'" : CLOSING_QUOTE[c]!;
-      let value = '';
-      let terminated = false;
-      i++;
-      while (i < sql.length) {
-        if (sql[i] === close) {
-          if (close !== ']' && sql[i + 1] === close) {
-            value += close;
-            i += 2;
-            continue;
-          }
-          i++;
-          terminated = true;
-          break;
-        }
-        value += sql[i++];
-      }
-      push(c === "'" ? 'string' : 'quoted', start, i, value, !terminated);
-    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^(0x[0-9a-fA-F]+|(\d[\d_]*)?(\.\d*)?([eE][+-]?\d+)?)/.exec(sql.slice(i))!;
-      i += Math.max(1, m[0].length);
-      push('number', start, i);
-    } else if (WORD_START.test(c)) {
-      while (i < sql.length && WORD_CHAR.test(sql[i]!)) i++;
-      push('word', start, i);
-    } else if ((c === '?' || c === ':' || c === '@' || c === '$') && WORD_CHAR.test(sql[i + 1] ?? '')) {
-      i++;
-      while (i < sql.length && WORD_CHAR.test(sql[i]!)) i++;
-      push('param', start, i);
-    } else {
-      const op = OPERATORS.find((o) => sql.startsWith(o, i));
-      i += op ? op.length : 1;
-      push('punct', start, i);
-    }
+  for (const t of sqlTokens(sql)) {
+    const kind = KIND[t.type];
+    if (kind === null) continue;
+    tokens.push({ kind, text: t.text, value: tokenValue(t), start: t.start, end: t.end, ...(t.unterminated ? { unterminated: true } : {}) });
   }
   return tokens;
 }
@@ -298,7 +251,7 @@ export function completionContext(statement: string, offset: number): Completion
   if (inside) return { kind: 'none' };
 
   let wordStart = offset;
-  while (wordStart > 0 && WORD_CHAR.test(statement[wordStart - 1]!)) wordStart--;
+  while (wordStart > 0 && isIdPart(statement[wordStart - 1]!)) wordStart--;
   const prefix = statement.slice(wordStart, offset);
   const before = tokens.filter((t) => t.end <= wordStart && t.kind !== 'comment');
   const previous = before.at(-1);

@@ -1,6 +1,6 @@
 /**
- * SQLite's tokenizer rules (tokenize.c), for the places a full parse is not needed or has failed: finding statement
- * boundaries, the first keyword, function names, and where an error message's token sits in the text.
+ * SQLite's tokenizer rules (tokenize.c), shared by the backend (statement boundaries and first keywords for the
+ * sandbox, error positions) and the editor (completion). Pure: no Node or DOM.
  */
 export type TokenType =
   | 'space'
@@ -19,30 +19,33 @@ export interface Token {
   text: string;
   start: number;
   end: number;
+  /** a string, quoted identifier, blob or comment that runs to the end of the text without closing */
+  unterminated?: true;
 }
 
 const isIdStart = (c: string) => /[A-Za-z_]/.test(c) || c.charCodeAt(0) > 0x7f;
-const isIdPart = (c: string) => /[A-Za-z0-9_$]/.test(c) || c.charCodeAt(0) > 0x7f;
+/** A character that may continue a bare identifier. */
+export const isIdPart = (c: string) => /[A-Za-z0-9_$]/.test(c) || c.charCodeAt(0) > 0x7f;
 const isDigit = (c: string) => c >= '0' && c <= '9';
 const OPERATORS = ['->>', '||', '<=', '>=', '==', '!=', '<>', '<<', '>>', '->'];
 
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  const push = (type: TokenType, end: number) => {
-    tokens.push({ type, text: sql.slice(i, end), start: i, end });
+  const push = (type: TokenType, end: number, unterminated = false) => {
+    tokens.push({ type, text: sql.slice(i, end), start: i, end, ...(unterminated ? { unterminated: true as const } : {}) });
     i = end;
   };
-  // the end of a run delimited by `close`, where a doubled close character escapes it
-  const quotedEnd = (from: number, close: string, doubling: boolean) => {
+  // pushes a run delimited by `close`, where a doubled close character escapes it
+  const pushQuoted = (type: TokenType, from: number, close: string, doubling: boolean) => {
     let j = from;
     while (j < sql.length) {
       if (sql[j] === close) {
         if (doubling && sql[j + 1] === close) j += 2;
-        else return j + 1;
+        else return push(type, j + 1);
       } else j++;
     }
-    return sql.length; // unterminated: SQLite reports it; we keep going
+    push(type, sql.length, true); // unterminated: SQLite reports it; an editor's cursor may sit inside
   };
   while (i < sql.length) {
     const c = sql[i]!;
@@ -53,18 +56,18 @@ export function tokenize(sql: string): Token[] {
       push('space', j);
     } else if (c === '-' && next === '-') {
       const nl = sql.indexOf('\n', i);
-      push('comment', nl === -1 ? sql.length : nl);
+      push('comment', nl === -1 ? sql.length : nl, nl === -1);
     } else if (c === '/' && next === '*') {
       const close = sql.indexOf('*/', i + 2);
-      push('comment', close === -1 ? sql.length : close + 2);
+      push('comment', close === -1 ? sql.length : close + 2, close === -1);
     } else if (c === "'") {
-      push('string', quotedEnd(i + 1, "'", true));
+      pushQuoted('string', i + 1, "'", true);
     } else if (c === '"' || c === '`') {
-      push('quoted', quotedEnd(i + 1, c, true));
+      pushQuoted('quoted', i + 1, c, true);
     } else if (c === '[') {
-      push('quoted', quotedEnd(i + 1, ']', false));
+      pushQuoted('quoted', i + 1, ']', false);
     } else if ((c === 'x' || c === 'X') && next === "'") {
-      push('blob', quotedEnd(i + 2, "'", false));
+      pushQuoted('blob', i + 2, "'", false);
     } else if (isDigit(c) || (c === '.' && isDigit(next))) {
       let j = i;
       if (c === '0' && (next === 'x' || next === 'X')) {
@@ -103,10 +106,16 @@ export function tokenize(sql: string): Token[] {
 /** Tokens that carry meaning (no spaces, no comments). */
 export const significant = (tokens: Token[]) => tokens.filter((t) => t.type !== 'space' && t.type !== 'comment');
 
-/** The name a word or quoted identifier stands for ("a""b" -> a"b). */
-export function identifierName(token: Token): string {
-  if (token.type !== 'quoted') return token.text;
-  const body = token.text.slice(1, -1);
-  const quote = token.text[0];
-  return quote === '[' ? body : body.replaceAll(`${quote}${quote}`, quote!);
+/**
+ * What a token stands for: a quoted identifier's name ("a""b" -> a"b), a string's content ('it''s' -> it's), else
+ * the text itself.
+ */
+export function tokenValue(token: Token): string {
+  if (token.type !== 'quoted' && token.type !== 'string') return token.text;
+  const quote = token.text[0]!;
+  const body = token.text.slice(1, token.unterminated ? undefined : -1);
+  return quote === '[' ? body : body.replaceAll(`${quote}${quote}`, quote);
 }
+
+/** The name a word or quoted identifier stands for. */
+export const identifierName = (token: Token): string => (token.type === 'quoted' ? tokenValue(token) : token.text);
