@@ -1,6 +1,6 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { THEMES, type Settings } from '../../../shared/contract.ts';
-import { useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
+import { procedureKey, useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
 import { DatabasesPage } from '../pages/DatabasesPage.tsx';
 import { SchemaPage } from '../pages/schema/SchemaPage.tsx';
 import { WorkbenchPage } from '../pages/workbench/WorkbenchPage.tsx';
@@ -48,7 +48,12 @@ export function App() {
 
 function ThemePicker({ value }: { value: Settings['theme'] }) {
   const { client } = useConnection();
-  const update = useMutation({ mutationFn: (theme: Settings['theme']) => client.call('settings.update', { theme }) });
+  const queryClient = useQueryClient();
+  // The answer updates this window at once; the settings.changed event updates the other windows and tabs.
+  const update = useMutation({
+    mutationFn: (theme: Settings['theme']) => client.call('settings.update', { theme }),
+    onSuccess: (settings) => queryClient.setQueryData(procedureKey('settings.get'), settings),
+  });
   return (
     <label className="theme-picker">
       Theme{' '}
