@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../core/index.ts';
+import { evalCommand } from './commands/eval.ts';
 import { queryCommand } from './commands/query.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -13,7 +14,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .addCommand(serveCommand())
     .addCommand(schemaCommand())
-    .addCommand(queryCommand());
+    .addCommand(queryCommand())
+    .addCommand(evalCommand());
   // Subcommands inherit exitOverride only when it is set before they are added; set it on each explicitly.
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -7,9 +7,10 @@ import type { AppInfo } from '../shared/contract.ts';
 import { SquillError } from '../shared/errors.ts';
 import { createBackend, type Backend } from '../shared/rpc/backend.ts';
 import { createEventHub, type EventHub } from '../shared/rpc/events.ts';
-import { appInfo, health, startMetricsSampler, type HostFacts } from './app/info.ts';
+import { APP_VERSION, appInfo, health, startMetricsSampler, type HostFacts } from './app/info.ts';
 import { readSettings, updateSettings } from './app/settings.ts';
 import { createDatabases, deleteHistory, listHistory, recordHistory, type Databases } from './db/index.ts';
+import { createEvaluations, type Evaluations } from './eval/index.ts';
 import { disposeLlama } from './llm/engine.ts';
 import { openStore, type Store } from './store/index.ts';
 
@@ -37,6 +38,7 @@ export interface Core {
   readonly hub: EventHub;
   readonly backend: Backend;
   readonly databases: Databases;
+  readonly evaluations: Evaluations;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,14 @@ export function createCore(options: CoreOptions): Core {
     size: options.sandboxSize,
   });
   const { connections } = databases;
+  const evaluations = createEvaluations({
+    store,
+    hub,
+    sandbox: databases.sandbox,
+    sandboxOptions: { workerPath: options.sandboxWorkerPath },
+    squillVersion: APP_VERSION,
+    log,
+  });
   const connectionsChanged = () => hub.emit('connections.changed', connections.list());
 
   const backend = createBackend(
@@ -105,6 +115,15 @@ export function createCore(options: CoreOptions): Core {
         }
       },
       'query.explain': async ({ connectionId, sql }) => ({ steps: await databases.explain(connectionId, sql) }),
+      'eval.start': (input) => evaluations.start(input),
+      'eval.benchmarks': () => evaluations.benchmarks(),
+      'eval.runs': () => evaluations.list(),
+      'eval.run': ({ runId }) => evaluations.get(runId),
+      'eval.examples': ({ runId, filter, offset, limit }) => evaluations.examples(runId, filter ?? {}, offset ?? 0, limit ?? 100),
+      'eval.example': ({ runId, index }) => evaluations.example(runId, index),
+      'eval.compare': ({ runA, runB, metric }) => evaluations.compare(runA, runB, metric),
+      'eval.cancel': ({ runId }) => ({ cancelled: evaluations.cancel(runId) }),
+      'eval.delete': ({ runId }) => ({ deleted: evaluations.delete(runId) }),
       'history.list': (input) => listHistory(store, input),
       'history.delete': ({ id }) => ({ deleted: deleteHistory(store, id) }),
     },
@@ -119,9 +138,11 @@ export function createCore(options: CoreOptions): Core {
     hub,
     backend,
     databases,
+    evaluations,
     async close() {
       if (closed) return;
       closed = true;
+      await evaluations.close();
       hub.close();
       await databases.close();
       await disposeLlama();

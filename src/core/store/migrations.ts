@@ -51,4 +51,45 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'evaluation runs',
+    up(db) {
+      db.exec(`
+        CREATE TABLE eval_runs (
+          id          TEXT PRIMARY KEY,
+          name        TEXT NOT NULL,
+          bench       TEXT NOT NULL,
+          status      TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+          created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          elapsed_ms  REAL,
+          metrics     TEXT NOT NULL,   -- JSON array
+          total       INTEGER NOT NULL,
+          done        INTEGER NOT NULL DEFAULT 0,
+          unavailable INTEGER NOT NULL DEFAULT 0,
+          summary     TEXT NOT NULL DEFAULT '{}',
+          record      TEXT,            -- JSON reproducibility record
+          options     TEXT NOT NULL,   -- JSON: how to re-run an example (data folder, timeouts, ...)
+          error       TEXT
+        ) STRICT;
+        CREATE TABLE eval_examples (
+          run_id      TEXT NOT NULL REFERENCES eval_runs (id) ON DELETE CASCADE,
+          idx         INTEGER NOT NULL,
+          id          TEXT NOT NULL,
+          db_id       TEXT NOT NULL,
+          question    TEXT NOT NULL,
+          evidence    TEXT,
+          gold        TEXT NOT NULL,
+          pred        TEXT NOT NULL,
+          grp         TEXT,
+          db_files    TEXT NOT NULL,   -- JSON array
+          scores      TEXT NOT NULL,   -- JSON {metric: number | null}
+          reasons     TEXT NOT NULL,   -- JSON {metric: {code, detail, quirk?}}
+          disagree    INTEGER NOT NULL DEFAULT 0,
+          unavailable TEXT,
+          PRIMARY KEY (run_id, idx)
+        ) STRICT;
+      `);
+    },
+  },
 ];

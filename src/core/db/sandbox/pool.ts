@@ -16,6 +16,8 @@ export const DEFAULT_LIMITS = { timeoutMs: 10_000, maxRows: 10_000, maxBytes: 64
 export interface QueryOptions extends Partial<QueryLimits> {
   /** emulate SQLite's legacy double-quoted strings, as Python's sqlite3 (and so the official evaluators) do */
   doubleQuotedStrings?: boolean;
+  /** whole BLOBs rather than a 48-byte preview */
+  fullBlobs?: boolean;
 }
 /** A sandbox process using more memory than this while it runs a request is stopped (Linux; see readRss). */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024;
@@ -51,6 +53,8 @@ export interface SandboxStats {
 export interface SandboxPool {
   query(dbPath: string, sql: string, options?: QueryOptions): Promise<QueryResult>;
   introspect(dbPath: string, details: boolean, timeoutMs?: number): Promise<Omit<DbSchema, 'fingerprint'>>;
+  /** `runs` timed executions of one statement, each on a fresh connection (VES) */
+  time(dbPath: string, sql: string, runs: number, options?: { timeoutMs?: number; doubleQuotedStrings?: boolean }): Promise<number[]>;
   /** starts every process now rather than on first use (benchmarks, app start) */
   warm(): Promise<void>;
   stats(): SandboxStats;
@@ -231,11 +235,17 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
         maxRows: l.maxRows,
         maxBytes: l.maxBytes,
         doubleQuotedStrings: options.doubleQuotedStrings ?? false,
+        fullBlobs: options.fullBlobs ?? false,
       };
       return (await submit(request, l.timeoutMs)) as QueryResult;
     },
     async introspect(dbPath, details, timeoutMs = 60_000) {
       return (await submit({ type: 'introspect', dbPath, details }, timeoutMs)) as Omit<DbSchema, 'fingerprint'>;
+    },
+    async time(dbPath, sql, runs, options = {}) {
+      const request = { type: 'time' as const, dbPath, sql, runs, doubleQuotedStrings: options.doubleQuotedStrings ?? false };
+      const body = (await submit(request, options.timeoutMs ?? DEFAULT_LIMITS.timeoutMs * runs)) as { timesMs: number[] };
+      return body.timesMs;
     },
     async warm() {
       while (workers.length < size) spawn();

@@ -10,6 +10,8 @@ export interface QueryRequest {
   maxBytes: number;
   /** SQLite's legacy rule: a "word" that names no column is the string 'word' (see core/sql/legacy.ts) */
   doubleQuotedStrings: boolean;
+  /** whole BLOBs rather than a preview (evaluation compares them) */
+  fullBlobs: boolean;
 }
 export interface IntrospectRequest {
   type: 'introspect';
@@ -17,8 +19,16 @@ export interface IntrospectRequest {
   /** count rows and sample values (slower on large tables) */
   details: boolean;
 }
-export type SandboxRequest = QueryRequest | IntrospectRequest;
-export type SandboxResponseBody = QueryResult | Omit<DbSchema, 'fingerprint'>;
+/** VES timing: each run opens a fresh connection and times prepare + the first step (Python's cursor.execute). */
+export interface TimeRequest {
+  type: 'time';
+  dbPath: string;
+  sql: string;
+  runs: number;
+  doubleQuotedStrings: boolean;
+}
+export type SandboxRequest = QueryRequest | IntrospectRequest | TimeRequest;
+export type SandboxResponseBody = QueryResult | Omit<DbSchema, 'fingerprint'> | { timesMs: number[] };
 
 export type WorkerMessage =
   | { id: number; ok: true; result: SandboxResponseBody }

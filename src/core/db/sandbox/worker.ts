@@ -10,7 +10,7 @@ import { prepareWithLegacyStrings } from '../../sql/legacy.ts';
 import { locateError } from '../../sql/locate.ts';
 import { introspect } from '../introspect.ts';
 import { encodeCell } from './encode.ts';
-import type { QueryRequest, SandboxRequest, WorkerMessage } from './protocol.ts';
+import type { QueryRequest, SandboxRequest, TimeRequest, WorkerMessage } from './protocol.ts';
 
 const MAX_OPEN = 8;
 const open = new Map<string, Database>();
@@ -64,7 +64,7 @@ function runQuery(request: QueryRequest): QueryResult {
     const cells: QueryResult['rows'][number] = [];
     let letters = '';
     for (const value of row) {
-      const encoded = encodeCell(value);
+      const encoded = encodeCell(value, request.fullBlobs);
       cells.push(encoded.cell);
       letters += encoded.type;
       bytes += encoded.bytes;
@@ -77,6 +77,31 @@ function runQuery(request: QueryRequest): QueryResult {
     types.push(letters);
   }
   return { columns, rows, types, truncated: truncatedBy !== null, truncatedBy, elapsedMs: performance.now() - started };
+}
+
+function timeRuns(request: TimeRequest): { timesMs: number[] } {
+  const verdict = classifySql(request.sql);
+  if (!verdict.ok) throw new SquillError('REFUSED', verdict.refused);
+  const timesMs: number[] = [];
+  for (let i = 0; i < request.runs; i++) {
+    const db = new BetterSqlite3(request.dbPath, { readonly: true, fileMustExist: true, timeout: 2000 });
+    try {
+      db.pragma('query_only = ON');
+      db.pragma('trusted_schema = OFF');
+      db.pragma('temp_store = MEMORY');
+      const started = performance.now();
+      const stmt = request.doubleQuotedStrings
+        ? prepareWithLegacyStrings(request.sql, (sql) => db.prepare(sql))
+        : db.prepare(request.sql);
+      if (!stmt.readonly) throw new SquillError('REFUSED', 'Refused: SQLite reports that this statement would write.');
+      if (stmt.reader) stmt.iterate().next();
+      else stmt.run();
+      timesMs.push(performance.now() - started);
+    } finally {
+      db.close();
+    }
+  }
+  return { timesMs };
 }
 
 function toErrorData(err: unknown, request: SandboxRequest): ErrorData {
@@ -104,7 +129,9 @@ process.on('message', (message: { id: number; request: SandboxRequest }) => {
     const result =
       request.type === 'query'
         ? runQuery(request)
-        : introspect(connection(request.dbPath), { details: request.details });
+        : request.type === 'time'
+          ? timeRuns(request)
+          : introspect(connection(request.dbPath), { details: request.details });
     reply = { id, ok: true, result };
   } catch (err) {
     reply = { id, ok: false, error: toErrorData(err, request) };
