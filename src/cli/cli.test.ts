@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -94,6 +95,31 @@ describe('the squill command', () => {
     expect([bad.code, bad.stderr.trim()]).toEqual([EXIT.FAILED, 'squill: no such column: nope']);
     expect(squill(['query', '--db', demo('world_1')]).code).toBe(EXIT.USAGE);
     expect(squill(['query', '--db', demo('world_1'), '--max-rows', '0', 'SELECT 1']).code).toBe(EXIT.USAGE);
+  });
+
+  it('eval score writes one line per input and a summary, and keeps the run', () => {
+    const spider = path.resolve(import.meta.dirname, '../../../shared/bench/spider');
+    if (!fs.existsSync(spider)) return; // benchmark data absent: nothing to score
+    const dir = tempDir();
+    const predictions = path.join(dir, 'p.jsonl');
+    fs.writeFileSync(predictions, [
+      { id: 'a', db_id: 'concert_singer', gold: 'SELECT count(*) FROM singer', pred: 'SELECT count(*) FROM singer' },
+      { id: 'b', db_id: 'concert_singer', gold: 'SELECT count(*) FROM singer', pred: 'SELECT 1' },
+      { id: 'c', db_id: 'wta_1', gold: 'SELECT 1', pred: 'SELECT 1' },
+    ].map((l) => JSON.stringify(l)).join('\n'));
+    const out = path.join(dir, 'out.jsonl');
+    const res = squill(['eval', 'score', '--bench', 'spider', '--data', spider, '--predictions', predictions, '--out', out]);
+    expect(res.code).toBe(EXIT.OK);
+    expect(res.stdout).toMatch(/spider_exec\s+50\.00\s+over 2 scored/);
+    expect(res.stdout).toMatch(/reasons: match 1, values 1/);
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ id: 'a', spider_exec: 1, bird_ex: 1, soft_f1: 1, reasons: { spider_exec: { code: 'match' } } });
+    expect(lines[1]).toMatchObject({ id: 'b', spider_exec: 0 });
+    expect(lines[2]).toMatchObject({ id: 'c', unavailable: expect.stringMatching(/wta_1/) });
+    const bad = squill(['eval', 'score', '--bench', 'spider', '--data', spider, '--predictions', predictions, '--out', out, '--metrics', 'accuracy']);
+    expect(bad.code).toBe(EXIT.USAGE);
+    expect(bad.stderr).toMatch(/metrics are a comma-separated list/);
+    expect(squill(['eval', 'score', '--bench', 'spider', '--data', spider, '--predictions', '/nope.jsonl', '--out', out]).code).toBe(EXIT.USAGE);
   });
 
   it('serve prints the token URL, answers /api/health, and stops cleanly on SIGTERM', async () => {

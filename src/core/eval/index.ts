@@ -152,7 +152,8 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
   };
 
   function summarize(runId: string, metrics: MetricName[]): EvalRun['summary'] {
-    const rows = db.prepare('SELECT grp, scores, reasons FROM eval_examples WHERE run_id = ? AND unavailable IS NULL').all(runId) as {
+    // examples without their database carry no execution scores; schema linking still scores them
+    const rows = db.prepare('SELECT grp, scores, reasons FROM eval_examples WHERE run_id = ?').all(runId) as {
       grp: string | null; scores: string; reasons: string;
     }[];
     const summary: EvalRun['summary'] = {};
@@ -258,9 +259,7 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
         Array.from({ length: workers * 2 }, async () => {
           while (next < examples.length && !state.cancelled) {
             const ex = examples[next++]!;
-            const result: ExampleScore = ex.unavailable
-              ? { scores: {}, reasons: {}, disagree: false }
-              : await scoreExample(ex, pool, score, cache);
+            const result = await scoreExample(ex, pool, score, cache);
             save(ex, result);
             done++;
             if (performance.now() - lastEmit > 250) {

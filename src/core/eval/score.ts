@@ -130,6 +130,12 @@ export async function scoreExample(ex: EvalExampleInput, pool: SandboxPool, o: S
     reasons[metric] = reason;
   };
   const wants = (m: MetricName) => o.metrics.includes(m);
+  // Without its database an example is not executed at all; schema linking needs only the schema description.
+  const executable = ex.dbFiles.length > 0 && !ex.unavailable;
+  if (!executable) {
+    if (wants('schema_linking')) set('schema_linking', linking(ex, o));
+    return { scores, reasons, disagree: false };
+  }
   if (wants('spider_exec')) set('spider_exec', await spiderExec(ex, pool, o, cache));
   let birdOk: boolean | null = null;
   if (wants('bird_ex') || wants('soft_f1') || wants('ves') || wants('rves')) {
@@ -144,18 +150,18 @@ export async function scoreExample(ex: EvalExampleInput, pool: SandboxPool, o: S
       if (wants('rves')) set('rves', efficiency.rves);
     }
   }
-  if (wants('schema_linking')) {
-    const schema = o.schemas.get(ex.dbId);
-    if (!schema) set('schema_linking', [null, { code: 'no_schema', detail: `No schema description for ${ex.dbId}` }]);
-    else {
-      const s = schemaLinkingScore(ex.gold, ex.pred, schema);
-      set('schema_linking', [s.score, s.reason]);
-    }
-  }
+  if (wants('schema_linking')) set('schema_linking', linking(ex, o));
   // accuracy metrics that were scored: do they agree?
   const verdicts = (['spider_exec', 'bird_ex'] as const).map((m) => scores[m]).filter((v): v is number => v !== null && v !== undefined);
   if (scores.soft_f1 !== undefined && scores.soft_f1 !== null) verdicts.push(scores.soft_f1 === 1 ? 1 : 0);
   return { scores, reasons, disagree: new Set(verdicts).size > 1 };
+}
+
+function linking(ex: EvalExampleInput, o: ScoreOptions): [number | null, Reason] {
+  const schema = o.schemas.get(ex.dbId);
+  if (!schema) return [null, { code: 'no_schema', detail: `No schema description for ${ex.dbId}` }];
+  const s = schemaLinkingScore(ex.gold, ex.pred, schema);
+  return [s.score, s.reason];
 }
 
 async function efficiencyScores(

@@ -65,7 +65,8 @@ describe('classifying SQL for the sandbox', () => {
     expect(classifySql('SELECT * FROM match; DELETE FROM t')).toMatchObject({ ok: false, refused: /more than one/ });
     expect(classifySql("SELECT load_extension('x') FROM match")).toMatchObject({ ok: false, refused: /load_extension/ });
     expect(classifySql('SELECT "load_extension"(\'x\')')).toMatchObject({ ok: false, refused: /load_extension/ });
-    expect(classifySql('UPSERT INTO match VALUES (1)')).toMatchObject({ ok: false, refused: /UPSERT is not a query/ });
+    // no statement starts with an unknown word: SQLite reports the syntax error of a typo
+    expect(classifySql('SELEC name FROM t')).toMatchObject({ ok: true, decidedBy: 'sqlite' });
   });
 
   it('points at the second statement', () => {

@@ -74,7 +74,9 @@ export function classifySql(sql: string): Classification {
   // A statement that is no query is refused for what it is (a CREATE TRIGGER body has ';' inside it, too).
   const head = nonEmpty[0]![0]!;
   const headKeyword = head.type === 'word' ? head.text.toUpperCase() : '';
-  if (!['SELECT', 'VALUES', 'WITH', 'EXPLAIN'].includes(headKeyword)) return refuse(headKeyword, head.start);
+  if (headKeyword in REFUSED_BY_KEYWORD) return refuse(headKeyword, head.start);
+  // No SQLite statement starts with any other word: SQLite itself reports the syntax error (a typo like SELEC).
+  if (!['SELECT', 'VALUES', 'WITH', 'EXPLAIN'].includes(headKeyword)) return { ok: true, kind: 'select', decidedBy: 'sqlite' };
   if (nonEmpty.length > 1) {
     return {
       ok: false,

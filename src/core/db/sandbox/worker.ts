@@ -94,8 +94,11 @@ function timeRuns(request: TimeRequest): { timesMs: number[] } {
         ? prepareWithLegacyStrings(request.sql, (sql) => db.prepare(sql))
         : db.prepare(request.sql);
       if (!stmt.readonly) throw new SquillError('REFUSED', 'Refused: SQLite reports that this statement would write.');
-      if (stmt.reader) stmt.iterate().next();
-      else stmt.run();
+      if (stmt.reader) {
+        const rows = stmt.iterate();
+        rows.next();
+        rows.return?.(); // reset the statement, or the connection stays busy
+      } else stmt.run();
       timesMs.push(performance.now() - started);
     } finally {
       db.close();
