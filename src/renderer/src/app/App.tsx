@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { THEMES, type Settings } from '../../../shared/contract.ts';
 import { procedureKey, useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
 import { DatabasesPage } from '../pages/DatabasesPage.tsx';
+import { EvaluatePage } from '../pages/evaluate/EvaluatePage.tsx';
 import { SchemaPage } from '../pages/schema/SchemaPage.tsx';
 import { WorkbenchPage } from '../pages/workbench/WorkbenchPage.tsx';
 import { StatusPage, engineSummary } from '../pages/StatusPage.tsx';
@@ -29,6 +30,7 @@ export function App() {
         <ErrorBoundary resetKey={location.page ?? ''}>
           {location.page === 'workbench' && <WorkbenchPage rest={location.rest} />}
           {location.page === 'schema' && <SchemaPage rest={location.rest} />}
+          {location.page === 'evaluate' && <EvaluatePage rest={location.rest} />}
           {location.page === 'databases' && <DatabasesPage />}
           {location.page === 'status' && <StatusPage />}
           {location.page === null && (

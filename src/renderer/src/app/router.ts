@@ -4,6 +4,7 @@ import { useSyncExternalStore } from 'react';
 export const ROUTES = [
   { path: 'workbench', label: 'Workbench' },
   { path: 'schema', label: 'Schema' },
+  { path: 'evaluate', label: 'Evaluate' },
   { path: 'databases', label: 'Databases' },
   { path: 'status', label: 'Status' },
 ] as const;
