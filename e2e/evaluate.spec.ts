@@ -2,20 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures.ts';
+import { collectErrors, expect, test } from './fixtures.ts';
 
 const SPIDER = path.resolve(import.meta.dirname, '../../shared/bench/spider');
 const hasSpider = fs.existsSync(path.join(SPIDER, 'dev.json')) && fs.existsSync(path.join(SPIDER, 'database', 'concert_singer'));
 
-/** Page errors and console errors, which every test expects to stay empty. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  return errors;
-}
 
 interface DevEntry {
   db_id: string;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test as base } from '@playwright/test';
+import { test as base, type Page } from '@playwright/test';
 
 export interface Served {
   /** the URL `squill serve` printed, token included */
@@ -45,3 +45,13 @@ export const test = base.extend<{ served: Served }>({
 });
 
 export { expect } from '@playwright/test';
+
+/** Page errors and console errors, which every test expects to stay empty. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return errors;
+}

@@ -1,20 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures.ts';
+import { collectErrors, expect, test } from './fixtures.ts';
 
 const CONCERT_TABLES = ['stadium', 'singer', 'concert', 'singer_in_concert'];
 
-/** Page errors and console errors, which every test expects to stay empty. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  return errors;
-}
 
 test('explores a demo schema: tree and filter, table detail, foreign keys, sample rows', async ({ page, served }) => {
   const errors = collectErrors(page);
