@@ -6,6 +6,7 @@ import { href } from '../app/router.ts';
 import { useConnections } from '../components/ConnectionPicker.tsx';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { formatBytes, formatCount } from '../components/format.ts';
+import { PathInput } from '../components/PathInput.tsx';
 
 /** The connections manager: every database Squill knows, and adding or forgetting one. */
 export function DatabasesPage() {
@@ -116,15 +117,7 @@ function AddDatabasePanel() {
           : 'Type the path of a SQLite file on the machine that runs squill serve.'}
       </p>
       <form className="add-db-form" onSubmit={submit}>
-        <input
-          className="input mono add-db-path"
-          value={path}
-          onChange={(e) => setPath(e.target.value)}
-          placeholder="/path/to/database.sqlite"
-          aria-label="Database file path"
-          spellCheck={false}
-          autoComplete="off"
-        />
+        <PathInput className="add-db-path" value={path} onChange={setPath} placeholder="/path/to/database.sqlite" label="Database file path" />
         <input
           className="input add-db-name"
           value={name}

@@ -7,6 +7,7 @@ import { formatBytes, formatCount } from '../../components/format.ts';
 import { useStartRun } from './hooks.ts';
 import { BENCH_LABEL, DEFAULT_METRICS, METRIC_HELP, METRIC_LABEL, baseName, type Bench } from './model.ts';
 import { checkPredictions, predictionWarnings, type PredictionsCheck } from './predictions.ts';
+import { PathInput } from '../../components/PathInput.tsx';
 
 /** The contract's limit on an uploaded predictions file (characters of its content). */
 const MAX_UPLOAD = 64 * 1024 * 1024;
@@ -170,15 +171,13 @@ export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
                 <option value="">Another folder…</option>
               </select>
             )}
-            <input
+            <PathInput
               id={`${id}-dir`}
-              className="input mono ev-grow"
+              className="ev-grow"
               value={dataDir}
-              onChange={(e) => setTypedDir(e.target.value)}
+              onChange={setTypedDir}
               placeholder={bench === 'jsonl' ? '(none)' : `/path/to/bench/${bench}`}
-              spellCheck={false}
-              autoComplete="off"
-              aria-label="Data folder path"
+              label="Data folder path"
             />
           </div>
           {benchmarks.isLoading && <p className="muted small ev-hint">Looking for benchmark folders…</p>}
@@ -212,15 +211,7 @@ export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
               {reading && <span className="muted small">Reading…</span>}
             </div>
           ) : (
-            <input
-              className="input mono ev-wide"
-              value={predPath}
-              onChange={(e) => setPredPath(e.target.value)}
-              placeholder="/path/to/predictions.jsonl"
-              aria-label="Predictions file path"
-              spellCheck={false}
-              autoComplete="off"
-            />
+            <PathInput className="ev-wide" value={predPath} onChange={setPredPath} placeholder="/path/to/predictions.jsonl" label="Predictions file path" />
           )}
           {uploadError && (
             <div className="notice notice-error" role="alert">
