@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../core/index.ts';
 import { evalCommand } from './commands/eval.ts';
+import { modelCommand } from './commands/model.ts';
 import { queryCommand } from './commands/query.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -15,7 +16,8 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(schemaCommand())
     .addCommand(queryCommand())
-    .addCommand(evalCommand());
+    .addCommand(evalCommand())
+    .addCommand(modelCommand());
   // Subcommands inherit exitOverride only when it is set before they are added; set it on each explicitly.
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolveDataDir } from '../../core/index.ts';
+import { createModel, SHAPES, type Arch, type ModelShape } from '../../core/llm/modelCreate.ts';
+import { asUsageError, UsageError } from '../errors.ts';
+
+const positiveInt = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`${what} is a whole number of at least 1`);
+  return n;
+};
+
+function createCommand(): Command {
+  return new Command('create')
+    .description('write a random-weight GGUF model with a real tokenizer and chat template (for tests and benchmarks)')
+    .addOption(new Option('--arch <arch>', 'architecture').choices(['llama', 'qwen2']))
+    .addOption(new Option('--shape <name>', 'preset sizes').choices(Object.keys(SHAPES)))
+    .option('--layers <n>', 'transformer blocks', positiveInt('--layers'))
+    .option('--embd <n>', 'embedding size', positiveInt('--embd'))
+    .option('--ff <n>', 'feed-forward size', positiveInt('--ff'))
+    .option('--heads <n>', 'attention heads', positiveInt('--heads'))
+    .option('--kv-heads <n>', 'key/value heads', positiveInt('--kv-heads'))
+    .requiredOption('--vocab <name|path>', 'qwen2, llama-bpe (from the llama.cpp bundle) or a vocab GGUF file')
+    .requiredOption('--out <file>', 'the GGUF file to write')
+    .option('--seed <n>', 'weight initialisation seed (default 42)', positiveInt('--seed'))
+    .action((opts: {
+      arch?: Arch; shape?: string; layers?: number; embd?: number; ff?: number; heads?: number; kvHeads?: number;
+      vocab: string; out: string; seed?: number;
+    }) => {
+      const preset = SHAPES[opts.shape ?? 'tiny']!;
+      const arch = opts.arch ?? preset.arch;
+      if (!arch) throw new UsageError('--arch llama|qwen2 is required (or a --shape that implies one)');
+      const shape: ModelShape = {
+        layers: opts.layers ?? preset.layers,
+        embd: opts.embd ?? preset.embd,
+        ff: opts.ff ?? preset.ff,
+        heads: opts.heads ?? preset.heads,
+        kvHeads: opts.kvHeads ?? preset.kvHeads,
+        tiedEmbeddings: preset.tiedEmbeddings,
+      };
+      const started = performance.now();
+      const { params, vocabSize } = asUsageError(() =>
+        createModel({
+          arch,
+          shape,
+          vocab: opts.vocab,
+          out: path.resolve(opts.out),
+          seed: opts.seed,
+          cacheDir: path.join(resolveDataDir(), 'cache'),
+        }),
+      );
+      process.stdout.write(
+        `wrote ${opts.out}: ${arch}, ${shape.layers} x ${shape.embd} (ff ${shape.ff}, heads ${shape.heads}/${shape.kvHeads}), ` +
+          `vocab ${vocabSize}, ${(params / 1e6).toFixed(1)}M parameters, F32, in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+    });
+}
+
+export function modelCommand(): Command {
+  return new Command('model').description('models').addCommand(createCommand().exitOverride());
+}
