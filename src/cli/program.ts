@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../core/index.ts';
 import { evalCommand } from './commands/eval.ts';
 import { modelCommand } from './commands/model.ts';
+import { trainerCommand } from './commands/trainer.ts';
 import { queryCommand } from './commands/query.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -17,7 +18,8 @@ export function buildProgram(): Command {
     .addCommand(schemaCommand())
     .addCommand(queryCommand())
     .addCommand(evalCommand())
-    .addCommand(modelCommand());
+    .addCommand(modelCommand())
+    .addCommand(trainerCommand());
   // Subcommands inherit exitOverride only when it is set before they are added; set it on each explicitly.
   for (const command of program.commands) command.exitOverride();
   return program;
@@ -36,7 +38,8 @@ export async function runCli(argv: string[], io: CliIo = { stderr: (t) => proces
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.OK;
+    // a command that reports its own failure (e.g. trainer check) sets the exit code and returns
+    return typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and --version end with exit code 0; commander has already printed usage errors

@@ -1,0 +1,154 @@
+// squill-trainer engine state: a frozen llama.cpp model, one LoRA adapter whose tensors are the trainable
+// parameters, gradient accumulators, host-side AdamW moments and the scheduler used for training graphs.
+#pragma once
+
+#include "llama.h"
+#include "ggml.h"
+#include "ggml-backend.h"
+
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct llama_adapter_lora;
+
+// An error that maps to a protocol error code.
+struct EngineError : std::runtime_error {
+    std::string code;
+    EngineError(std::string code, const std::string & msg) : std::runtime_error(msg), code(std::move(code)) {}
+};
+
+// One trainable tensor (lora_a or lora_b of one base weight).
+struct Param {
+    std::string name;          // e.g. blk.0.attn_q.weight.lora_a
+    ggml_tensor * t = nullptr; // the adapter tensor (lives in the adapter's backend buffer)
+    ggml_tensor * grad = nullptr; // gradient accumulator (same buffer type), summed over micro-steps
+    std::vector<float> m, v;   // AdamW moments (host)
+};
+
+// One training/scoring sequence: tokens plus, for each position i >= 1, the targets predicted from tokens[0..i-1]
+// as (token, weight) pairs. Hard labels: one pair (tokens[i], w_i). Soft labels: (token_k, w_i * p_k).
+struct Sequence {
+    std::vector<llama_token> tokens;
+    std::vector<std::vector<std::pair<llama_token, float>>> targets; // size == tokens.size(); targets[0] unused
+};
+
+struct StepOptions {
+    float lr = 1e-4f;
+    float weight_decay = 0.0f;
+    float clip = 0.0f;        // <= 0: no clipping
+    int accumulate = 1;       // step requests per optimizer update
+};
+
+struct StepResult {
+    double loss = 0.0;
+    int64_t tokens = 0;
+    double grad_norm = 0.0;
+    bool updated = false;
+    double ms = 0.0;
+    size_t compute_bytes = 0;
+};
+
+struct Sample {
+    std::vector<llama_token> tokens;
+    double logprob = 0.0;
+};
+
+struct GenerateOptions {
+    int n = 1;
+    float temperature = 1.0f;
+    float top_p = 1.0f;
+    int max_tokens = 64;
+    std::vector<llama_token> stop;
+    uint64_t seed = 0;
+};
+
+struct LoadOptions {
+    std::string model;
+    int threads = 0;
+    int ctx = 512;
+    uint64_t seed = 0;
+    int loss_chunk = 32;      // positions per chunk of the vocabulary-sized loss computation
+    // fresh adapter
+    bool fresh = false;
+    int rank = 8;
+    float alpha = 16.0f;
+    std::vector<std::string> targets;
+    uint64_t lora_seed = 0;
+    std::string adapter;      // continue from an adapter GGUF
+    std::string checkpoint;   // resume adapter + optimizer + step + RNG
+};
+
+class Engine {
+public:
+    Engine();
+    ~Engine();
+
+    void load(const LoadOptions & opt);
+    bool loaded() const { return model != nullptr; }
+
+    StepResult step(const std::vector<Sequence> & batch, const StepOptions & opt);
+    std::vector<std::vector<double>> logprobs(const std::vector<std::vector<llama_token>> & seqs);
+    std::vector<std::vector<Sample>> generate(const std::vector<std::vector<llama_token>> & prompts, const GenerateOptions & opt);
+    void save_adapter(const std::string & path);
+    void save_checkpoint(const std::string & path);
+
+    // loss of the batch under the current adapter (forward only), and gradients without an update
+    double eval_loss(const std::vector<Sequence> & batch);
+    double accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens = nullptr);
+
+    // state snapshot for self-checks (adapter data, moments, step, pending gradients reset)
+    struct Snapshot { std::vector<std::vector<float>> data, m, v; int64_t step; int micro; std::string rng; };
+    Snapshot snapshot();
+    void restore(const Snapshot & s);
+    void zero_grads();
+    uint64_t base_checksum();
+    void restore_checkpoint(const std::string & path);
+
+    // info
+    int n_vocab() const;
+    int n_ctx() const;
+    int n_layer() const;
+    int n_embd() const;
+    int64_t trainable_params() const;
+    std::string base_type() const;
+    std::vector<std::string> backend_names() const;
+    bool has_blas() const;
+
+    std::vector<Param> params;
+    int64_t opt_step = 0;      // optimizer updates done
+    int micro = 0;             // micro-steps accumulated since the last update
+    std::mt19937_64 rng;
+    size_t last_compute_bytes = 0;
+
+private:
+    llama_model * model = nullptr;
+    llama_context * ctx = nullptr;
+    llama_adapter_lora * adapter = nullptr;
+    float alpha = 0.0f;
+    int rank = 0;
+    int threads = 2;
+    int loss_chunk = 32;
+    std::string arch;
+
+    std::vector<ggml_backend_t> backends;
+    ggml_backend_t backend_cpu = nullptr;
+    ggml_backend_sched_t sched = nullptr;
+    size_t sched_size = 0;
+    std::vector<ggml_context *> grad_ctxs;
+    std::vector<ggml_backend_buffer_t> grad_bufs;
+
+    void init_backends();
+    void ensure_sched(size_t graph_size);
+    void attach_adapter(const std::string & path);
+    void write_fresh_adapter(const std::string & path, const LoadOptions & opt);
+    void write_adapter_file(const std::string & path, bool with_optimizer);
+    void free_all();
+
+    // build + run one sequence: returns the loss; when backward, adds gradients into the accumulators.
+    double run_sequence(const Sequence & seq, bool backward, std::vector<float> * logp_out);
+    void adamw_update(const StepOptions & opt, double grad_norm);
+    double grad_norm_sq(std::vector<std::vector<float>> & grads);
+};

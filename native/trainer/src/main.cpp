@@ -1,0 +1,187 @@
+// squill-trainer: JSON Lines protocol on stdin/stdout. stdout carries only protocol lines; llama.cpp/ggml logs
+// go to stderr. One request at a time, answered in order.
+#include "engine.h"
+#include "checks.h"
+#include "util.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+using json = nlohmann::json;
+
+static const char * VERSION = "0.1.0";
+
+static void emit(const json & j) {
+    std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+static void log_to_stderr(ggml_log_level level, const char * text, void *) {
+    if (level == GGML_LOG_LEVEL_DEBUG) return;
+    std::fputs(text, stderr);
+}
+
+static std::vector<llama_token> tokens_of(const json & j, const char * what) {
+    if (!j.is_array()) throw EngineError("BAD_REQUEST", std::string(what) + " must be an array of token ids");
+    std::vector<llama_token> out;
+    for (auto & t : j) {
+        if (!t.is_number_integer()) throw EngineError("BAD_REQUEST", std::string(what) + " must hold integers");
+        out.push_back(t.get<llama_token>());
+    }
+    return out;
+}
+
+// {"tokens":[...],"weights":[...]} or {"tokens":[...],"soft":[[[tok,prob],...] per position], "weights"?}
+static Sequence parse_sequence(const json & j) {
+    if (!j.is_object() || !j.contains("tokens")) throw EngineError("BAD_REQUEST", "batch item needs tokens");
+    Sequence s;
+    s.tokens = tokens_of(j["tokens"], "tokens");
+    const size_t T = s.tokens.size();
+    s.targets.resize(T);
+    std::vector<float> w(T, 1.0f);
+    const bool has_w = j.contains("weights");
+    if (has_w) {
+        const auto & jw = j["weights"];
+        if (!jw.is_array() || jw.size() != T) throw EngineError("BAD_REQUEST", "weights must have one number per token");
+        for (size_t i = 0; i < T; ++i) w[i] = jw[i].get<float>();
+    }
+    if (j.contains("soft")) {
+        const auto & js = j["soft"];
+        if (!js.is_array() || js.size() != T) throw EngineError("BAD_REQUEST", "soft must have one entry per token position");
+        for (size_t i = 1; i < T; ++i) {
+            if (!js[i].is_array()) throw EngineError("BAD_REQUEST", "soft[i] must be a list of [token, prob]");
+            for (auto & e : js[i]) {
+                if (!e.is_array() || e.size() != 2) throw EngineError("BAD_REQUEST", "soft entries are [token, prob]");
+                s.targets[i].push_back({e[0].get<llama_token>(), w[i] * e[1].get<float>()});
+            }
+        }
+    } else {
+        if (!has_w) throw EngineError("BAD_REQUEST", "batch item needs weights or soft");
+        for (size_t i = 1; i < T; ++i) s.targets[i] = {{s.tokens[i], w[i]}};
+    }
+    return s;
+}
+
+static json handle(Engine & eng, const std::string & cmd, const json & req, bool & quit) {
+    if (cmd == "shutdown") { quit = true; return json::object(); }
+    if (cmd == "stats") {
+        json dm = json::array();
+        for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+            ggml_backend_dev_t d = ggml_backend_dev_get(i);
+            size_t free = 0, total = 0;
+            ggml_backend_dev_memory(d, &free, &total);
+            dm.push_back({{"name", ggml_backend_dev_name(d)}, {"free", free}, {"total", total}});
+        }
+        return {{"rss", rss_bytes(false)}, {"peak_rss", rss_bytes(true)}, {"device_memory", dm},
+                {"compute_bytes", eng.last_compute_bytes}};
+    }
+    if (cmd == "load") {
+        LoadOptions o;
+        if (!req.contains("model")) throw EngineError("BAD_REQUEST", "load needs model");
+        o.model = req["model"].get<std::string>();
+        o.threads = req.value("threads", 0);
+        o.ctx = req.value("ctx", 512);
+        o.seed = req.value("seed", (uint64_t) 0);
+        o.loss_chunk = req.value("loss_chunk", 32);
+        if (req.contains("lora")) {
+            const auto & l = req["lora"];
+            o.fresh = true;
+            o.rank = l.value("rank", 8);
+            o.alpha = l.value("alpha", 2.0f * o.rank);
+            o.lora_seed = l.value("seed", o.seed);
+            o.targets = l.value("targets", std::vector<std::string>{"q", "k", "v", "o", "gate", "up", "down"});
+        }
+        o.adapter = req.value("adapter", std::string());
+        o.checkpoint = req.value("checkpoint", std::string());
+        eng.load(o);
+        return {{"n_vocab", eng.n_vocab()}, {"n_ctx", eng.n_ctx()}, {"n_layer", eng.n_layer()}, {"n_embd", eng.n_embd()},
+                {"trainable_params", eng.trainable_params()}, {"base_type", eng.base_type()}, {"step", eng.opt_step}};
+    }
+    if (!eng.loaded()) throw EngineError("NOT_LOADED", "no model loaded");
+    if (cmd == "step") {
+        if (!req.contains("batch") || !req["batch"].is_array()) throw EngineError("BAD_REQUEST", "step needs batch");
+        std::vector<Sequence> batch;
+        for (auto & b : req["batch"]) batch.push_back(parse_sequence(b));
+        StepOptions o;
+        if (!req.contains("lr")) throw EngineError("BAD_REQUEST", "step needs lr");
+        o.lr = req["lr"].get<float>();
+        o.weight_decay = req.value("weight_decay", 0.0f);
+        o.clip = req.contains("clip") && !req["clip"].is_null() ? req["clip"].get<float>() : 0.0f;
+        o.accumulate = req.value("accumulate", 1);
+        StepResult r = eng.step(batch, o);
+        return {{"loss", r.loss}, {"tokens", r.tokens}, {"grad_norm", r.grad_norm}, {"ms", r.ms}, {"step", eng.opt_step},
+                {"updated", r.updated}, {"compute_bytes", r.compute_bytes}};
+    }
+    if (cmd == "logprobs") {
+        std::vector<std::vector<llama_token>> seqs;
+        for (auto & s : req.at("sequences")) seqs.push_back(tokens_of(s, "sequences"));
+        return {{"logprobs", eng.logprobs(seqs)}};
+    }
+    if (cmd == "generate") {
+        std::vector<std::vector<llama_token>> prompts;
+        for (auto & s : req.at("prompts")) prompts.push_back(tokens_of(s, "prompts"));
+        GenerateOptions o;
+        o.n = req.value("n", 1);
+        o.temperature = req.value("temperature", 1.0f);
+        o.top_p = req.value("top_p", 1.0f);
+        o.max_tokens = req.value("max_tokens", 64);
+        if (req.contains("stop")) o.stop = tokens_of(req["stop"], "stop");
+        o.seed = req.value("seed", (uint64_t) eng.rng());
+        json out = json::array();
+        for (auto & per : eng.generate(prompts, o)) {
+            json a = json::array();
+            for (auto & s : per) a.push_back({{"tokens", s.tokens}, {"logprob", s.logprob}});
+            out.push_back(a);
+        }
+        return {{"samples", out}};
+    }
+    if (cmd == "save") {
+        json r = json::object();
+        if (req.contains("adapter")) { eng.save_adapter(req["adapter"].get<std::string>()); r["adapter"] = req["adapter"]; }
+        if (req.contains("checkpoint")) { eng.save_checkpoint(req["checkpoint"].get<std::string>()); r["checkpoint"] = req["checkpoint"]; }
+        if (r.empty()) throw EngineError("BAD_REQUEST", "save needs adapter and/or checkpoint");
+        return r;
+    }
+    if (cmd == "check") return {{"checks", run_checks(eng)}};
+    throw EngineError("BAD_REQUEST", "unknown cmd '" + cmd + "'");
+}
+
+int main() {
+    llama_log_set(log_to_stderr, nullptr);
+    llama_backend_init();
+    Engine eng;
+    {
+        json backends = json::array();
+        for (auto & n : eng.backend_names()) backends.push_back(n);
+        emit({{"ready", {{"protocol", 1}, {"engine", "squill-trainer"}, {"version", VERSION}, {"llama_cpp", SQUILL_LLAMA_COMMIT},
+                         {"backends", backends}, {"blas", eng.has_blas()}}}});
+    }
+    std::string line;
+    bool quit = false;
+    while (!quit && std::getline(std::cin, line)) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        json id = nullptr;
+        try {
+            json req = json::parse(line);
+            if (!req.is_object()) throw EngineError("BAD_REQUEST", "request must be a JSON object");
+            if (req.contains("id")) id = req["id"];
+            if (!id.is_number()) { id = nullptr; throw EngineError("BAD_REQUEST", "request needs a numeric id"); }
+            if (!req.contains("cmd") || !req["cmd"].is_string()) throw EngineError("BAD_REQUEST", "request needs cmd");
+            json ok = handle(eng, req["cmd"].get<std::string>(), req, quit);
+            emit({{"id", id}, {"ok", ok}});
+        } catch (const EngineError & e) {
+            emit({{"id", id}, {"error", {{"code", e.code}, {"message", e.what()}}}});
+        } catch (const json::exception & e) {
+            emit({{"id", id}, {"error", {{"code", "BAD_REQUEST"}, {"message", e.what()}}}});
+        } catch (const std::exception & e) {
+            emit({{"id", id}, {"error", {{"code", "INTERNAL"}, {"message", e.what()}}}});
+        }
+    }
+    llama_backend_free();
+    return 0;
+}

@@ -1,0 +1,347 @@
+// The training step: one graph per sequence (model forward + chunked weighted loss + backward), gradient
+// accumulators owned by the engine, AdamW with global-norm clipping on the host.
+//
+// Loss (per sequence): L = sum_i sum_k w_ik * -log p(tok_ik | prefix_i). Its gradient w.r.t. the logits z_i is
+// s_i * softmax(z_i) - W_i (s_i = sum_k w_ik), valid for masked (0), negative and soft targets. So the
+// vocabulary-sized part is never differentiated by ggml: per chunk of positions we compute the logits, the
+// selected log-probs (loss value) and G = W_out^T (s*softmax - W) [n_embd, chunk], write G into a leaf tensor,
+// and backpropagate the surrogate sum(h * G) through the model (h = final normed hidden state). Peak loss memory
+// is a few [n_vocab, chunk] F32 tensors instead of several [n_vocab, n_tokens] ones.
+#include "engine.h"
+#include "access.h"
+#include "util.h"
+
+#include "llama-adapter.h"
+#include "llama-graph.h"
+#include "llama-model.h"
+
+#include <cfloat>
+#include <cmath>
+#include <map>
+#include <memory>
+
+namespace {
+
+// host-side inputs of one loss chunk
+struct Chunk {
+    std::vector<int32_t> pos;    // [n_c] positions whose logits are used
+    std::vector<int32_t> flat;   // [K*n_c] col*n_vocab + token (index into the flattened log-probs)
+    std::vector<int32_t> tok;    // [K*n_c] target tokens
+    std::vector<float> w;        // [K*n_c] weights (0 for padding)
+    std::vector<float> s;        // [n_c] sum of weights per position
+    ggml_tensor *t_pos = nullptr, *t_flat = nullptr, *t_tok = nullptr, *t_w = nullptr, *t_s = nullptr, *sel = nullptr;
+};
+
+// restores cparams.training and clears the memory whatever happens
+struct TrainingMode {
+    llama_context * ctx;
+    explicit TrainingMode(llama_context * c) : ctx(c) { Access::cparams(ctx).training = true; }
+    ~TrainingMode() {
+        Access::cparams(ctx).training = false;
+        Access::memory(ctx)->clear(true);
+    }
+};
+
+} // namespace
+
+double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<float> * logp_out) {
+    const int64_t T = (int64_t) seq.tokens.size();
+    if (T < 2) throw EngineError("BAD_REQUEST", "a sequence needs at least 2 tokens");
+    if (T > n_ctx()) throw EngineError("BAD_REQUEST", "sequence of " + std::to_string(T) + " tokens exceeds ctx " + std::to_string(n_ctx()));
+    const int64_t V = n_vocab();
+    for (auto t : seq.tokens) if (t < 0 || t >= V) throw EngineError("BAD_REQUEST", "token id out of range: " + std::to_string(t));
+
+    // active positions (logits at p predict tokens[p+1]) and the uniform number of targets per position
+    std::vector<int32_t> active;
+    size_t K = 1;
+    for (int64_t i = 1; i < T; ++i) {
+        bool any = logp_out != nullptr; // logprobs: every position
+        for (auto & [tok, w] : seq.targets[i]) {
+            if (tok < 0 || tok >= V) throw EngineError("BAD_REQUEST", "target token out of range: " + std::to_string(tok));
+            any = any || w != 0.0f;
+        }
+        if (any) { active.push_back((int32_t) (i - 1)); K = std::max(K, seq.targets[i].size()); }
+    }
+    if (active.empty()) return 0.0;
+
+    TrainingMode mode(ctx);
+    auto & cparams = Access::cparams(ctx);
+    llama_memory_i * mem = Access::memory(ctx);
+    mem->clear(true);
+
+    llama_batch batch = llama_batch_init((int32_t) T, 0, 1);
+    batch.n_tokens = (int32_t) T;
+    for (int64_t i = 0; i < T; ++i) {
+        batch.token[i] = seq.tokens[i];
+        batch.pos[i] = (llama_pos) i;
+        batch.n_seq_id[i] = 1;
+        batch.seq_id[i][0] = 0;
+        batch.logits[i] = true;
+    }
+    std::unique_ptr<llama_batch, void (*)(llama_batch *)> batch_guard(&batch, [](llama_batch * b) { llama_batch_free(*b); });
+
+    auto & balloc = Access::balloc(ctx);
+    if (!balloc.init(batch, model->vocab, nullptr, model->hparams.n_embd_inp(), cparams.kv_unified ? LLAMA_MAX_SEQ : cparams.n_seq_max, true)) {
+        throw EngineError("INTERNAL", "cannot initialise the batch");
+    }
+    auto mctx = mem->init_batch(balloc, cparams.n_ubatch, true);
+    if (!mctx || mctx->get_status() != LLAMA_MEMORY_STATUS_SUCCESS) throw EngineError("INTERNAL", "cannot place the batch in memory");
+    if (!mctx->apply()) throw EngineError("INTERNAL", "cannot apply the memory context");
+    const llama_ubatch & ubatch = mctx->get_ubatch();
+    if ((int64_t) ubatch.n_tokens != T) throw EngineError("INTERNAL", "the sequence did not fit one ubatch");
+
+    // forward graph of the model, built by llama.cpp into our own result object (own node budget)
+    auto res = std::make_unique<llm_graph_result>(2 * (int64_t) ctx->graph_max_nodes((uint32_t) T) + 1024);
+    res->reset();
+    llm_graph_params gp{};
+    gp.arch = model->arch;
+    gp.hparams = model->hparams;
+    gp.cparams = cparams;
+    gp.ubatch = ubatch;
+    gp.gtype = LLM_GRAPH_TYPE_DEFAULT;
+    ensure_sched(sched_size);
+    gp.sched = sched;
+    gp.backend_cpu = backend_cpu;
+    gp.cvec = Access::cvec(ctx);
+    gp.loras = Access::loras(ctx);
+    gp.mctx = mctx.get();
+    gp.cross = Access::cross(ctx);
+    gp.n_outputs = (uint32_t) T;
+    gp.cb = [](const llama_ubatch &, ggml_tensor * cur, const char * name, int il) {
+        if (il >= 0) ggml_format_name(cur, "%s-%d", name, il); else ggml_set_name(cur, name);
+    };
+    gp.res = res.get();
+    ggml_cgraph * gf = model->build_graph(gp);
+    if (!gf) throw EngineError("INTERNAL", "cannot build the model graph");
+
+    ggml_tensor * h = res->get_embd();
+    ggml_tensor * logits = res->get_logits();
+    if (!h || !logits || logits->op != GGML_OP_MUL_MAT || logits->src[1] != h) {
+        throw EngineError("INTERNAL", "unsupported output head for training (expects logits = output * norm(h))");
+    }
+    ggml_tensor * w_out = logits->src[0];
+
+    // chunks of active positions
+    std::vector<Chunk> chunks;
+    for (size_t c0 = 0; c0 < active.size(); c0 += loss_chunk) {
+        Chunk ch;
+        const size_t n_c = std::min((size_t) loss_chunk, active.size() - c0);
+        for (size_t j = 0; j < n_c; ++j) {
+            const int32_t p = active[c0 + j];
+            ch.pos.push_back(p);
+            const auto & tg = seq.targets[p + 1];
+            float s = 0.0f;
+            for (size_t k = 0; k < K; ++k) {
+                const bool real = k < tg.size();
+                const int32_t tok = real ? tg[k].first : 0;
+                const float w = real ? (logp_out ? 1.0f : tg[k].second) : 0.0f;
+                ch.flat.push_back((int32_t) (j * V + tok));
+                ch.tok.push_back(tok);
+                ch.w.push_back(w);
+                s += w;
+            }
+            ch.s.push_back(s);
+        }
+        chunks.push_back(std::move(ch));
+    }
+
+    // own context + graph for the training graph: sized from the forward graph (the upstream budget overflows
+    // with LoRA on every linear layer once the backward pass is added)
+    const size_t graph_size = (size_t) ggml_graph_n_nodes(gf) * (backward ? 4 : 1) + chunks.size() * 64 + 4096;
+    const size_t n_tensors = graph_size * 2 + chunks.size() * 64;
+    ggml_init_params ip = { n_tensors * ggml_tensor_overhead() + ggml_graph_overhead_custom(graph_size, backward), nullptr, true };
+    std::unique_ptr<ggml_context, void (*)(ggml_context *)> lctx(ggml_init(ip), ggml_free);
+    ggml_context * c = lctx.get();
+    ggml_cgraph * gt = ggml_new_graph_custom(c, graph_size, backward);
+    for (int i = 0; i < ggml_graph_n_nodes(gf); ++i) {
+        if (ggml_graph_node(gf, i) != logits) ggml_build_forward_expand(gt, ggml_graph_node(gf, i)); // never the full [n_vocab, T] logits
+    }
+
+    const int64_t E = h->ne[0];
+    ggml_tensor * G = nullptr;
+    if (backward) {
+        G = ggml_new_tensor_2d(c, GGML_TYPE_F32, E, T); // dL/dh, a leaf: the surrogate is not differentiated through it
+        ggml_set_name(G, "squill.dL_dh");
+        ggml_set_input(G);
+    }
+    ggml_tensor * loss = nullptr;
+    for (auto & ch : chunks) {
+        const int64_t n_c = (int64_t) ch.pos.size();
+        const int64_t nk = (int64_t) ch.tok.size();
+        ch.t_pos = ggml_new_tensor_1d(c, GGML_TYPE_I32, n_c); ggml_set_input(ch.t_pos);
+        ch.t_flat = ggml_new_tensor_1d(c, GGML_TYPE_I32, nk); ggml_set_input(ch.t_flat);
+        ch.t_w = ggml_new_tensor_2d(c, GGML_TYPE_F32, 1, nk); ggml_set_input(ch.t_w);
+
+        ggml_tensor * hc = ggml_get_rows(c, h, ch.t_pos);                  // [E, n_c]
+        ggml_tensor * z = ggml_mul_mat(c, w_out, hc);                       // [V, n_c]
+        ggml_tensor * p = ggml_soft_max(c, z);
+        ggml_tensor * logp = ggml_log(c, ggml_clamp(c, p, FLT_MIN, 1.0f)); // clamp: an underflowed p gives ~-87, not -inf
+        ch.sel = ggml_get_rows(c, ggml_reshape_2d(c, logp, 1, V * n_c), ch.t_flat); // [1, nk]
+        ggml_set_output(ch.sel);
+        ggml_tensor * lc = ggml_sum(c, ggml_mul(c, ch.sel, ch.t_w));
+        loss = loss ? ggml_add(c, loss, lc) : lc;
+
+        if (backward) {
+            ch.t_tok = ggml_new_tensor_1d(c, GGML_TYPE_I32, nk); ggml_set_input(ch.t_tok);
+            ch.t_s = ggml_new_tensor_2d(c, GGML_TYPE_F32, 1, n_c); ggml_set_input(ch.t_s);
+            ggml_tensor * sp = ggml_mul(c, p, ch.t_s);                               // s * softmax
+            ggml_tensor * g1 = ggml_out_prod(c, w_out, ggml_transpose(c, sp));      // W_out^T (s*softmax) [E, n_c]
+            ggml_tensor * el = ggml_mul(c, ggml_get_rows(c, w_out, ch.t_tok), ch.t_w); // w_k * embedding of tok_k [E, nk]
+            ggml_tensor * g2 = el;
+            if ((int64_t) K > 1) {
+                g2 = ggml_reshape_3d(c, el, E, (int64_t) K, n_c);
+                g2 = ggml_sum_rows(c, ggml_cont(c, ggml_permute(c, g2, 1, 0, 2, 3))); // [1, E, n_c]
+                g2 = ggml_reshape_2d(c, g2, E, n_c);
+            }
+            ggml_build_forward_expand(gt, ggml_set_rows(c, G, ggml_sub(c, g1, g2), ch.t_pos));
+        }
+        ggml_build_forward_expand(gt, loss);
+    }
+    ggml_set_output(loss);
+
+    if (backward) {
+        ggml_tensor * surrogate = ggml_sum(c, ggml_mul(c, h, G));
+        ggml_set_name(surrogate, "squill.surrogate");
+        ggml_set_loss(surrogate);
+        ggml_build_forward_expand(gt, surrogate);
+        std::map<const ggml_tensor *, ggml_tensor *> acc_of;
+        for (auto & prm : params) acc_of[prm.t] = prm.grad;
+        std::vector<ggml_tensor *> accs(ggml_graph_n_nodes(gt), nullptr);
+        for (int i = 0; i < ggml_graph_n_nodes(gt); ++i) {
+            auto it = acc_of.find(ggml_graph_node(gt, i));
+            if (it != acc_of.end()) accs[i] = it->second; // gradients are added into the engine's accumulators
+        }
+        ggml_build_backward_expand(c, gt, accs.data());
+        ggml_set_input(ggml_graph_get_grad_acc(gt, surrogate)); // seeded with 1 below
+    }
+
+    ensure_sched((size_t) ggml_graph_size(gt) + 1024);
+    ggml_backend_sched_reset(sched);
+    if (!ggml_backend_sched_alloc_graph(sched, gt)) throw EngineError("INTERNAL", "cannot allocate the training graph");
+    size_t bytes = 0;
+    for (auto b : backends) bytes += ggml_backend_sched_get_buffer_size(sched, b);
+    last_compute_bytes = bytes;
+
+    res->set_inputs(&ubatch);
+    for (auto & ch : chunks) {
+        ggml_backend_tensor_set(ch.t_pos, ch.pos.data(), 0, ggml_nbytes(ch.t_pos));
+        ggml_backend_tensor_set(ch.t_flat, ch.flat.data(), 0, ggml_nbytes(ch.t_flat));
+        ggml_backend_tensor_set(ch.t_w, ch.w.data(), 0, ggml_nbytes(ch.t_w));
+        if (backward) {
+            ggml_backend_tensor_set(ch.t_tok, ch.tok.data(), 0, ggml_nbytes(ch.t_tok));
+            ggml_backend_tensor_set(ch.t_s, ch.s.data(), 0, ggml_nbytes(ch.t_s));
+        }
+    }
+    if (backward) {
+        ggml_backend_tensor_memset(G, 0, 0, ggml_nbytes(G));
+        // the loss node's own gradient (d surrogate / d surrogate = 1)
+        ggml_tensor * surrogate = ggml_graph_get_tensor(gt, "squill.surrogate");
+        ggml_tensor * gl = ggml_graph_get_grad_acc(gt, surrogate);
+        const float one = 1.0f;
+        ggml_backend_tensor_set(gl, &one, 0, sizeof(float));
+    }
+
+    if (ggml_backend_sched_graph_compute(sched, gt) != GGML_STATUS_SUCCESS) throw EngineError("INTERNAL", "graph compute failed");
+
+    float lsum = 0.0f;
+    ggml_backend_tensor_get(loss, &lsum, 0, sizeof(float));
+    if (logp_out) {
+        logp_out->assign(T - 1, 0.0f);
+        for (auto & ch : chunks) {
+            std::vector<float> sel(ggml_nelements(ch.sel));
+            ggml_backend_tensor_get(ch.sel, sel.data(), 0, ggml_nbytes(ch.sel));
+            for (size_t j = 0; j < ch.pos.size(); ++j) (*logp_out)[ch.pos[j]] = sel[j * K];
+        }
+    }
+    ggml_backend_sched_reset(sched);
+    return -(double) lsum;
+}
+
+double Engine::accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens) {
+    double loss = 0.0;
+    int64_t n = 0;
+    for (auto & s : batch) {
+        loss += run_sequence(s, true, nullptr);
+        for (size_t i = 1; i < s.targets.size(); ++i) {
+            bool any = false;
+            for (auto & [t, w] : s.targets[i]) any = any || w != 0.0f;
+            n += any;
+        }
+    }
+    if (n_tokens) *n_tokens = n;
+    return loss;
+}
+
+double Engine::eval_loss(const std::vector<Sequence> & batch) {
+    double loss = 0.0;
+    for (auto & s : batch) loss += run_sequence(s, false, nullptr);
+    return loss;
+}
+
+std::vector<std::vector<double>> Engine::logprobs(const std::vector<std::vector<llama_token>> & seqs) {
+    std::vector<std::vector<double>> out;
+    for (auto & toks : seqs) {
+        Sequence s;
+        s.tokens = toks;
+        s.targets.resize(toks.size());
+        for (size_t i = 1; i < toks.size(); ++i) s.targets[i] = {{toks[i], 1.0f}};
+        std::vector<float> lp;
+        if (toks.size() >= 2) run_sequence(s, false, &lp);
+        out.emplace_back(lp.begin(), lp.end());
+    }
+    return out;
+}
+
+double Engine::grad_norm_sq(std::vector<std::vector<float>> & grads) {
+    double sq = 0.0;
+    grads.resize(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+        grads[i].resize(ggml_nelements(params[i].grad));
+        ggml_backend_tensor_get(params[i].grad, grads[i].data(), 0, ggml_nbytes(params[i].grad));
+        for (float g : grads[i]) sq += (double) g * g;
+    }
+    return sq;
+}
+
+StepResult Engine::step(const std::vector<Sequence> & batch, const StepOptions & opt) {
+    if (opt.lr <= 0.0f) throw EngineError("BAD_REQUEST", "lr must be > 0");
+    if (opt.accumulate < 1) throw EngineError("BAD_REQUEST", "accumulate must be >= 1");
+    const double t0 = now_ms();
+    StepResult r;
+    if (micro == 0) zero_grads(); // accumulators are ours: reset at the start of every optimizer step
+    r.loss = accumulate_grads(batch, &r.tokens);
+    micro++;
+
+    std::vector<std::vector<float>> grads;
+    r.grad_norm = std::sqrt(grad_norm_sq(grads));
+    if (micro >= opt.accumulate) {
+        const float scale = (opt.clip > 0.0f && r.grad_norm > opt.clip) ? (float) (opt.clip / (r.grad_norm + 1e-6)) : 1.0f;
+        // AdamW exactly as ggml_opt_step_adamw: decoupled weight decay x *= 1 - lr*wd
+        opt_step++;
+        const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+        const float b1h = 1.0f / (1.0f - std::pow(b1, (float) opt_step));
+        const float b2h = 1.0f / (1.0f - std::pow(b2, (float) opt_step));
+        const float keep = 1.0f - opt.lr * opt.weight_decay;
+        for (size_t i = 0; i < params.size(); ++i) {
+            Param & p = params[i];
+            std::vector<float> x(p.m.size());
+            ggml_backend_tensor_get(p.t, x.data(), 0, ggml_nbytes(p.t));
+            const std::vector<float> & g = grads[i];
+            for (size_t j = 0; j < x.size(); ++j) {
+                const float gj = g[j] * scale;
+                p.m[j] = b1 * p.m[j] + (1.0f - b1) * gj;
+                p.v[j] = b2 * p.v[j] + (1.0f - b2) * gj * gj;
+                const float mh = p.m[j] * b1h;
+                const float vh = p.v[j] * b2h;
+                x[j] = x[j] * keep - opt.lr * mh / (std::sqrt(vh) + eps);
+            }
+            ggml_backend_tensor_set(p.t, x.data(), 0, ggml_nbytes(p.t));
+        }
+        micro = 0;
+        zero_grads();
+        r.updated = true;
+    }
+    r.ms = now_ms() - t0;
+    r.compute_bytes = last_compute_bytes;
+    return r;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// Builds native/trainer (squill-trainer) from the llama.cpp source node-llama-cpp ships, with Squill's patches.
+// Cached by llama.cpp commit + patch hash + options. From `npm install` (--from-install) a missing toolchain is a
+// message, not a failure: training then reports itself unavailable with the same message.
+//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--from-install] [--force]
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const trainerDir = path.join(root, 'native', 'trainer');
+const buildRoot = path.join(trainerDir, '.build');
+const args = process.argv.slice(2);
+const fromInstall = args.includes('--from-install');
+const force = args.includes('--force');
+const gpuIndex = args.indexOf('--gpu');
+const gpu = gpuIndex >= 0 ? args[gpuIndex + 1] : null;
+if (gpu !== null && !['cuda', 'vulkan', 'metal'].includes(gpu)) fail(`--gpu takes cuda, vulkan or metal, not ${gpu}`, 2);
+
+const statusFile = path.join(buildRoot, 'status.json');
+function writeStatus(status) {
+  fs.mkdirSync(buildRoot, { recursive: true });
+  fs.writeFileSync(statusFile, `${JSON.stringify({ ...status, at: new Date().toISOString() }, null, 2)}\n`);
+}
+function fail(message, code = 1) {
+  console.error(`squill-trainer: ${message}`);
+  writeStatus({ available: false, reason: message });
+  process.exit(fromInstall ? 0 : code);
+}
+const has = (cmd, versionArg = '--version') => spawnSync(cmd, [versionArg], { stdio: 'ignore' }).status === 0;
+const run = (cmd, cmdArgs, opts = {}) => {
+  const r = spawnSync(cmd, cmdArgs, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (r.status !== 0) fail(`${cmd} ${cmdArgs.slice(0, 3).join(' ')} … failed (exit ${r.status ?? r.signal})`);
+};
+
+if (!fs.existsSync(path.join(trainerDir, 'CMakeLists.txt'))) fail('native/trainer/CMakeLists.txt is missing');
+if (!has('cmake')) fail('cmake is not installed; install cmake (and a C++17 compiler) and run `npm run build:trainer`');
+if (!has('c++') && !has('g++') && !has('clang++')) fail('no C++ compiler found (c++, g++ or clang++); install one and run `npm run build:trainer`');
+if (!has('git')) fail('git is needed to unpack the llama.cpp source; install git and run `npm run build:trainer`');
+
+const bundle = path.join(root, 'node_modules', 'node-llama-cpp', 'llama', 'gitRelease.bundle');
+if (!fs.existsSync(bundle)) fail('the llama.cpp source bundle of node-llama-cpp is missing; run npm install');
+
+// cache key: the bundle's commit, the patches, the build options
+const commit = execFileSync('git', ['bundle', 'list-heads', bundle], { encoding: 'utf8' }).trim().split(/\s+/)[0];
+const patches = fs.existsSync(path.join(trainerDir, 'patches'))
+  ? fs.readdirSync(path.join(trainerDir, 'patches')).filter((f) => f.endsWith('.patch')).sort()
+  : [];
+const patchHash = crypto.createHash('sha256');
+for (const p of patches) patchHash.update(p).update(fs.readFileSync(path.join(trainerDir, 'patches', p)));
+const blas = !gpu && process.platform === 'linux' && ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h', '/usr/include/openblas/cblas.h', '/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h'].some((f) => fs.existsSync(f));
+const variant = gpu ?? (blas ? 'cpu-blas' : 'cpu');
+const key = `${commit}:${patchHash.digest('hex').slice(0, 16)}:${variant}`;
+
+const srcDir = path.join(buildRoot, 'llama.cpp');
+const cmakeDir = path.join(buildRoot, `cmake-${variant}`);
+const stampFile = path.join(cmakeDir, 'squill-stamp');
+const binary = path.join(cmakeDir, process.platform === 'win32' ? 'squill-trainer.exe' : 'squill-trainer');
+
+const sourcesHash = () => {
+  const h = crypto.createHash('sha256');
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name === '.build' || e.name === 'patches') continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else h.update(p).update(fs.readFileSync(p));
+    }
+  };
+  walk(trainerDir);
+  return h.digest('hex').slice(0, 16);
+};
+const fullKey = `${key}:${sourcesHash()}`;
+
+if (!force && fs.existsSync(binary) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === fullKey) {
+  writeStatus({ available: true, binary, variant, key: fullKey, cached: true });
+  console.log(`squill-trainer: up to date (${variant}) at ${path.relative(root, binary)}`);
+  process.exit(0);
+}
+
+const started = Date.now();
+// a fresh source tree whenever the commit or the patches change
+const srcStamp = path.join(buildRoot, 'llama.cpp.stamp');
+if (force || !fs.existsSync(srcStamp) || fs.readFileSync(srcStamp, 'utf8') !== key.split(':').slice(0, 2).join(':')) {
+  fs.rmSync(srcDir, { recursive: true, force: true });
+  fs.mkdirSync(buildRoot, { recursive: true });
+  console.log(`squill-trainer: unpacking llama.cpp ${commit.slice(0, 10)} and applying ${patches.length} patch(es)`);
+  run('git', ['clone', '--quiet', bundle, srcDir]);
+  for (const p of patches) run('git', ['-C', srcDir, 'apply', '--whitespace=nowarn', path.join(trainerDir, 'patches', p)]);
+  fs.writeFileSync(srcStamp, key.split(':').slice(0, 2).join(':'));
+}
+
+const cmakeArgs = [
+  '-S', trainerDir, '-B', cmakeDir,
+  `-DLLAMA_SRC=${srcDir}`,
+  '-DCMAKE_BUILD_TYPE=Release',
+  '-DLLAMA_CURL=OFF',
+  `-DGGML_BLAS=${blas ? 'ON' : 'OFF'}`,
+  ...(blas ? ['-DGGML_BLAS_VENDOR=OpenBLAS'] : []),
+  ...(gpu === 'cuda' ? ['-DGGML_CUDA=ON'] : gpu === 'vulkan' ? ['-DGGML_VULKAN=ON'] : gpu === 'metal' ? ['-DGGML_METAL=ON'] : []),
+];
+console.log(`squill-trainer: configuring (${variant})`);
+run('cmake', cmakeArgs);
+console.log(`squill-trainer: building with ${os.availableParallelism()} jobs`);
+run('cmake', ['--build', cmakeDir, '--target', 'squill-trainer', '--config', 'Release', '-j', String(os.availableParallelism())]);
+if (!fs.existsSync(binary)) fail(`the build finished but ${binary} is missing`);
+fs.writeFileSync(stampFile, fullKey);
+writeStatus({ available: true, binary, variant, key: fullKey, cached: false, buildSeconds: (Date.now() - started) / 1000 });
+console.log(`squill-trainer: built ${path.relative(root, binary)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -1,0 +1,80 @@
+/**
+ * The real squill-trainer through its TypeScript client: the self-checks and the memorization check of
+ * `squill trainer check`, and how the client reports engine errors and crashes. Needs the engine built
+ * (npm install builds it); in CI a missing engine fails the suite, elsewhere it is skipped with the build's reason.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failure, tempDir } from '../../../test/helpers.ts';
+import { createModel } from '../llm/modelCreate.ts';
+import { runTrainerChecks } from './check.ts';
+import { startTrainer, trainerBinary, type Trainer } from './trainer.ts';
+
+let unavailable: string | null = null;
+try {
+  trainerBinary();
+} catch (err) {
+  unavailable = (err as Error).message;
+}
+if (unavailable && !process.env.CI) console.warn(`trainer tests skipped: ${unavailable}`);
+
+describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer', () => {
+  let dir: string;
+  let model: string;
+  let trainer: Trainer;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(path.dirname(tempDir()), 'squill-trainer-test-'));
+    model = path.join(dir, 'tiny.gguf');
+    createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'llama-bpe', out: model, seed: 5 });
+    trainer = await startTrainer();
+  });
+  afterAll(async () => {
+    await trainer?.shutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes every self-check, and an adapter it trains reproduces memorized SQL in node-llama-cpp', async () => {
+    const workDir = path.join(dir, 'checks');
+    fs.mkdirSync(workDir);
+    const results = await runTrainerChecks({ workDir });
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.map((r) => r.name)).toEqual(expect.arrayContaining([
+      'fd_masked_weights', 'fd_negative_weights', 'fd_soft_labels', 'fd_lora_kv', 'base_weights_frozen', 'resume_identical', 'generate_reproducible',
+    ]));
+  }, 600_000);
+
+  it('answers the handshake, and reports requests it cannot serve with typed errors', async () => {
+    expect(trainer.ready).toMatchObject({ protocol: 1, engine: 'squill-trainer' });
+    expect((await failure(trainer.step({ batch: [{ tokens: [1, 2, 3], weights: [0, 1, 1] }], lr: 1e-3 }))).code).toBe('CONFLICT');
+    expect((await failure(trainer.load({ model: path.join(dir, 'missing.gguf'), lora: { rank: 4, alpha: 8, targets: ['q'] } }))).code).toBe('UNAVAILABLE');
+    const info = await trainer.load({ model, ctx: 64, lora: { rank: 4, alpha: 8, targets: ['q', 'v'], seed: 1 } });
+    expect(info).toMatchObject({ n_layer: 2, n_embd: 64, n_vocab: 128256 });
+    expect(info.trainable_params).toBe(2 * 2 * (4 * 64 + 4 * 64) - 2 * (4 * 64) + 2 * (4 * 32)); // q: 64->64, v: 64->32
+    const step = await trainer.step({ batch: [{ tokens: [128000, 1000, 2000, 3000], weights: [0, 1, -0.5, 1] }], lr: 1e-3 });
+    expect(step).toMatchObject({ tokens: 3, step: 1 });
+    expect(Number.isFinite(step.loss) && Number.isFinite(step.grad_norm)).toBe(true);
+    const [lps] = await trainer.logprobs([[128000, 1000, 2000]]);
+    expect(lps).toHaveLength(2);
+    expect(lps!.every((x) => x < 0)).toBe(true);
+    const stats = await trainer.stats();
+    expect(stats.peak_rss).toBeGreaterThanOrEqual(stats.rss);
+  });
+
+  it('turns a dead engine into an error that says so, and refuses a different protocol', async () => {
+    const doomed = await startTrainer();
+    await doomed.load({ model, ctx: 64, lora: { rank: 4, alpha: 8, targets: ['q'], seed: 1 } });
+    const pending = doomed.step({ batch: [{ tokens: Array.from({ length: 60 }, (_, i) => 100 + i), weights: Array(60).fill(1) }], lr: 1e-3 });
+    doomed.kill();
+    const err = await failure(pending);
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toMatch(/^The trainer process killed by SIGKILL/);
+    expect((await failure(doomed.stats())).code).toBe('UNAVAILABLE');
+
+    // an engine that speaks another protocol version (a stale build) is refused with the fix
+    const stale = path.join(dir, 'stale-trainer.mjs');
+    fs.writeFileSync(stale, '#!/usr/bin/env node\nconsole.log(JSON.stringify({ ready: { protocol: 99, engine: "squill-trainer", version: "9" } }));\nsetInterval(() => {}, 1000);\n', { mode: 0o755 });
+    const refused = await failure(startTrainer({ binary: stale }));
+    expect(refused.message).toMatch(/protocol 99, Squill 1; rebuild it with npm run build:trainer/);
+  });
+});
