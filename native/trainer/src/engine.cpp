@@ -20,6 +20,16 @@
 #include <unistd.h>
 
 
+// The keys that make a GGUF a LoRA adapter llama.cpp and node-llama-cpp load (see trainer.md).
+static gguf_context * new_adapter_gguf(const std::string & arch, float alpha) {
+    gguf_context * g = gguf_init_empty();
+    gguf_set_val_str(g, "general.type", "adapter");
+    gguf_set_val_str(g, "general.architecture", arch.c_str());
+    gguf_set_val_str(g, "adapter.type", "lora");
+    gguf_set_val_f32(g, "adapter.lora.alpha", alpha);
+    return g;
+}
+
 static const std::map<std::string, std::string> TARGET_TENSORS = {
     {"q", "attn_q"}, {"k", "attn_k"}, {"v", "attn_v"}, {"o", "attn_output"},
     {"gate", "ffn_gate"}, {"up", "ffn_up"}, {"down", "ffn_down"},
@@ -149,11 +159,7 @@ void Engine::write_fresh_adapter(const std::string & path, const LoadOptions & o
     ggml_context * meta = ggml_init(ip);
     std::vector<std::vector<float>> store;
     store.reserve(n_tensors);
-    gguf_context * g = gguf_init_empty();
-    gguf_set_val_str(g, "general.type", "adapter");
-    gguf_set_val_str(g, "general.architecture", arch.c_str());
-    gguf_set_val_str(g, "adapter.type", "lora");
-    gguf_set_val_f32(g, "adapter.lora.alpha", opt.alpha);
+    gguf_context * g = new_adapter_gguf(arch, opt.alpha);
     for (auto & [name, t] : model->tensors_by_name) {
         std::smatch m;
         if (!std::regex_match(name, m, re) || !wanted.count(m[2])) continue;
@@ -303,11 +309,7 @@ void Engine::write_adapter_file(const std::string & path, bool with_optimizer) {
     ggml_context * meta = ggml_init(ip);
     std::vector<std::vector<float>> store;
     store.reserve(n_t);
-    gguf_context * g = gguf_init_empty();
-    gguf_set_val_str(g, "general.type", "adapter");
-    gguf_set_val_str(g, "general.architecture", arch.c_str());
-    gguf_set_val_str(g, "adapter.type", "lora");
-    gguf_set_val_f32(g, "adapter.lora.alpha", alpha);
+    gguf_context * g = new_adapter_gguf(arch, alpha);
     auto add = [&](const std::string & name, const ggml_tensor * like, std::vector<float> data) {
         ggml_tensor * t = ggml_new_tensor(meta, GGML_TYPE_F32, GGML_MAX_DIMS, like->ne);
         ggml_set_name(t, name.c_str());

@@ -1,14 +1,9 @@
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { positiveInt } from '../options.ts';
 import { BENCHES, METRICS, type EvalRun, type MetricName } from '../../shared/contract.ts';
 import { createCore, resolveDataDir } from '../../core/index.ts';
 import { UsageError } from '../errors.ts';
-
-const positiveInt = (what: string) => (value: string) => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`${what} is a whole number of at least 1`);
-  return n;
-};
 
 function parseMetrics(value: string): MetricName[] {
   const names = value.split(',').map((m) => m.trim()).filter(Boolean);

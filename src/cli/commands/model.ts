@@ -1,14 +1,9 @@
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { positiveInt } from '../options.ts';
 import { resolveDataDir } from '../../core/index.ts';
 import { createModel, SHAPES, type Arch, type ModelShape } from '../../core/llm/modelCreate.ts';
 import { asUsageError, UsageError } from '../errors.ts';
-
-const positiveInt = (what: string) => (value: string) => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`${what} is a whole number of at least 1`);
-  return n;
-};
 
 function createCommand(): Command {
   return new Command('create')

@@ -1,16 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from '../options.ts';
 import type { QueryResult } from '../../shared/contract.ts';
 import { SquillError } from '../../shared/errors.ts';
 import { checkSqliteFile, createSandboxPool, DEFAULT_LIMITS } from '../../core/db/index.ts';
 import { asUsageError } from '../errors.ts';
-
-const positiveInt = (what: string) => (value: string) => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`${what} is a whole number of at least 1`);
-  return n;
-};
 
 /** A cell for a terminal: NULL spelled out, BLOBs by size. */
 function cellText(cell: QueryResult['rows'][number][number], type: string): string {

@@ -211,7 +211,7 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
     };
   }
 
-  function schemasFor(bench: Bench, tablesFile: string | null, examples: EvalExampleInput[]): Map<string, SchemaIndex> {
+  function schemasFor(tablesFile: string | null, examples: EvalExampleInput[]): Map<string, SchemaIndex> {
     const schemas = new Map<string, SchemaIndex>();
     if (tablesFile) {
       for (const entry of JSON.parse(fs.readFileSync(tablesFile, 'utf8')) as Parameters<typeof schemaIndexFromTablesJson>[0][] & { db_id: string }[]) {
@@ -233,7 +233,6 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
         file.close();
       }
     }
-    void bench;
     return schemas;
   }
 
@@ -327,7 +326,7 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
         JSON.stringify(rec),
         JSON.stringify(runOptions),
       );
-      const schemas = metrics.includes('schema_linking') ? schemasFor(input.bench, loaded.tablesFile, loaded.examples) : new Map();
+      const schemas = metrics.includes('schema_linking') ? schemasFor(loaded.tablesFile, loaded.examples) : new Map();
       const state = { cancelled: false, done: Promise.resolve() };
       state.done = execute(runId, loaded.examples, { metrics, keepDistinct: options.keepDistinct, timeoutMs: options.timeoutMs, vesIterations: options.vesIterations, schemas }, options.workers, state)
         .finally(() => running.delete(runId));
