@@ -133,6 +133,34 @@ std::string Engine::base_type() const {
     return ggml_type_name(model->tensors_by_name.front().second->type);
 }
 
+// The backward pass through a frozen weight W of mul_mat(W, x) is ggml_out_prod(W, grad^T) (ggml.c,
+// ggml_compute_backward), and the loss uses OUT_PROD with the output matrix too: so every weight type of the
+// base's linear layers and output head needs some backend that computes OUT_PROD with that src0 type, or the
+// scheduler asserts mid-step (GGML_ASSERT(*cur_backend_id != -1)). Ask the backends up front instead and refuse the
+// model with an error that names the type. (CPU: F32, F16, quantized types, and BF16 with patch 0003.)
+void Engine::check_trainable_types() {
+    std::map<ggml_type, const ggml_tensor *> by_type;
+    if (model->output) by_type.emplace(model->output->type, model->output);
+    for (auto & [name, t] : model->tensors_by_name) {
+        if (name.rfind("blk.", 0) == 0 && ggml_n_dims(t) == 2) by_type.emplace(t->type, t);
+    }
+    ggml_init_params ip = { 8 * ggml_tensor_overhead(), nullptr, true };
+    for (auto & [type, w] : by_type) {
+        ggml_context * c = ggml_init(ip);
+        ggml_tensor * src0 = ggml_new_tensor_2d(c, type, w->ne[0], w->ne[1]);
+        ggml_tensor * grad = ggml_new_tensor_2d(c, GGML_TYPE_F32, w->ne[1], 8);
+        ggml_tensor * op = ggml_out_prod(c, src0, ggml_transpose(c, grad));
+        bool ok = false;
+        for (auto b : backends) ok = ok || ggml_backend_supports_op(b, op);
+        ggml_free(c);
+        if (!ok) {
+            throw EngineError("LOAD_FAILED", std::string("cannot train on this base model: its weights (e.g. ") + ggml_get_name(w) + ") are " +
+                ggml_type_name(type) + ", and no backend of this build computes OUT_PROD (the backward of mul_mat) with a " +
+                ggml_type_name(type) + " weight; use a base in F32, F16, BF16 or a ggml quantized type the CPU backend supports");
+        }
+    }
+}
+
 // Fresh adapter: A ~ N(0, 1/n_in), B = 0, written as an adapter GGUF and loaded the ordinary way.
 void Engine::write_fresh_adapter(const std::string & path, const LoadOptions & opt) {
     std::set<std::string> wanted;
@@ -256,6 +284,7 @@ void Engine::load(const LoadOptions & opt) {
     if (!ctx) throw EngineError("LOAD_FAILED", "cannot create context");
 
     init_backends();
+    check_trainable_types();
 
     if (!opt.checkpoint.empty()) {
         // the checkpoint holds the adapter tensors: write them as an adapter file, attach, then restore state

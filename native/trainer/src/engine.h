@@ -141,6 +141,7 @@ private:
     std::vector<ggml_backend_buffer_t> grad_bufs;
 
     void init_backends();
+    void check_trainable_types(); // every base weight type must have a backward (OUT_PROD) on some backend
     void ensure_sched(size_t graph_size);
     void attach_adapter(const std::string & path);
     void write_fresh_adapter(const std::string & path, const LoadOptions & opt);

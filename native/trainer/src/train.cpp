@@ -175,8 +175,15 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
         ggml_tensor * hc = ggml_get_rows(c, h, ch.t_pos);                  // [E, n_c]
         ggml_tensor * z = ggml_mul_mat(c, w_out, hc);                       // [V, n_c]
         ggml_tensor * p = ggml_soft_max(c, z);
-        ggml_tensor * logp = ggml_log(c, ggml_clamp(c, p, FLT_MIN, 1.0f)); // clamp: an underflowed p gives ~-87, not -inf
-        ch.sel = ggml_get_rows(c, ggml_reshape_2d(c, logp, 1, V * n_c), ch.t_flat); // [1, nk]
+        // log-softmax of the selected entries without log(p) (which underflows to -inf, or to ~-87.3 clamped at
+        // FLT_MIN): log p_k = z_k - lse with lse = z_max - log(p_max), since the softmax p_max = 1/sum(exp(z - z_max))
+        // >= 1/V never underflows. z_max and p_max are gathered at argmax(z), per column (get_rows batched over n_c).
+        ggml_tensor * amax = ggml_reshape_2d(c, ggml_argmax(c, z), 1, n_c);                  // I32 [1, n_c]
+        ggml_tensor * zmax = ggml_get_rows(c, ggml_reshape_3d(c, z, 1, V, n_c), amax);      // [1, 1, n_c]
+        ggml_tensor * pmax = ggml_get_rows(c, ggml_reshape_3d(c, p, 1, V, n_c), amax);      // [1, 1, n_c]
+        ggml_tensor * lse = ggml_sub(c, ggml_reshape_2d(c, zmax, 1, n_c), ggml_log(c, ggml_reshape_2d(c, pmax, 1, n_c)));
+        ggml_tensor * zsel = ggml_get_rows(c, ggml_reshape_2d(c, z, 1, V * n_c), ch.t_flat); // [1, nk]: z of each target
+        ch.sel = ggml_reshape_2d(c, ggml_sub(c, ggml_reshape_2d(c, zsel, (int64_t) K, n_c), lse), 1, nk); // [1, nk]
         ggml_set_output(ch.sel);
         ggml_tensor * lc = ggml_sum(c, ggml_mul(c, ch.sel, ch.t_w));
         loss = loss ? ggml_add(c, loss, lc) : lc;

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { positiveInt } from '../options.ts';
 import { resolveDataDir } from '../../core/index.ts';
 import { createModel, SHAPES, type Arch, type ModelShape } from '../../core/llm/modelCreate.ts';
+import { TYPES, WEIGHT_TYPES, type WeightType } from '../../core/llm/quant.ts';
 import { asUsageError, UsageError } from '../errors.ts';
 
 function createCommand(): Command {
@@ -18,9 +19,10 @@ function createCommand(): Command {
     .requiredOption('--vocab <name|path>', 'qwen2, llama-bpe (from the llama.cpp bundle) or a vocab GGUF file')
     .requiredOption('--out <file>', 'the GGUF file to write')
     .option('--seed <n>', 'weight initialisation seed (default 42)', positiveInt('--seed'))
+    .addOption(new Option('--type <type>', 'storage type of the weight matrices (norms and biases stay F32)').choices([...WEIGHT_TYPES]).default('f32'))
     .action((opts: {
       arch?: Arch; shape?: string; layers?: number; embd?: number; ff?: number; heads?: number; kvHeads?: number;
-      vocab: string; out: string; seed?: number;
+      vocab: string; out: string; seed?: number; type: WeightType;
     }) => {
       const preset = SHAPES[opts.shape ?? 'tiny']!;
       const arch = opts.arch ?? preset.arch;
@@ -41,12 +43,13 @@ function createCommand(): Command {
           vocab: opts.vocab,
           out: path.resolve(opts.out),
           seed: opts.seed,
+          type: opts.type,
           cacheDir: path.join(resolveDataDir(), 'cache'),
         }),
       );
       process.stdout.write(
         `wrote ${opts.out}: ${arch}, ${shape.layers} x ${shape.embd} (ff ${shape.ff}, heads ${shape.heads}/${shape.kvHeads}), ` +
-          `vocab ${vocabSize}, ${(params / 1e6).toFixed(1)}M parameters, F32, in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+          `vocab ${vocabSize}, ${(params / 1e6).toFixed(1)}M parameters, ${TYPES[opts.type].name}, in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
       );
     });
 }

@@ -1,10 +1,12 @@
 /**
  * GGUF files, read and written with their exact value types (a vocab's int32 token types must stay int32). Enough
- * of the format (v3) for Squill's own files: metadata of any type, F32 tensors, the alignment rules.
+ * of the format (v3) for Squill's own files: metadata of any type, tensors written from F32 values in F32, F16, BF16,
+ * Q8_0 or Q4_0 (quant.ts), the alignment rules.
  * Spec: ggml's docs/gguf.md.
  */
 import fs from 'node:fs';
 import { SquillError } from '../../shared/errors.ts';
+import { encode, GGML_TYPE, tensorBytes, typeInfo } from './quant.ts';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF", little-endian
 const DEFAULT_ALIGNMENT = 32;
@@ -105,10 +107,14 @@ export function readGgufHeader(file: string): GgufHeader {
   return { version, metadata, tensors, dataOffset: Math.ceil(r.pos / alignment) * alignment };
 }
 
-/** A tensor to write: F32 values produced in chunks, so multi-GB models never sit in memory whole. */
+/**
+ * A tensor to write: F32 values produced in chunks, so multi-GB models never sit in memory whole, stored as `type`
+ * (a ggml type id, default F32; block types need ne0 to be a multiple of their block size).
+ */
 export interface F32Tensor {
   name: string;
   dims: number[];
+  type?: number;
   fill(write: (chunk: Float32Array) => void): void;
 }
 
@@ -158,12 +164,17 @@ export function writeGguf(file: string, metadata: Map<string, GgufValue>, tensor
     } else w.scalar(v.type, v.value);
   }
   let offset = 0;
-  const sizes = tensors.map((t) => t.dims.reduce((a, b) => a * b, 1) * 4);
+  const types = tensors.map((t) => t.type ?? GGML_TYPE.F32);
+  tensors.forEach((t, i) => {
+    const block = typeInfo(types[i]!).blockSize;
+    if (block > 1 && t.dims[0]! % block !== 0) throw new Error(`tensor ${t.name}: ne0 ${t.dims[0]} is not a multiple of ${block}`);
+  });
+  const sizes = tensors.map((t, i) => tensorBytes(types[i]!, t.dims.reduce((a, b) => a * b, 1)));
   tensors.forEach((t, i) => {
     w.string(t.name);
     w.u32(t.dims.length);
     for (const d of t.dims) w.u64(d);
-    w.u32(0); // F32
+    w.u32(types[i]!);
     w.u64(offset);
     offset += Math.ceil(sizes[i]! / alignment) * alignment;
   });
@@ -175,11 +186,32 @@ export function writeGguf(file: string, metadata: Map<string, GgufValue>, tensor
     const pad = (n: number) => n % alignment === 0 ? 0 : alignment - (n % alignment);
     fs.writeSync(fd, Buffer.alloc(pad(header.length)));
     tensors.forEach((t, i) => {
+      const type = types[i]!;
+      const block = typeInfo(type).blockSize;
       let written = 0;
+      let rest = new Float32Array(0); // values short of a whole block, carried to the next chunk
+      const put = (values: Float32Array) => {
+        if (type === GGML_TYPE.F32) {
+          fs.writeSync(fd, Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+          written += values.byteLength;
+          return;
+        }
+        const out = Buffer.alloc(tensorBytes(type, values.length));
+        written += encode(type, values, out);
+        fs.writeSync(fd, out);
+      };
       t.fill((chunk) => {
-        fs.writeSync(fd, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        written += chunk.byteLength;
+        if (rest.length > 0) {
+          const joined = new Float32Array(rest.length + chunk.length);
+          joined.set(rest);
+          joined.set(chunk, rest.length);
+          chunk = joined;
+        }
+        const whole = chunk.length - (chunk.length % block);
+        if (whole > 0) put(chunk.subarray(0, whole));
+        rest = chunk.slice(whole);
       });
+      if (rest.length > 0) throw new Error(`tensor ${t.name}: ${rest.length} values short of a whole block`);
       if (written !== sizes[i]) throw new Error(`tensor ${t.name}: wrote ${written} bytes, expected ${sizes[i]}`);
       fs.writeSync(fd, Buffer.alloc(pad(sizes[i]!)));
     });

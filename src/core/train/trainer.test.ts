@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure, tempDir } from '../../../test/helpers.ts';
+import { readGgufHeader } from '../llm/gguf.ts';
 import { createModel } from '../llm/modelCreate.ts';
 import { runTrainerChecks } from './check.ts';
 import { startTrainer, trainerBinary, type Trainer } from './trainer.ts';
@@ -59,6 +60,45 @@ describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer', () =>
     expect(lps!.every((x) => x < 0)).toBe(true);
     const stats = await trainer.stats();
     expect(stats.peak_rss).toBeGreaterThanOrEqual(stats.rss);
+  });
+
+  it('reports true log-probs far below log(FLT_MIN) (log-sum-exp, not log of an underflowed probability)', async () => {
+    // Scaling the output matrix by s scales the logits by s (the final norm sits before it), so
+    // log p_s(k) = s z_k - lse(s z) and, with L(s) = lse(s z) - s max(z) in [0, log V]:
+    // log p_2s(k) - 2 log p_s(k) = 2 L(s) - L(2s), within +-2 log V. A log(softmax) clamped at FLT_MIN gives -87.3
+    // for both instead.
+    const scaled = (s: number) => {
+      const file = path.join(dir, `sharp-${s}.gguf`);
+      fs.copyFileSync(model, file);
+      const header = readGgufHeader(file);
+      const out = header.tensors.find((t) => t.name === 'output.weight')!;
+      expect(out.ggmlType).toBe(0);
+      const n = out.dims[0]! * out.dims[1]!;
+      const fd = fs.openSync(file, 'r+');
+      const buf = Buffer.alloc(n * 4);
+      const at = header.dataOffset + Number(out.offset);
+      fs.readSync(fd, buf, 0, buf.length, at);
+      const w = new Float32Array(buf.buffer, buf.byteOffset, n);
+      for (let i = 0; i < n; i++) w[i]! *= s;
+      fs.writeSync(fd, buf, 0, buf.length, at);
+      fs.closeSync(fd);
+      return file;
+    };
+    const seq = [128000, 1000, 2000, 3000, 4000, 5000];
+    const logprobs = async (file: string) => {
+      await trainer.load({ model: file, ctx: 64, lora: { rank: 4, alpha: 8, targets: ['q'], seed: 1 } });
+      const [lp] = await trainer.logprobs([seq]);
+      // the loss of a step (before its update) is -sum of the same log-probs
+      const step = await trainer.step({ batch: [{ tokens: seq, weights: seq.map((_, i) => (i ? 1 : 0)) }], lr: 1e-6 });
+      expect(step.loss).toBeCloseTo(-lp!.reduce((a, b) => a + b, 0), 0);
+      return lp!;
+    };
+    const a = await logprobs(scaled(1000));
+    const b = await logprobs(scaled(2000));
+    const logV = Math.log(128256);
+    expect(a.every((x) => Number.isFinite(x) && x <= 0)).toBe(true);
+    expect(Math.min(...a)).toBeLessThan(-200);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(b[i]! - 2 * a[i]!)).toBeLessThanOrEqual(2 * logV + 1e-2 * Math.abs(b[i]!));
   });
 
   it('turns a dead engine into an error that says so, and refuses a different protocol', async () => {
