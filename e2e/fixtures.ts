@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base, type Page } from '@playwright/test';
+import type { Input, Output, ProcedureName } from '../src/shared/contract.ts';
+import { createClient } from '../src/shared/rpc/client.ts';
+import { createWebSocketTransport } from '../src/shared/rpc/websocket.ts';
 
 export interface Served {
   /** the URL `squill serve` printed, token included */
@@ -17,7 +20,7 @@ export const test = base.extend<{ served: Served }>({
   served: async ({}, use) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-e2e-'));
     const child: ChildProcess = spawn(process.execPath, ['bin/squill.js', 'serve', '--port', '0'], {
-      env: { ...process.env, SQUILL_DATA_DIR: dataDir },
+      env: { ...process.env, SQUILL_DATA_DIR: dataDir, SQUILL_THREADS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -54,4 +57,18 @@ export function collectErrors(page: Page): string[] {
     if (m.type() === 'error') errors.push(m.text());
   });
   return errors;
+}
+
+/**
+ * Calls a contract procedure on the served backend over its WebSocket, as the renderer does (set-up that the UI
+ * does on another page, e.g. registering a model file).
+ */
+export async function callApi<N extends ProcedureName>(served: Served, method: N, input: Input<N>): Promise<Output<N>> {
+  const transport = createWebSocketTransport({ url: `${served.origin.replace(/^http/, 'ws')}/ws?token=${served.token}` });
+  try {
+    const client = createClient(transport);
+    return await (client.call as (m: N, i: Input<N>) => Promise<Output<N>>)(method, input);
+  } finally {
+    transport.close();
+  }
 }

@@ -2,7 +2,9 @@
 // Builds native/trainer (squill-trainer) from the llama.cpp source node-llama-cpp ships, with Squill's patches.
 // Cached by llama.cpp commit + patch hash + options. From `npm install` (--from-install) a missing toolchain is a
 // message, not a failure: training then reports itself unavailable with the same message.
-//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--from-install] [--force]
+// --server also builds llama.cpp's llama-server in the same build folder (ggml/libllama objects are shared), for
+// remote-model tests and as a local OpenAI-compatible endpoint; its status is in .build/server-status.json.
+//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--server] [--from-install] [--force]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ const buildRoot = path.join(trainerDir, '.build');
 const args = process.argv.slice(2);
 const fromInstall = args.includes('--from-install');
 const force = args.includes('--force');
+const withServer = args.includes('--server');
 const gpuIndex = args.indexOf('--gpu');
 const gpu = gpuIndex >= 0 ? args[gpuIndex + 1] : null;
 if (gpu !== null && !['cuda', 'vulkan', 'metal'].includes(gpu)) fail(`--gpu takes cuda, vulkan or metal, not ${gpu}`, 2);
@@ -29,6 +32,11 @@ function fail(message, code = 1) {
   console.error(`squill-trainer: ${message}`);
   writeStatus({ available: false, reason: message });
   process.exit(fromInstall ? 0 : code);
+}
+const serverStatusFile = path.join(buildRoot, 'server-status.json');
+function writeServerStatus(status) {
+  fs.mkdirSync(buildRoot, { recursive: true });
+  fs.writeFileSync(serverStatusFile, `${JSON.stringify({ ...status, at: new Date().toISOString() }, null, 2)}\n`);
 }
 const has = (cmd, versionArg = '--version') => spawnSync(cmd, [versionArg], { stdio: 'ignore' }).status === 0;
 const run = (cmd, cmdArgs, opts = {}) => {
@@ -75,9 +83,37 @@ const sourcesHash = () => {
 };
 const fullKey = `${key}:${sourcesHash()}`;
 
+const jobs = String(os.availableParallelism());
+const serverBinary = path.join(cmakeDir, 'bin', process.platform === 'win32' ? 'llama-server.exe' : 'llama-server');
+const serverStampFile = path.join(cmakeDir, 'squill-server-stamp');
+// llama-server's failure is its own: the trainer stays available, the server tests say why they cannot run
+function buildServer() {
+  if (!withServer) return;
+  if (!force && fs.existsSync(serverBinary) && fs.existsSync(serverStampFile) && fs.readFileSync(serverStampFile, 'utf8') === fullKey) {
+    writeServerStatus({ available: true, binary: serverBinary, key: fullKey, cached: true });
+    console.log(`llama-server: up to date at ${path.relative(root, serverBinary)}`);
+    return;
+  }
+  const started = Date.now();
+  console.log(`llama-server: building with ${jobs} jobs`);
+  const r = spawnSync('cmake', ['--build', cmakeDir, '--target', 'llama-server', '--config', 'Release', '-j', jobs], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0 || !fs.existsSync(serverBinary)) {
+    const reason = `building llama-server failed (exit ${r.status ?? r.signal}); run \`npm run build:trainer -- --server\` to see why`;
+    console.error(`llama-server: ${reason}`);
+    writeServerStatus({ available: false, reason });
+    if (!fromInstall) process.exit(1);
+    return;
+  }
+  fs.writeFileSync(serverStampFile, fullKey);
+  const buildSeconds = (Date.now() - started) / 1000;
+  writeServerStatus({ available: true, binary: serverBinary, key: fullKey, cached: false, buildSeconds });
+  console.log(`llama-server: built ${path.relative(root, serverBinary)} in ${buildSeconds.toFixed(0)} s`);
+}
+
 if (!force && fs.existsSync(binary) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === fullKey) {
   writeStatus({ available: true, binary, variant, key: fullKey, cached: true });
   console.log(`squill-trainer: up to date (${variant}) at ${path.relative(root, binary)}`);
+  buildServer();
   process.exit(0);
 }
 
@@ -104,9 +140,10 @@ const cmakeArgs = [
 ];
 console.log(`squill-trainer: configuring (${variant})`);
 run('cmake', cmakeArgs);
-console.log(`squill-trainer: building with ${os.availableParallelism()} jobs`);
-run('cmake', ['--build', cmakeDir, '--target', 'squill-trainer', '--config', 'Release', '-j', String(os.availableParallelism())]);
+console.log(`squill-trainer: building with ${jobs} jobs`);
+run('cmake', ['--build', cmakeDir, '--target', 'squill-trainer', '--config', 'Release', '-j', jobs]);
 if (!fs.existsSync(binary)) fail(`the build finished but ${binary} is missing`);
 fs.writeFileSync(stampFile, fullKey);
 writeStatus({ available: true, binary, variant, key: fullKey, cached: false, buildSeconds: (Date.now() - started) / 1000 });
 console.log(`squill-trainer: built ${path.relative(root, binary)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+buildServer();

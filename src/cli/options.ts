@@ -6,3 +6,14 @@ export const positiveInt = (what: string) => (value: string) => {
   if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`${what} is a whole number of at least 1`);
   return n;
 };
+
+export const nonNegativeInt = (what: string) => (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${what} is a whole number of at least 0`);
+  return Number(value);
+};
+
+export const nonNegativeNumber = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${what} is a number of at least 0`);
+  return n;
+};

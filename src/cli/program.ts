@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../core/index.ts';
+import { askCommand } from './commands/ask.ts';
 import { evalCommand } from './commands/eval.ts';
 import { modelCommand } from './commands/model.ts';
 import { trainerCommand } from './commands/trainer.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(schemaCommand())
     .addCommand(queryCommand())
+    .addCommand(askCommand())
     .addCommand(evalCommand())
     .addCommand(modelCommand())
     .addCommand(trainerCommand());

@@ -10,8 +10,10 @@ import { createEventHub, type EventHub } from '../shared/rpc/events.ts';
 import { APP_VERSION, appInfo, health, startMetricsSampler, type HostFacts } from './app/info.ts';
 import { readSettings, updateSettings } from './app/settings.ts';
 import { createDatabases, deleteHistory, listHistory, recordHistory, type Databases } from './db/index.ts';
-import { createEvaluations, type Evaluations } from './eval/index.ts';
+import { createEvaluations, registeredModel, type Evaluations } from './eval/index.ts';
 import { disposeLlama } from './llm/engine.ts';
+import { createModels, type Models } from './models/index.ts';
+import { createAi, type Ai } from './ai/index.ts';
 import { openStore, type Store } from './store/index.ts';
 
 export { resolveDataDir } from './app/dataDir.ts';
@@ -39,6 +41,8 @@ export interface Core {
   readonly backend: Backend;
   readonly databases: Databases;
   readonly evaluations: Evaluations;
+  readonly models: Models;
+  readonly ai: Ai;
   close(): Promise<void>;
 }
 
@@ -65,6 +69,8 @@ export function createCore(options: CoreOptions): Core {
     squillVersion: APP_VERSION,
     log,
   });
+  const models = createModels({ store, hub, dataDir: options.dataDir, log });
+  const ai = createAi({ store, hub, databases, models });
   const connectionsChanged = () => hub.emit('connections.changed', connections.list());
 
   const backend = createBackend(
@@ -124,6 +130,35 @@ export function createCore(options: CoreOptions): Core {
       'eval.compare': ({ runA, runB, metric }) => evaluations.compare(runA, runB, metric),
       'eval.cancel': ({ runId }) => ({ cancelled: evaluations.cancel(runId) }),
       'eval.delete': ({ runId }) => ({ deleted: evaluations.delete(runId) }),
+      'eval.generate': ({ modelId, adapterId, ...input }) => evaluations.generate(input, registeredModel(models, { modelId, adapterId, ...input })),
+      'ai.ask': (input) => ai.ask(input),
+      'ai.cancel': ({ askId }) => ({ cancelled: ai.cancel(askId) }),
+      'ai.strategies': () => ai.strategies,
+      'traces.list': (input) => ai.traces.list(input),
+      'traces.get': ({ id }) => ai.traces.get(id),
+      'traces.delete': ({ id }) => ({ deleted: ai.traces.delete(id) }),
+      'corrections.add': (input) => ai.corrections.add(input),
+      'corrections.list': ({ connectionId }) => ai.corrections.list(connectionId),
+      'corrections.delete': ({ id }) => ({ deleted: ai.corrections.delete(id) }),
+      'models.list': () => models.list(),
+      'models.add': ({ path, name }) => models.add(path, name),
+      'models.addRemote': (input) => models.addRemote(input),
+      'models.remove': async ({ id, deleteFile }) => {
+        await models.remove(id, deleteFile);
+        return { removed: true as const };
+      },
+      'models.fit': ({ id, ...settings }) => models.fit(id, settings),
+      'models.load': ({ id, ...settings }) => models.load(id, settings),
+      'models.unload': ({ id }) => models.unload(id),
+      'models.recommended': () => models.recommended(),
+      'models.download': ({ uri, name }) => models.download(uri, name),
+      'models.downloads': () => models.downloads(),
+      'models.cancelDownload': ({ id }) => models.cancelDownload(id),
+      'adapters.add': ({ modelId, path, name }) => models.addAdapter(modelId, path, name),
+      'adapters.remove': ({ id }) => {
+        models.removeAdapter(id);
+        return { removed: true as const };
+      },
       'history.list': (input) => listHistory(store, input),
       'history.delete': ({ id }) => ({ deleted: deleteHistory(store, id) }),
     },
@@ -139,10 +174,14 @@ export function createCore(options: CoreOptions): Core {
     backend,
     databases,
     evaluations,
+    models,
+    ai,
     async close() {
       if (closed) return;
       closed = true;
       await evaluations.close();
+      ai.close();
+      await models.close();
       hub.close();
       await databases.close();
       await disposeLlama();

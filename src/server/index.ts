@@ -108,7 +108,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host}`) return refuse('403 Forbidden');
     if (!authenticate(req, url, token, port)) return refuse('401 Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, core.backend));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // handleUpgrade (noServer) does not emit 'connection' itself; the heartbeat below counts on it
+      wss.emit('connection', ws, req);
+      serveConnection(ws, core.backend);
+    });
   });
 
   // Dead peers (a laptop that slept) are found by ping/pong and dropped, which ends their subscriptions.

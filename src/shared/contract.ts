@@ -309,6 +309,8 @@ export const EvalExampleSchema = z.object({
   disagree: z.boolean(),
   /** why the example could not be scored (database unavailable) */
   unavailable: z.string().nullable(),
+  /** the trace that produced the prediction (runs started with a model) */
+  traceId: z.string().nullable(),
 });
 export type EvalExample = z.infer<typeof EvalExampleSchema>;
 
@@ -322,6 +324,251 @@ export const EvalFilterSchema = z.strictObject({
 });
 
 const runId = z.string().min(1).max(64);
+
+// ---------------------------------------------------------------------------------------------------------------
+// models.* / adapters.* — local GGUF models, remote OpenAI-compatible endpoints, and LoRA adapters per model
+
+export const ModelMetadataSchema = z.object({
+  architecture: z.string(),
+  /** parameter count from the tensor shapes */
+  parameters: z.number(),
+  /** llama.cpp file type, e.g. "F32", "Q4_K_M" */
+  quantization: z.string(),
+  contextLength: z.number().int().nullable(),
+  layers: z.number().int().nullable(),
+  embeddingLength: z.number().int().nullable(),
+  vocabSize: z.number().int().nullable(),
+  chatTemplate: z.string().nullable(),
+  /** the model's own name from general.name, when present */
+  name: z.string().nullable(),
+});
+export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;
+
+export const AdapterSchema = z.object({
+  id: z.string(),
+  modelId: z.string(),
+  name: z.string(),
+  path: z.string(),
+  /** trained: made by a Squill fine-tuning job; imported: a GGUF LoRA added from disk */
+  source: z.enum(['trained', 'imported']),
+  sizeBytes: z.number().int(),
+  addedAt: z.string(),
+  status: z.enum(['ok', 'missing']),
+});
+export type Adapter = z.infer<typeof AdapterSchema>;
+
+export const RemoteEndpointSchema = z.object({
+  /** base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1 */
+  baseUrl: z.string(),
+  /** the model name the endpoint expects */
+  model: z.string(),
+  hasApiKey: z.boolean(),
+});
+
+export const ModelSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['local', 'remote']),
+  /** local models: the GGUF file */
+  path: z.string().nullable(),
+  remote: RemoteEndpointSchema.nullable(),
+  /** file: added from disk; download: fetched by Squill; created: made by `squill model create` or a job */
+  source: z.enum(['file', 'download', 'created', 'remote']),
+  sizeBytes: z.number().int().nullable(),
+  /** sha256 of the file, computed in the background; null until known */
+  sha256: z.string().nullable(),
+  metadata: ModelMetadataSchema.nullable(),
+  addedAt: z.string(),
+  status: z.enum(['ok', 'missing', 'unreadable']),
+  error: z.string().optional(),
+  /** loaded into memory now (local) */
+  loaded: z.boolean(),
+  /** the load settings last used (local): GPU layers and context size */
+  settings: z.object({ gpuLayers: z.union([z.literal('auto'), z.number().int()]).optional(), contextSize: z.number().int().optional() }).optional(),
+  adapters: z.array(AdapterSchema),
+});
+export type Model = z.infer<typeof ModelSchema>;
+
+export const ModelFitSchema = z.object({
+  gpu: z.union([z.literal(false), z.string()]),
+  /** layers that would be offloaded with the requested setting */
+  gpuLayers: z.number().int(),
+  totalLayers: z.number().int(),
+  contextSize: z.number().int(),
+  /** estimated bytes for weights + context */
+  vramBytes: z.number(),
+  ramBytes: z.number(),
+  freeVramBytes: z.number().nullable(),
+  freeRamBytes: z.number(),
+  fits: z.boolean(),
+  note: z.string().nullable(),
+});
+export type ModelFit = z.infer<typeof ModelFitSchema>;
+
+export const RecommendedModelSchema = z.object({
+  name: z.string(),
+  uri: z.string(),
+  sizeBytes: z.number(),
+  parameters: z.string(),
+  description: z.string(),
+  fit: ModelFitSchema.nullable(),
+});
+
+export const DownloadSchema = z.object({
+  id: z.string(),
+  uri: z.string(),
+  name: z.string(),
+  status: z.enum(['downloading', 'done', 'failed', 'cancelled']),
+  downloadedBytes: z.number(),
+  totalBytes: z.number().nullable(),
+  error: z.string().nullable(),
+  /** the registered model once done */
+  modelId: z.string().nullable(),
+});
+export type Download = z.infer<typeof DownloadSchema>;
+
+const modelId = z.string().min(1).max(64);
+const gpuLayers = z.union([z.literal('auto'), z.number().int().min(0).max(10_000)]);
+
+// ---------------------------------------------------------------------------------------------------------------
+// ai.* — text-to-SQL strategies and their traces
+
+export const STRATEGIES = ['direct', 'route', 'lrsql', 'vote'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+export const GRAMMARS = ['schema', 'none'] as const;
+
+export const SamplingSchema = z.strictObject({
+  temperature: z.number().min(0).max(5).optional(),
+  topP: z.number().min(0).max(1).optional(),
+  topK: z.number().int().min(0).max(1000).optional(),
+  maxTokens: z.number().int().min(1).max(32_768).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+});
+export type Sampling = z.infer<typeof SamplingSchema>;
+
+/** Per-strategy settings; each strategy reads its own fields and ignores the rest. */
+export const StrategySettingsSchema = z.strictObject({
+  sampling: SamplingSchema.optional(),
+  /** route: which of the six MCP steps run */
+  route: z
+    .strictObject({
+      schemaLinking: z.boolean().optional(),
+      preSql: z.boolean().optional(),
+      prune: z.boolean().optional(),
+      noiseCorrection: z.boolean().optional(),
+      continuation: z.boolean().optional(),
+    })
+    .optional(),
+  /** lrsql: slice budget in tokens, and a separate adapter for the schema-link role (same model) */
+  lrsql: z.strictObject({ sliceBudget: z.number().int().min(200).max(32_768).optional(), linkAdapterId: z.string().max(64).nullable().optional() }).optional(),
+  /** vote: number of samples */
+  vote: z.strictObject({ samples: z.number().int().min(1).max(64).optional() }).optional(),
+  /** schema serializer: sample rows per table, BIRD evidence */
+  sampleRows: z.number().int().min(0).max(10).optional(),
+  /** prompt budget for the schema part, in tokens */
+  schemaBudget: z.number().int().min(100).max(131_072).optional(),
+});
+export type StrategySettings = z.infer<typeof StrategySettingsSchema>;
+
+export const TraceExecutionSchema = z.object({
+  sql: z.string(),
+  ok: z.boolean(),
+  columns: z.array(z.string()).optional(),
+  /** first rows only (preview) */
+  rows: z.array(z.array(CellSchema)).optional(),
+  rowCount: z.number().int().optional(),
+  error: z.string().optional(),
+  ms: z.number(),
+});
+export type TraceExecution = z.infer<typeof TraceExecutionSchema>;
+
+export const VoteGroupSchema = z.object({
+  /** canonical key of the result (sorted set of rows), or "error:..." */
+  key: z.string(),
+  size: z.number().int(),
+  /** indexes of the samples in this group */
+  members: z.array(z.number().int()),
+  sql: z.string(),
+  ok: z.boolean(),
+  /** why the group was not eligible (error, empty result, all zero) */
+  ignored: z.string().nullable(),
+});
+
+export const TraceStepSchema = z.object({
+  index: z.number().int(),
+  /** machine name, e.g. schema_link, pre_sql, prune, sql, noise_correction, continuation, slice_link, sample, vote, execute */
+  kind: z.string(),
+  title: z.string(),
+  /** the prompt exactly as the model saw it (chat template applied); null for steps without a model call */
+  prompt: z.string().nullable(),
+  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).nullable(),
+  promptTokens: z.number().int().nullable(),
+  /** raw model output, reasoning included */
+  output: z.string().nullable(),
+  reasoning: z.string().nullable(),
+  /** what the step made of the output (SQL, table list, JSON, ...) */
+  parsed: z.unknown(),
+  sql: z.string().nullable(),
+  sampling: z.record(z.string(), z.unknown()).nullable(),
+  grammar: z.string().nullable(),
+  tokensIn: z.number().int(),
+  tokensOut: z.number().int(),
+  ms: z.number(),
+  modelMs: z.number(),
+  executions: z.array(TraceExecutionSchema),
+  /** what the step decided and why, for a person */
+  decision: z.string().nullable(),
+  vote: z.object({ groups: z.array(VoteGroupSchema), winner: z.number().int().nullable() }).nullable(),
+  /** tables and columns this step linked (highlighted in the schema) */
+  linked: z.object({ tables: z.array(z.string()), columns: z.array(z.object({ table: z.string(), column: z.string() })) }).nullable(),
+  skipped: z.string().nullable(),
+});
+export type TraceStep = z.infer<typeof TraceStepSchema>;
+
+export const TraceSchema = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  question: z.string(),
+  evidence: z.string().nullable(),
+  connectionId: z.string().nullable(),
+  database: z.string(),
+  strategy: z.enum(STRATEGIES),
+  grammar: z.enum(GRAMMARS),
+  model: z.object({ id: z.string().nullable(), name: z.string(), sha256: z.string().nullable() }),
+  adapter: z.object({ id: z.string().nullable(), name: z.string(), sha256: z.string().nullable() }).nullable(),
+  settings: StrategySettingsSchema,
+  steps: z.array(TraceStepSchema),
+  final: z.object({ sql: z.string(), execution: TraceExecutionSchema.nullable(), why: z.string() }),
+  status: z.enum(['done', 'failed', 'cancelled']),
+  error: z.string().nullable(),
+  totalMs: z.number(),
+  modelMs: z.number(),
+});
+export type Trace = z.infer<typeof TraceSchema>;
+
+export const TraceSummarySchema = TraceSchema.pick({ id: true, createdAt: true, question: true, database: true, connectionId: true, strategy: true, status: true, totalMs: true }).extend({
+  sql: z.string(),
+  modelName: z.string(),
+});
+
+export const CorrectionSchema = z.object({
+  id: z.number().int(),
+  connectionId: z.string(),
+  database: z.string(),
+  question: z.string(),
+  evidence: z.string().nullable(),
+  sql: z.string(),
+  /** the model's SQL that was corrected, when it came from a trace */
+  originalSql: z.string().nullable(),
+  traceId: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Correction = z.infer<typeof CorrectionSchema>;
+
+const traceId = z.string().min(1).max(64);
+/** chosen by the caller so it can match streamed events to its request before the answer arrives */
+const askId = z.string().min(1).max(64);
+
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -468,6 +715,153 @@ export const procedures = {
     input: z.strictObject({ runId }),
     output: z.object({ deleted: z.boolean() }),
   }),
+  'models.list': procedure({
+    description: 'Every registered model (local GGUF files and remote endpoints) with its adapters.',
+    input: noInput,
+    output: z.array(ModelSchema),
+  }),
+  'models.add': procedure({
+    description: 'Registers a GGUF file on the backend machine; reads its metadata (the file is not copied).',
+    input: z.strictObject({ path: filePath, name: z.string().trim().min(1).max(200).optional() }),
+    output: ModelSchema,
+  }),
+  'models.addRemote': procedure({
+    description: 'Registers an OpenAI-compatible endpoint (llama-server, vLLM, Ollama) as a model.',
+    input: z.strictObject({
+      name: z.string().trim().min(1).max(200),
+      baseUrl: z.string().trim().url().max(2000),
+      model: z.string().trim().min(1).max(300),
+      apiKey: z.string().max(1000).optional(),
+    }),
+    output: ModelSchema,
+  }),
+  'models.remove': procedure({
+    description: 'Forgets a model (unloading it first); files on disk stay unless Squill downloaded them and `deleteFile` is set.',
+    input: z.strictObject({ id: modelId, deleteFile: z.boolean().optional() }),
+    output: z.object({ removed: z.literal(true) }),
+  }),
+  'models.fit': procedure({
+    description: 'Memory estimate for loading a local model with a given GPU offload and context size.',
+    input: z.strictObject({ id: modelId, gpuLayers: gpuLayers.optional(), contextSize: z.number().int().min(256).max(1_048_576).optional() }),
+    output: ModelFitSchema,
+  }),
+  'models.load': procedure({
+    description: 'Loads a local model into memory (checking the memory estimate first).',
+    input: z.strictObject({ id: modelId, gpuLayers: gpuLayers.optional(), contextSize: z.number().int().min(256).max(1_048_576).optional() }),
+    output: ModelSchema,
+  }),
+  'models.unload': procedure({
+    description: 'Frees a loaded model.',
+    input: z.strictObject({ id: modelId }),
+    output: ModelSchema,
+  }),
+  'models.recommended': procedure({
+    description: 'Models that suit text-to-SQL on a desktop, with sizes and whether they fit this machine.',
+    input: noInput,
+    output: z.array(RecommendedModelSchema),
+  }),
+  'models.download': procedure({
+    description: 'Starts downloading a model (hf: URI or https URL) into the data folder; resumes a partial file.',
+    input: z.strictObject({ uri: z.string().trim().min(3).max(2000), name: z.string().trim().min(1).max(200).optional() }),
+    output: DownloadSchema,
+  }),
+  'models.downloads': procedure({
+    description: 'Downloads of this session, newest first.',
+    input: noInput,
+    output: z.array(DownloadSchema),
+  }),
+  'models.cancelDownload': procedure({
+    description: 'Stops a download; the partial file stays so a later download resumes.',
+    input: z.strictObject({ id: z.string().min(1).max(64) }),
+    output: DownloadSchema,
+  }),
+  'adapters.add': procedure({
+    description: 'Attaches a GGUF LoRA adapter file to a model (checked against the model first).',
+    input: z.strictObject({ modelId, path: filePath, name: z.string().trim().min(1).max(200).optional() }),
+    output: AdapterSchema,
+  }),
+  'adapters.remove': procedure({
+    description: 'Detaches an adapter from its model (the file stays).',
+    input: z.strictObject({ id: z.string().min(1).max(64) }),
+    output: z.object({ removed: z.literal(true) }),
+  }),
+  'ai.ask': procedure({
+    description: 'Answers a question about a database with a model and a strategy; returns the persisted trace.',
+    input: z.strictObject({
+      askId,
+      connectionId,
+      question: z.string().trim().min(1, 'ask a question').max(10_000),
+      evidence: z.string().max(10_000).optional(),
+      modelId,
+      adapterId: z.string().min(1).max(64).nullable().optional(),
+      strategy: z.enum(STRATEGIES),
+      grammar: z.enum(GRAMMARS).optional(),
+      settings: StrategySettingsSchema.optional(),
+    }),
+    output: TraceSchema,
+  }),
+  'ai.cancel': procedure({
+    description: 'Stops a running ask; the trace is kept with status cancelled.',
+    input: z.strictObject({ askId }),
+    output: z.object({ cancelled: z.boolean() }),
+  }),
+  'ai.strategies': procedure({
+    description: 'The strategies with their steps and default settings.',
+    input: noInput,
+    output: z.array(z.object({ name: z.enum(STRATEGIES), label: z.string(), description: z.string(), steps: z.array(z.string()), defaults: StrategySettingsSchema })),
+  }),
+  'traces.list': procedure({
+    description: 'Past asks, newest first.',
+    input: z.strictObject({ connectionId: connectionId.optional(), search: z.string().max(1000).optional(), limit: z.number().int().min(1).max(1000).optional() }),
+    output: z.array(TraceSummarySchema),
+  }),
+  'traces.get': procedure({
+    description: 'One trace with all its steps.',
+    input: z.strictObject({ id: traceId }),
+    output: TraceSchema,
+  }),
+  'traces.delete': procedure({
+    description: 'Deletes a trace.',
+    input: z.strictObject({ id: traceId }),
+    output: z.object({ deleted: z.boolean() }),
+  }),
+  'corrections.add': procedure({
+    description: 'Saves a question with its corrected SQL as a training example (the SQL must run).',
+    input: z.strictObject({
+      connectionId,
+      question: z.string().trim().min(1).max(10_000),
+      evidence: z.string().max(10_000).optional(),
+      sql: z.string().trim().min(1).max(100_000),
+      traceId: traceId.optional(),
+    }),
+    output: CorrectionSchema,
+  }),
+  'corrections.list': procedure({
+    description: 'The corrections dataset, newest first.',
+    input: z.strictObject({ connectionId: connectionId.optional() }),
+    output: z.array(CorrectionSchema),
+  }),
+  'corrections.delete': procedure({
+    description: 'Removes one correction.',
+    input: z.strictObject({ id: z.number().int() }),
+    output: z.object({ deleted: z.boolean() }),
+  }),
+  'eval.generate': procedure({
+    description: 'Runs a model + strategy over a benchmark, keeps a trace per example, and scores the predictions.',
+    input: z.strictObject({
+      bench: z.enum(BENCHES),
+      dataDir: z.string().trim().min(1).max(4096),
+      modelId,
+      adapterId: z.string().min(1).max(64).nullable().optional(),
+      strategy: z.enum(STRATEGIES),
+      grammar: z.enum(GRAMMARS).optional(),
+      settings: StrategySettingsSchema.optional(),
+      limit: z.number().int().min(1).max(1_000_000).optional(),
+      metrics: z.array(z.enum(METRICS)).min(1).optional(),
+      name: z.string().trim().min(1).max(200).optional(),
+    }),
+    output: z.object({ runId: z.string() }),
+  }),
   'history.list': procedure({
     description: 'Past queries, newest first; `search` matches the SQL text.',
     input: z.strictObject({
@@ -500,6 +894,22 @@ export const events = {
   'eval.progress': event({
     description: 'Progress of an evaluation run: examples done, and the status when it changes.',
     payload: z.object({ runId: z.string(), done: z.number().int(), total: z.number().int(), status: EvalRunSchema.shape.status }),
+  }),
+  'models.changed': event({
+    description: 'The model list after any change (added, removed, loaded, unloaded, adapter attached).',
+    payload: z.array(ModelSchema),
+  }),
+  'models.download': event({
+    description: 'Download progress (about every 250 ms) and state changes.',
+    payload: DownloadSchema,
+  }),
+  'ai.progress': event({
+    description: 'A running ask: a step started or finished, or tokens streamed (text is the new part only).',
+    payload: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('step-start'), askId: z.string(), index: z.number().int(), kind: z.string(), title: z.string() }),
+      z.object({ type: z.literal('tokens'), askId: z.string(), index: z.number().int(), text: z.string() }),
+      z.object({ type: z.literal('step-end'), askId: z.string(), step: TraceStepSchema }),
+    ]),
   }),
   'settings.changed': event({
     description: 'The preferences after any change, from any window or tab.',

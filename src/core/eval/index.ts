@@ -14,12 +14,14 @@ import { SquillError } from '../../shared/errors.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from '../db/sandbox/pool.ts';
 import type { Store } from '../store/index.ts';
-import { loadBenchmark, parsePredictions, sha256File, type Bench, type EvalExampleInput } from './loaders.ts';
+import { decodingOf, generatePredictions, predictionsJsonl, type GenerateDeps, type GenerateInput } from './generate.ts';
+import { loadBenchmark, loadQuestions, parsePredictions, sha256File, type Bench, type EvalExampleInput } from './loaders.ts';
 import { schemaIndexFromTablesJson, type SchemaIndex } from './linking.ts';
 import { GoldCache, METRIC_VERSION, scoreExample, type ExampleScore, type ScoreOptions } from './score.ts';
 import { prepareSpider } from './spiderExec.ts';
 
-export { parsePredictions, loadBenchmark } from './loaders.ts';
+export { parsePredictions, loadBenchmark, loadQuestions } from './loaders.ts';
+export { officialPredictionFiles, predictionsJsonl, registeredModel, type GenerateDeps, type GenerateInput, type GenerateModel } from './generate.ts';
 export { hardnessOfSpiderSql } from './hardness.ts';
 
 export const DEFAULT_METRICS: Record<Bench, MetricName[]> = {
@@ -52,6 +54,8 @@ interface RunOptions {
 
 export interface Evaluations {
   start(input: StartInput): Promise<{ runId: string }>;
+  /** answers the benchmark's questions with a model, keeping a trace per example, then scores them as start does */
+  generate(input: GenerateInput, deps: GenerateDeps): Promise<{ runId: string }>;
   /** resolves when the run has finished (the CLI waits on it) */
   finished(runId: string): Promise<EvalRun>;
   benchmarks(): { bench: Bench; path: string; examples: number; databases: number; note: string | null }[];
@@ -98,6 +102,7 @@ interface RunRow {
 interface ExampleRow {
   idx: number; id: string; db_id: string; question: string; evidence: string | null; gold: string; pred: string;
   grp: string | null; db_files: string; scores: string; reasons: string; disagree: number; unavailable: string | null;
+  trace_id: string | null;
 }
 
 const REPO_BENCH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/bench');
@@ -114,7 +119,7 @@ export interface EvaluationsOptions {
 
 export function createEvaluations(o: EvaluationsOptions): Evaluations {
   const db = o.store.db;
-  const running = new Map<string, { cancelled: boolean; done: Promise<void> }>();
+  const running = new Map<string, { cancelled: boolean; done: Promise<void>; abort?: AbortController }>();
 
   const toRun = (r: RunRow): EvalRun => ({
     id: r.id,
@@ -144,6 +149,7 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
     reasons: JSON.parse(r.reasons),
     disagree: r.disagree === 1,
     unavailable: r.unavailable,
+    traceId: r.trace_id ?? null,
   });
   const runRow = (runId: string) => {
     const row = db.prepare('SELECT * FROM eval_runs WHERE id = ?').get(runId) as RunRow | undefined;
@@ -236,21 +242,33 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
     return schemas;
   }
 
-  async function execute(runId: string, examples: EvalExampleInput[], score: ScoreOptions, workers: number, state: { cancelled: boolean }) {
-    const started = performance.now();
+  /**
+   * Progress of a run that generated its predictions first: `before` steps are done (the examples generated), of
+   * `steps` in all (generated + scored); once finished the run's total is `total` examples, and it ends cancelled
+   * when `cancelled` (generation was stopped; what was generated is still scored).
+   */
+  interface Phase { before: number; steps: number; total: number; cancelled: boolean; started: number }
+
+  async function execute(runId: string, examples: EvalExampleInput[], score: ScoreOptions, workers: number, state: { cancelled: boolean }, phase?: Phase) {
+    const started = phase?.started ?? performance.now();
+    const before = phase?.before ?? 0;
+    const steps = phase?.steps ?? examples.length;
     const pool = createSandboxPool({ ...o.sandboxOptions, size: workers });
     const cache = new GoldCache();
     const insert = db.prepare(`INSERT INTO eval_examples
-      (run_id, idx, id, db_id, question, evidence, gold, pred, grp, db_files, scores, reasons, disagree, unavailable)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (run_id, idx, id, db_id, question, evidence, gold, pred, grp, db_files, scores, reasons, disagree, unavailable, trace_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const save = (ex: EvalExampleInput, s: ExampleScore) =>
       insert.run(runId, ex.index, ex.id, ex.dbId, ex.question, ex.evidence, ex.gold, ex.pred, ex.group, JSON.stringify(ex.dbFiles),
-        JSON.stringify(s.scores), JSON.stringify(s.reasons), s.disagree ? 1 : 0, ex.unavailable);
+        JSON.stringify(s.scores), JSON.stringify(s.reasons), s.disagree ? 1 : 0, ex.unavailable, ex.traceId ?? null);
     let done = 0;
     let lastEmit = 0;
     const progress = (status: EvalRun['status']) => {
-      db.prepare('UPDATE eval_runs SET done = ? WHERE id = ?').run(done, runId);
-      o.hub.emit('eval.progress', { runId, done, total: examples.length, status });
+      const finished = status !== 'running';
+      // a finished run counts examples again, not steps
+      const [d, t] = finished ? [done, phase?.total ?? examples.length] : [before + done, steps];
+      db.prepare('UPDATE eval_runs SET done = ?, total = ? WHERE id = ?').run(d, t, runId);
+      o.hub.emit('eval.progress', { runId, done: d, total: t, status });
     };
     let next = 0;
     try {
@@ -268,7 +286,7 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
           }
         }),
       );
-      const status = state.cancelled ? 'cancelled' : 'done';
+      const status = state.cancelled || phase?.cancelled ? 'cancelled' : 'done';
       db.prepare('UPDATE eval_runs SET status = ?, done = ?, summary = ?, elapsed_ms = ? WHERE id = ?')
         .run(status, done, JSON.stringify(summarize(runId, score.metrics)), performance.now() - started, runId);
       progress(status);
@@ -330,6 +348,81 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
       const state = { cancelled: false, done: Promise.resolve() };
       state.done = execute(runId, loaded.examples, { metrics, keepDistinct: options.keepDistinct, timeoutMs: options.timeoutMs, vesIterations: options.vesIterations, schemas }, options.workers, state)
         .finally(() => running.delete(runId));
+      running.set(runId, state);
+      return { runId };
+    },
+    async generate(input, deps) {
+      const questions = loadQuestions(input.bench, input.dataDir);
+      const chosen = input.limit ? questions.slice(0, input.limit) : questions;
+      if (chosen.length === 0) throw new SquillError('VALIDATION', `The ${input.bench} benchmark at ${input.dataDir} has no questions`);
+      const loaded = loadBenchmark(input.bench, input.dataDir, chosen);
+      // the Spider loader finds questions by gold query, and a gold query asked twice keeps its first question
+      loaded.examples.forEach((e, i) => (e.question = chosen[i]!.question));
+      const examples = loaded.examples;
+      const metrics = input.metrics ?? DEFAULT_METRICS[input.bench];
+      const grammar = input.grammar ?? 'schema';
+      const settings = input.settings ?? {};
+      const options = { keepDistinct: false, timeoutMs: 30_000, vesIterations: 100, workers: os.availableParallelism() };
+      const rec = record(input.bench, loaded.dataDir, loaded.datasetFiles, examples, '', options);
+      const runId = crypto.randomUUID().slice(0, 8);
+      const runOptions: RunOptions = { bench: input.bench, dataDir: loaded.dataDir, metrics, keepDistinct: false, timeoutMs: options.timeoutMs };
+      const n = examples.length;
+      // while it runs a step is an example generated or scored: 2n steps
+      db.prepare(`INSERT INTO eval_runs (id, name, bench, status, metrics, total, unavailable, record, options)
+        VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`).run(
+        runId,
+        input.name ?? `${input.bench} · ${deps.modelName} · ${input.strategy}`,
+        input.bench,
+        JSON.stringify(metrics),
+        2 * n,
+        examples.filter((e) => e.unavailable).length,
+        JSON.stringify(rec),
+        JSON.stringify(runOptions),
+      );
+      const abort = new AbortController();
+      const state = { cancelled: false, done: Promise.resolve(), abort };
+      const started = performance.now();
+      let generatedCount = 0;
+      const emit = () => {
+        db.prepare('UPDATE eval_runs SET done = ? WHERE id = ?').run(generatedCount, runId);
+        o.hub.emit('eval.progress', { runId, done: generatedCount, total: 2 * n, status: 'running' });
+      };
+      const fail = (err: unknown) => {
+        o.log?.(`squill: evaluation ${runId} failed: ${(err as Error).stack ?? err}`);
+        db.prepare("UPDATE eval_runs SET status = 'failed', error = ?, done = 0, total = ?, elapsed_ms = ? WHERE id = ?")
+          .run((err as Error).message, n, performance.now() - started, runId);
+        o.hub.emit('eval.progress', { runId, done: 0, total: n, status: 'failed' });
+      };
+      const work = async () => {
+        let generated: EvalExampleInput[];
+        try {
+          const model = await deps.open();
+          if (state.cancelled) abort.abort();
+          generated = await generatePredictions({
+            examples, sandbox: o.sandbox, store: o.store, model, strategy: input.strategy, grammar, settings, signal: abort.signal,
+            onGenerated(ex, trace) {
+              generatedCount++;
+              emit();
+              deps.onGenerated?.(ex, trace, generatedCount, n);
+            },
+          });
+          const text = predictionsJsonl(generated);
+          const final: ReproRecord = {
+            ...rec,
+            predictionsSha256: crypto.createHash('sha256').update(text).digest('hex'),
+            model: { sha256: model.sha256, adapterSha256: model.adapterSha256, strategy: input.strategy, decoding: decodingOf(input.strategy, grammar, settings) },
+          };
+          db.prepare('UPDATE eval_runs SET record = ? WHERE id = ?').run(JSON.stringify(final), runId);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        const schemas = metrics.includes('schema_linking') ? schemasFor(loaded.tablesFile, generated) : new Map();
+        // what was generated before a cancel is still scored (quickly), so a stopped run keeps its verdicts
+        await execute(runId, generated, { metrics, keepDistinct: false, timeoutMs: options.timeoutMs, vesIterations: options.vesIterations, schemas },
+          options.workers, { cancelled: false }, { before: generated.length, steps: generated.length + n, total: n, cancelled: state.cancelled, started });
+      };
+      state.done = work().finally(() => running.delete(runId));
       running.set(runId, state);
       return { runId };
     },
@@ -455,6 +548,7 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
       const state = running.get(runId);
       if (!state) return false;
       state.cancelled = true;
+      state.abort?.abort();
       return true;
     },
     delete(runId) {
@@ -463,7 +557,10 @@ export function createEvaluations(o: EvaluationsOptions): Evaluations {
       return db.prepare('DELETE FROM eval_runs WHERE id = ?').run(runId).changes > 0;
     },
     async close() {
-      for (const state of running.values()) state.cancelled = true;
+      for (const state of running.values()) {
+        state.cancelled = true;
+        state.abort?.abort();
+      }
       await Promise.all([...running.values()].map((s) => s.done));
     },
   };

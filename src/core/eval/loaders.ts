@@ -24,6 +24,8 @@ export interface EvalExampleInput {
   /** the database files to run on (Spider: every *.sqlite* in the folder); empty when unavailable */
   dbFiles: string[];
   unavailable: string | null;
+  /** the trace that produced `pred` (runs that generate with a model) */
+  traceId?: string | null;
 }
 
 export interface LoadedBenchmark {
@@ -249,4 +251,46 @@ export function loadBenchmark(bench: Bench, dataDir: string, predictions: Predic
   if (bench === 'spider') return loadSpider(dir, predictions);
   if (bench === 'bird') return loadBird(dir, predictions);
   return loadJsonl(dir, predictions);
+}
+
+/**
+ * The questions of a benchmark's dev split (jsonl: every example) as predictions with an empty `pred`, for runs
+ * that generate the SQL with a model. Ids: Spider's position in dev.json (as `eval score` numbers dev_gold.sql),
+ * BIRD's question_id, the JSONL id.
+ */
+export function loadQuestions(bench: Bench, dataDir: string): (Prediction & { question: string })[] {
+  const dir = path.resolve(dataDir);
+  if (bench === 'spider') {
+    const dev = path.join(dir, 'dev.json');
+    if (!fs.existsSync(dev)) throw new SquillError('NOT_FOUND', `No Spider dev.json in ${dir}`);
+    return (readJson(dev) as { db_id: string; query: string; question: string }[]).map((e, i) => ({
+      id: String(i), db_id: e.db_id, gold: e.query, pred: '', question: e.question,
+    }));
+  }
+  if (bench === 'bird') {
+    const dev = path.join(dir, 'dev.json');
+    if (!fs.existsSync(dev)) throw new SquillError('NOT_FOUND', `No BIRD dev.json in ${dir}`);
+    return (readJson(dev) as { question_id: number; db_id: string; question: string; evidence?: string; SQL: string }[]).map((e) => ({
+      id: String(e.question_id), db_id: e.db_id, gold: e.SQL, pred: '', evidence: e.evidence?.trim() ? e.evidence : null, question: e.question,
+    }));
+  }
+  const file = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? path.join(dir, 'examples.jsonl') : dir;
+  if (!fs.existsSync(file)) throw new SquillError('NOT_FOUND', `No JSONL benchmark at ${file}`);
+  const out: (Prediction & { question: string })[] = [];
+  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((line, n) => {
+    if (!line.trim()) return;
+    let json: unknown = null;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      // reported below
+    }
+    const parsed = JsonlExample.safeParse(json);
+    if (!parsed.success) throw new SquillError('VALIDATION', `${file} line ${n + 1} is not a valid example {id, question, gold, db_path | db_id}`);
+    const e = parsed.data;
+    const dbId = e.db_id ?? (e.db_path ? path.basename(e.db_path).replace(/\.[^.]*$/, '') : '');
+    if (!dbId) throw new SquillError('VALIDATION', `${file} line ${n + 1} names no database (db_id or db_path)`);
+    out.push({ id: e.id, db_id: dbId, gold: e.gold, pred: '', evidence: e.evidence ?? null, question: e.question });
+  });
+  return out;
 }

@@ -92,4 +92,63 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'models, adapters, traces, corrections',
+    up(db) {
+      db.exec(`
+        CREATE TABLE models (
+          id         TEXT PRIMARY KEY,
+          name       TEXT NOT NULL,
+          kind       TEXT NOT NULL CHECK (kind IN ('local', 'remote')),
+          path       TEXT UNIQUE,        -- local GGUF file
+          remote     TEXT,               -- JSON {baseUrl, model, apiKey?} for remote endpoints
+          source     TEXT NOT NULL CHECK (source IN ('file', 'download', 'created', 'remote')),
+          size_bytes INTEGER,
+          sha256     TEXT,
+          metadata   TEXT,               -- JSON ModelMetadata
+          settings   TEXT NOT NULL DEFAULT '{}', -- JSON {gpuLayers, contextSize}
+          added_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        ) STRICT;
+        CREATE TABLE adapters (
+          id         TEXT PRIMARY KEY,
+          model_id   TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+          name       TEXT NOT NULL,
+          path       TEXT NOT NULL,
+          source     TEXT NOT NULL CHECK (source IN ('trained', 'imported')),
+          size_bytes INTEGER NOT NULL,
+          sha256     TEXT,
+          added_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          UNIQUE (model_id, path)
+        ) STRICT;
+        -- no foreign keys to connections or models: a trace stays readable after either is removed
+        CREATE TABLE traces (
+          id            TEXT PRIMARY KEY,
+          created_at    TEXT NOT NULL,
+          connection_id TEXT,
+          database      TEXT NOT NULL,
+          question      TEXT NOT NULL,
+          strategy      TEXT NOT NULL,
+          model_name    TEXT NOT NULL,
+          status        TEXT NOT NULL,
+          sql           TEXT NOT NULL,
+          total_ms      REAL NOT NULL,
+          body          TEXT NOT NULL    -- JSON Trace
+        ) STRICT;
+        CREATE INDEX traces_by_connection ON traces (connection_id, created_at);
+        CREATE TABLE corrections (
+          id            INTEGER PRIMARY KEY,
+          connection_id TEXT NOT NULL,
+          database      TEXT NOT NULL,
+          question      TEXT NOT NULL,
+          evidence      TEXT,
+          sql           TEXT NOT NULL,
+          original_sql  TEXT,
+          trace_id      TEXT,
+          created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        ) STRICT;
+        ALTER TABLE eval_examples ADD COLUMN trace_id TEXT;
+      `);
+    },
+  },
 ];

@@ -21,6 +21,8 @@ export interface WebSocketTransportOptions {
   /** a WHATWG WebSocket constructor; the browser's and Node's global one qualify */
   WebSocketImpl?: typeof WebSocket;
   callTimeoutMs?: number;
+  /** longer limits for procedures that legitimately run long (an ask on a CPU can take minutes) */
+  methodTimeoutsMs?: Readonly<Record<string, number>>;
   maxBackoffMs?: number;
 }
 
@@ -125,10 +127,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       return new Promise<CallResult>((resolve) => {
         const id = nextId++;
         const message: ClientMessage = { type: 'call', id, method, input };
-        const timer = setTimeout(
-          () => settle(id, failure('TIMEOUT', `${method} got no answer within ${callTimeoutMs / 1000} s`)),
-          callTimeoutMs,
-        );
+        const limitMs = options.methodTimeoutsMs?.[method] ?? callTimeoutMs;
+        const timer = setTimeout(() => settle(id, failure('TIMEOUT', `${method} got no answer within ${limitMs / 1000} s`)), limitMs);
         const p: Pending = { resolve, timer, sent: false, message };
         pending.set(id, p);
         if (isOpen()) {

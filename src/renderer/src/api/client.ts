@@ -25,7 +25,8 @@ export function connect(): Connection {
     };
   }
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const transport = createWebSocketTransport({ url: `${scheme}//${location.host}/ws` });
+  // an ask runs as long as the model needs (minutes on a CPU); it is stopped with ai.cancel, not by a timeout
+  const transport = createWebSocketTransport({ url: `${scheme}//${location.host}/ws`, methodTimeoutsMs: { 'ai.ask': 6 * 60 * 60_000 } });
   return {
     kind: 'websocket',
     client: createClient(transport),

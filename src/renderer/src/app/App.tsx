@@ -3,7 +3,9 @@ import { THEMES, type Settings } from '../../../shared/contract.ts';
 import { procedureKey, useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
 import { DatabasesPage } from '../pages/DatabasesPage.tsx';
 import { EvaluatePage } from '../pages/evaluate/EvaluatePage.tsx';
+import { ModelsPage } from '../pages/models/ModelsPage.tsx';
 import { SchemaPage } from '../pages/schema/SchemaPage.tsx';
+import { TracePage } from '../pages/trace/index.ts';
 import { WorkbenchPage } from '../pages/workbench/WorkbenchPage.tsx';
 import { StatusPage, engineSummary } from '../pages/StatusPage.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
@@ -31,6 +33,8 @@ export function App() {
           {location.page === 'workbench' && <WorkbenchPage rest={location.rest} />}
           {location.page === 'schema' && <SchemaPage rest={location.rest} />}
           {location.page === 'evaluate' && <EvaluatePage rest={location.rest} />}
+          {location.page === 'trace' && <TracePage rest={location.rest} />}
+          {location.page === 'models' && <ModelsPage />}
           {location.page === 'databases' && <DatabasesPage />}
           {location.page === 'status' && <StatusPage />}
           {location.page === null && (

@@ -5,10 +5,13 @@ export const ROUTES = [
   { path: 'workbench', label: 'Workbench' },
   { path: 'schema', label: 'Schema' },
   { path: 'evaluate', label: 'Evaluate' },
+  { path: 'models', label: 'Models' },
   { path: 'databases', label: 'Databases' },
   { path: 'status', label: 'Status' },
 ] as const;
-export type RoutePath = (typeof ROUTES)[number]['path'];
+/** Pages reached by links only, not from the navigation (#/trace/<id>). */
+export const HIDDEN_ROUTES = ['trace'] as const;
+export type RoutePath = (typeof ROUTES)[number]['path'] | (typeof HIDDEN_ROUTES)[number];
 export const DEFAULT_ROUTE: RoutePath = 'databases';
 
 export interface Location {
@@ -20,7 +23,7 @@ export interface Location {
 function parse(hash: string): Location {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: DEFAULT_ROUTE, rest: [] };
-  const page = ROUTES.find((r) => r.path === parts[0])?.path ?? null;
+  const page = ROUTES.find((r) => r.path === parts[0])?.path ?? HIDDEN_ROUTES.find((p) => p === parts[0]) ?? null;
   return { page, rest: parts.slice(1) };
 }
 

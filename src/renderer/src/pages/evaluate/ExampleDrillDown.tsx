@@ -157,6 +157,11 @@ function ExampleHead({ example: e }: { example: EvalExample }) {
             ≠ metrics disagree
           </span>
         )}
+        {e.traceId && (
+          <a className="button-link" href={href('trace', e.traceId)} title="Every step the model took to write this prediction">
+            Open trace
+          </a>
+        )}
       </div>
       {e.unavailable && (
         <div className="notice ev-notice-warn" role="status">

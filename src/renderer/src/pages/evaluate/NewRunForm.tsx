@@ -22,7 +22,7 @@ interface Upload {
 const SLOW_METRICS: ReadonlySet<MetricName> = new Set(['ves', 'rves']);
 
 /** Validation issues of the contract's VALIDATION error: [{path, message}]. */
-function validationIssues(error: SquillError): { path: string; message: string }[] {
+export function validationIssues(error: SquillError): { path: string; message: string }[] {
   const details = error.details as { issues?: unknown } | undefined;
   if (error.code !== 'VALIDATION' || !Array.isArray(details?.issues)) return [];
   return details.issues.filter(

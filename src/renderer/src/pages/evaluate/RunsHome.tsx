@@ -6,15 +6,18 @@ import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { timeAgo } from '../workbench/formatting.ts';
 import { useDeleteRun, useNow } from './hooks.ts';
 import { BENCH_LABEL, METRIC_LABEL, formatScore } from './model.ts';
+import { GenerateRunForm } from './GenerateRunForm.tsx';
 import { NewRunForm } from './NewRunForm.tsx';
 import { Elapsed, InlineError, ProgressBar, StatusBadge, formatDateTime } from './parts.tsx';
 
 /** #/evaluate: a new run and every run so far. */
 export function RunsHome() {
   const runs = useProcedure('eval.runs', {}, { refetchInterval: (q) => (q.state.data?.some((r) => r.status === 'running') ? 5000 : false) });
-  const [formOpen, setFormOpen] = useState<boolean | null>(null);
-  // open by default until there is a run to look at
-  const showForm = formOpen ?? (runs.data !== undefined && runs.data.length === 0);
+  // which form is open: scoring a predictions file, or running a model; null: the default
+  const [formOpen, setFormOpen] = useState<'score' | 'model' | false | null>(null);
+  // the scoring form is open by default until there is a run to look at
+  const showForm = formOpen ?? (runs.data !== undefined && runs.data.length === 0 ? 'score' : false);
+  const closable = runs.data && runs.data.length > 0 ? () => setFormOpen(false) : undefined;
   return (
     <div className="page page-wide ev-page">
       <header className="page-header ev-header">
@@ -25,13 +28,21 @@ export function RunsHome() {
             reason for every verdict.
           </p>
         </div>
-        {!showForm && (
-          <button type="button" className="primary" onClick={() => setFormOpen(true)}>
-            New evaluation…
-          </button>
-        )}
+        <span className="ev-row">
+          {showForm !== 'score' && (
+            <button type="button" className="primary" onClick={() => setFormOpen('score')}>
+              New evaluation…
+            </button>
+          )}
+          {showForm !== 'model' && (
+            <button type="button" onClick={() => setFormOpen('model')} title="Answer the benchmark with a model and a strategy, then score the answers">
+              Run a model…
+            </button>
+          )}
+        </span>
       </header>
-      {showForm && <NewRunForm onCancel={runs.data && runs.data.length > 0 ? () => setFormOpen(false) : undefined} />}
+      {showForm === 'score' && <NewRunForm onCancel={closable} />}
+      {showForm === 'model' && <GenerateRunForm onCancel={closable ?? (() => setFormOpen('score'))} />}
       {runs.error && <ErrorNotice error={runs.error} what="the evaluation runs" />}
       {runs.isLoading && <p className="muted">Loading runs…</p>}
       {runs.data && <RunsTable runs={runs.data} />}

@@ -103,6 +103,16 @@ export function useStartRun() {
   });
 }
 
+/** Starts a run that answers the benchmark with a model first (eval.generate). */
+export function useGenerateRun() {
+  const { client } = useConnection();
+  const queryClient = useQueryClient();
+  return useMutation<{ runId: string }, SquillError, Input<'eval.generate'>>({
+    mutationFn: (input) => client.call('eval.generate', input),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: procedureKey('eval.runs') }),
+  });
+}
+
 export function useCancelRun(runId: string) {
   const { client } = useConnection();
   const queryClient = useQueryClient();

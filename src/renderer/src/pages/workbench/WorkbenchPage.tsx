@@ -1,29 +1,95 @@
 import { useState } from 'react';
-import type { HistoryEntry } from '../../../../shared/contract.ts';
+import { useQueryClient } from '@tanstack/react-query';
+import type { Correction, HistoryEntry, Trace } from '../../../../shared/contract.ts';
+import { procedureKey } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ConnectionPicker, useChosenConnection } from '../../components/ConnectionPicker.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { AskPanel } from './AskPanel.tsx';
+import { CorrectionsPanel } from './CorrectionsPanel.tsx';
 import { loadFlag, saveFlag } from './drafts.ts';
 import { HistoryPanel } from './HistoryPanel.tsx';
+import { SideTabs, isSideTab, type SideTab } from './SideTabs.tsx';
+import { TracesPanel } from './TracesPanel.tsx';
 import { Workspace, type PendingSql } from './Workspace.tsx';
 
+const SIDE_TAB_KEY = 'squill.workbench.sideTab';
+
+function loadSideTab(): SideTab {
+  try {
+    const v = localStorage.getItem(SIDE_TAB_KEY);
+    return isSideTab(v) ? v : 'history';
+  } catch {
+    return 'history';
+  }
+}
+
 /**
- * The Workbench (#/workbench/<connectionId>): write SQL against one database with schema-aware completion, run it
- * in the sandbox, read and export the rows, see the query plan, and go back to anything run before.
+ * The Workbench (#/workbench/<connectionId>): ask a question and get SQL from a model with every step traced, or
+ * write SQL with schema-aware completion; run it in the sandbox, read and export the rows, see the query plan, save
+ * a corrected answer as a training example, and go back to anything run or asked before.
  */
 export function WorkbenchPage({ rest }: { rest: string[] }) {
   const { connection, connections, isLoading, error } = useChosenConnection(rest[0]);
+  const queryClient = useQueryClient();
   const [historyOpen, setHistoryOpen] = useState(() => loadFlag('historyOpen', true));
+  const [sideTab, setSideTab] = useState<SideTab>(loadSideTab);
   const [pending, setPending] = useState<PendingSql | null>(null);
+  const [question, setQuestion] = useState('');
+  const [evidence, setEvidence] = useState('');
+  const [compare, setCompare] = useState(() => loadFlag('askCompare', false));
+  const [openTraceId, setOpenTraceId] = useState<string | null>(null);
+  /** the last answer, so a correction of its SQL records where it came from */
+  const [lastAnswer, setLastAnswer] = useState<{ traceId: string; question: string } | null>(null);
 
   const showHistory = (open: boolean) => {
     setHistoryOpen(open);
     saveFlag('historyOpen', open);
   };
-  /** History entries load into their own database's editor, switching database when needed. */
-  const openEntry = (entry: HistoryEntry, run: boolean) => {
-    setPending({ connectionId: entry.connectionId, sql: entry.sql, run });
-    if (entry.connectionId !== connection?.id) navigate('workbench', entry.connectionId);
+  const chooseTab = (tab: SideTab) => {
+    setSideTab(tab);
+    try {
+      localStorage.setItem(SIDE_TAB_KEY, tab);
+    } catch {
+      // not remembered
+    }
+  };
+  const chooseCompare = (on: boolean) => {
+    setCompare(on);
+    saveFlag('askCompare', on);
+  };
+  /** SQL into a database's editor, switching database when needed. */
+  const load = (connectionId: string, sql: string, run: boolean) => {
+    setPending({ connectionId, sql, run });
+    if (connectionId !== connection?.id) navigate('workbench', connectionId);
+  };
+  const openEntry = (entry: HistoryEntry, run: boolean) => load(entry.connectionId, entry.sql, run);
+  const openCorrection = (c: Correction) => {
+    setQuestion(c.question);
+    setEvidence(c.evidence ?? '');
+    setLastAnswer(c.traceId ? { traceId: c.traceId, question: c.question } : null);
+    load(c.connectionId, c.sql, true);
+  };
+  /** An answer: its SQL into the editor and run in full (the trace keeps only a preview), its trace beside the rows. */
+  const answered = (trace: Trace) => {
+    queryClient.setQueryData(procedureKey('traces.get', { id: trace.id }), trace);
+    setOpenTraceId(trace.id);
+    setLastAnswer({ traceId: trace.id, question: trace.question });
+    if (trace.final.sql.trim() && connection) load(trace.connectionId ?? connection.id, trace.final.sql, true);
+  };
+  const useSqlFromCompare = (sql: string) => {
+    chooseCompare(false);
+    if (connection) load(connection.id, sql, true);
+  };
+  const openTrace = (trace: Trace) => {
+    queryClient.setQueryData(procedureKey('traces.get', { id: trace.id }), trace);
+    setOpenTraceId(trace.id);
+  };
+
+  const correction = {
+    question,
+    evidence,
+    traceId: lastAnswer && lastAnswer.question.trim() === question.trim() ? lastAnswer.traceId : null,
   };
 
   return (
@@ -40,29 +106,68 @@ export function WorkbenchPage({ rest }: { rest: string[] }) {
         )}
         <span className="toolbar-spacer" />
         {!historyOpen && (
-          <button type="button" onClick={() => showHistory(true)} title="Show the query history">
+          <button type="button" onClick={() => showHistory(true)} title="Show the history, traces and corrections">
             History
           </button>
         )}
       </header>
-      <div className="workbench-main">
+      <div className={`workbench-main${compare ? ' workbench-comparing' : ''}`}>
         <ConnectionState connection={connection} isLoading={isLoading} error={error} wanted={rest[0]} />
         {connection?.status === 'ok' && (
-          <Workspace
-            key={connection.id}
-            connection={connection}
-            pending={pending}
-            onPendingDone={() => setPending(null)}
-          />
+          <>
+            <AskPanel
+              key={`ask-${connection.id}`}
+              connection={connection}
+              question={question}
+              evidence={evidence}
+              onQuestionChange={setQuestion}
+              onEvidenceChange={setEvidence}
+              onAnswer={answered}
+              onOpenTrace={openTrace}
+              compare={compare}
+              onCompareChange={chooseCompare}
+              onUseSql={useSqlFromCompare}
+            />
+            {!compare && (
+              <Workspace
+                key={connection.id}
+                connection={connection}
+                pending={pending}
+                onPendingDone={() => setPending(null)}
+                traceId={openTraceId}
+                onCloseTrace={() => setOpenTraceId(null)}
+                correction={correction}
+              />
+            )}
+          </>
         )}
       </div>
       {historyOpen && connection && (
-        <HistoryPanel
-          connectionId={connection.id}
-          onOpen={(entry) => openEntry(entry, false)}
-          onRerun={(entry) => openEntry(entry, true)}
-          onCollapse={() => showHistory(false)}
-        />
+        <div className="side-panel">
+          <SideTabs value={sideTab} onChange={chooseTab} panelId="workbench-side-panel" />
+          <div id="workbench-side-panel" role="tabpanel" aria-labelledby={`side-tab-${sideTab}`} className="side-panel-body">
+            {sideTab === 'history' && (
+              <HistoryPanel
+                connectionId={connection.id}
+                onOpen={(entry) => openEntry(entry, false)}
+                onRerun={(entry) => openEntry(entry, true)}
+                onCollapse={() => showHistory(false)}
+              />
+            )}
+            {sideTab === 'traces' && (
+              <TracesPanel
+                connectionId={connection.id}
+                openId={openTraceId}
+                onOpen={(id) => {
+                  chooseCompare(false);
+                  setOpenTraceId(id);
+                }}
+                onCollapse={() => showHistory(false)}
+              />
+            )}
+            {sideTab === 'corrections' && <CorrectionsPanel connectionId={connection.id} onOpen={openCorrection} onCollapse={() => showHistory(false)} />}
+          </div>
+        </div>
       )}
     </div>
   );

@@ -7,8 +7,10 @@ import { loadNumber, saveNumber } from './drafts.ts';
 import { ErrorPanel, errorOffset } from './ErrorPanel.tsx';
 import { QueryPlan } from './QueryPlan.tsx';
 import { ResultView, type RunLimits } from './ResultView.tsx';
+import { SaveCorrection, type CorrectionSource } from './SaveCorrection.tsx';
 import { SHORTCUTS } from './shortcuts.ts';
 import { Splitter } from './Splitter.tsx';
+import { TracePanel } from './TracePanel.tsx';
 import type { SchemaRelation } from './sqlCompletion.ts';
 import type { EditorProblem, RunnableSql, SqlEditorHandle } from './SqlEditor.tsx';
 import type { PlanStep } from './planTree.ts';
@@ -48,8 +50,19 @@ const relationsOf = (schema: DbSchema | undefined): SchemaRelation[] =>
       ]
     : [];
 
-/** The SQL side of the workbench for one database: toolbar, editor, and what the last run gave. */
-export function Workspace({ connection, pending, onPendingDone }: { connection: Connection; pending: PendingSql | null; onPendingDone: () => void }) {
+export interface WorkspaceProps {
+  connection: Connection;
+  pending: PendingSql | null;
+  onPendingDone: () => void;
+  /** the trace shown beside the results */
+  traceId?: string | null;
+  onCloseTrace?: () => void;
+  /** the question the editor's SQL answers, for saving it as a training example */
+  correction?: CorrectionSource | null;
+}
+
+/** The SQL side of the workbench for one database: toolbar, editor, and what the last run gave (and its trace). */
+export function Workspace({ connection, pending, onPendingDone, traceId = null, onCloseTrace, correction = null }: WorkspaceProps) {
   const { client } = useConnection();
   const connectionId = connection.id;
   const editor = useRef<SqlEditorHandle>(null);
@@ -170,6 +183,8 @@ export function Workspace({ connection, pending, onPendingDone }: { connection: 
             ))}
           </select>
         </label>
+        <span className="toolbar-sep" />
+        <SaveCorrection connectionId={connectionId} source={correction} sql={() => editor.current?.text() ?? ''} disabled={!editorReady} />
         <span className="toolbar-spacer" />
         {busy && (
           <span className="muted small" role="status">
@@ -212,8 +227,20 @@ export function Workspace({ connection, pending, onPendingDone }: { connection: 
           {hint}
         </div>
       )}
-      <div className={`results-pane${busy ? ' results-busy' : ''}`} aria-label="Results">
-        <OutcomeView outcome={outcome} connectionId={connectionId} onLocate={(offset) => editor.current?.revealOffset(offset)} />
+      <div className={`results-row${traceId ? ' results-with-trace' : ''}`}>
+        <div className={`results-pane${busy ? ' results-busy' : ''}`} aria-label="Results">
+          <OutcomeView outcome={outcome} connectionId={connectionId} onLocate={(offset) => editor.current?.revealOffset(offset)} />
+        </div>
+        {traceId && (
+          <TracePanel
+            traceId={traceId}
+            onClose={() => onCloseTrace?.()}
+            onUseSql={(sql) => {
+              editor.current?.replaceText(sql);
+              runSql(true);
+            }}
+          />
+        )}
       </div>
     </section>
   );

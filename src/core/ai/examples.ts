@@ -1,0 +1,104 @@
+/**
+ * Supervised examples for a question with its gold SQL, made with the very prompt builders the strategies use: a
+ * model trained on them sees at training time exactly the prompts it will get at inference. One list per strategy
+ * (ROUTE: its tasks as MCP sends them; LR-SQL: one link sample per slice, carrying the gold tables found so far,
+ * and the SQL-generation sample; vote: FINER's think-then-SQL format).
+ */
+import type { StrategyName } from '../../shared/contract.ts';
+import type { ChatMessage } from '../llm/textModel.ts';
+import { linkedBySql } from './parse.ts';
+import {
+  ddlOf,
+  finerPrompt,
+  lrsqlLinkPrompt,
+  lrsqlLinkTarget,
+  lrsqlSlices,
+  lrsqlSqlPrompt,
+  lrsqlSqlTarget,
+  readSampleRows,
+  routeNoiseCorrection,
+  routeSchema,
+  routeSchemaLinking,
+  routeTextToSql,
+  type SampleRows,
+  type SchemaSelection,
+} from './prompts.ts';
+import { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET } from './strategies/context.ts';
+import type { DbHandle } from './types.ts';
+
+export interface ChatSample {
+  /** which prompt this is (ts, sl, ts_pruned, nc, lrsql_link, lrsql_sql, finer) */
+  task: string;
+  messages: ChatMessage[];
+  target: string;
+}
+
+export interface GoldQuestion {
+  question: string;
+  evidence?: string | null;
+  sql: string;
+}
+
+export interface ExampleOptions {
+  count: (text: string) => Promise<number>;
+  /** token budget of the schema block (as the strategies' schemaBudget) */
+  schemaBudget: number;
+  sampleRows?: number;
+  sliceBudget?: number;
+  /** vote: the reasoning written before the SQL (default: names the tables and columns the gold SQL uses) */
+  reasoning?: (gold: GoldQuestion) => string;
+}
+
+const clean = (sql: string) => sql.trim().replace(/;+\s*$/, '');
+
+/** ROUTE's schema-link answer for a gold SQL: the real tables and columns it names. */
+export function schemaLinkTarget(db: DbHandle, sql: string): string {
+  const linked = linkedBySql(sql, db.schema);
+  return JSON.stringify({ tables: linked.tables.map((t) => ({ table: t, columns: linked.columns.filter((c) => c.table === t).map((c) => c.column) })) });
+}
+
+export function defaultReasoning(db: DbHandle, gold: GoldQuestion): string {
+  const l = linkedBySql(gold.sql, db.schema);
+  const cols = l.columns.map((c) => `${c.table}.${c.column}`).join(', ');
+  return `The question asks: ${gold.question} The tables needed are ${l.tables.join(', ') || 'none'}${cols ? `, using ${cols}` : ''}. I write one query over them.`;
+}
+
+export async function strategyExamples(db: DbHandle, gold: GoldQuestion, strategy: StrategyName, o: ExampleOptions, rows?: SampleRows): Promise<ChatSample[]> {
+  const evidence = gold.evidence ?? null;
+  const sql = clean(gold.sql);
+  const sampleRows = rows ?? (await readSampleRows(db, o.sampleRows ?? DEFAULT_SAMPLE_ROWS));
+  const full = async () => (await routeSchema(db.schema, sampleRows, o.count, o.schemaBudget)).text;
+  switch (strategy) {
+    case 'direct':
+      return [{ task: 'ts', messages: routeTextToSql(await full(), gold.question, evidence), target: sql }];
+    case 'route': {
+      const schemaText = await full();
+      const linked = linkedBySql(sql, db.schema);
+      const selection: SchemaSelection = new Map(linked.tables.map((t) => [t, new Set(linked.columns.filter((c) => c.table === t).map((c) => c.column.toLowerCase()))]));
+      const pruned = (await routeSchema(db.schema, sampleRows, o.count, o.schemaBudget, selection)).text;
+      return [
+        { task: 'sl', messages: routeSchemaLinking(schemaText, gold.question, evidence), target: schemaLinkTarget(db, sql) },
+        { task: 'ts', messages: routeTextToSql(schemaText, gold.question, evidence), target: sql },
+        { task: 'ts_pruned', messages: routeTextToSql(pruned, gold.question, evidence), target: sql },
+        { task: 'nc', messages: routeNoiseCorrection(pruned, gold.question, evidence, sql, null), target: 'correct' },
+      ];
+    }
+    case 'lrsql': {
+      const goldTables = linkedBySql(sql, db.schema).tables;
+      const slices = await lrsqlSlices(db.schema, o.count, o.sliceBudget ?? DEFAULT_SLICE_BUDGET);
+      const out: ChatSample[] = [];
+      const selected: string[] = [];
+      for (const slice of slices) {
+        const here = slice.filter((t) => goldTables.includes(t));
+        out.push({ task: 'lrsql_link', messages: lrsqlLinkPrompt(ddlOf(db.schema, slice), gold.question, evidence, [...selected]), target: lrsqlLinkTarget(here) });
+        selected.push(...here);
+      }
+      out.push({ task: 'lrsql_sql', messages: lrsqlSqlPrompt(ddlOf(db.schema, goldTables), gold.question, evidence), target: lrsqlSqlTarget(sql) });
+      return out;
+    }
+    case 'vote': {
+      const reasoning = (o.reasoning ?? ((g) => defaultReasoning(db, g)))(gold);
+      return [{ task: 'finer', messages: finerPrompt(await full(), gold.question, evidence), target: `<think>${reasoning}</think>\n${sql}` }];
+    }
+  }
+}
