@@ -165,7 +165,10 @@ describe.skipIf(!hasTrainer)('a tiny model trained with the engine on the strate
       const tokens = batch.reduce((s, b) => s + b.tokens.length, 0);
       const started = performance.now();
       let step = 0;
-      for (; step < 120 && loss > 0.02; step++) loss = (await trainer.step({ batch, lr: 5e-3, clip: 5 })).loss;
+      for (; step < 200 && loss > 0.01; step++) {
+        loss = (await trainer.step({ batch, lr: 1e-2, clip: 5 })).loss;
+        if (process.env.SQUILL_TEST_LOG) fs.appendFileSync(process.env.SQUILL_TEST_LOG, `step ${step} loss ${loss.toFixed(4)} ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      }
       console.log(`trained ${batch.length} sequences (${tokens} tokens) for ${step} steps in ${((performance.now() - started) / 1000).toFixed(0)} s: loss ${loss.toFixed(4)}`);
       adapter = path.join(dir, 'student.lora.gguf');
       await trainer.save({ adapter });
@@ -178,6 +181,9 @@ describe.skipIf(!hasTrainer)('a tiny model trained with the engine on the strate
     const traceFile = path.join(dir, `${strategy}-${withAdapter}.json`);
     const args = ['bin/squill.js', 'ask', '--db', dbFile, '--model', modelFile, '--strategy', strategy, '--trace', traceFile, '--samples', '3'];
     if (withAdapter) args.push('--adapter', adapter);
+    // the engine cannot train the random output head, so answers are right under greedy decoding but not peaked
+    // enough for FINER's T = 1; the vote still samples (3 samples, seeds 1..3)
+    if (strategy === 'vote') args.push('--temperature', '0.1');
     const shared = ['--sample-rows', String(SHARED.sampleRows), '--schema-budget', String(SHARED.schemaBudget)];
     await exec(process.execPath, [...args, ...shared, '--context-size', '2048', '--json', question], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }).catch((err: { stdout?: string }) => err); // a wrong answer exits 1; the trace tells
     return JSON.parse(fs.readFileSync(traceFile, 'utf8')) as Trace;

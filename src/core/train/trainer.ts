@@ -8,6 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { inferenceThreads } from '../llm/threads.ts';
 import { SquillError, type ErrorCode } from '../../shared/errors.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -195,7 +196,8 @@ export async function startTrainer(options: StartOptions = {}): Promise<Trainer>
     ready,
     pid: child.pid,
     exited,
-    load: (r) => request('load', r, LoadInfoSchema),
+    // SQUILL_THREADS caps the engine's threads too (see inferenceThreads: ggml barriers stall on shared cores)
+    load: (r) => request('load', { ...r, threads: r.threads ?? inferenceThreads() }, LoadInfoSchema),
     step: (r) => request('step', r, StepResultSchema),
     logprobs: async (sequences) => (await request('logprobs', { sequences }, LogprobsSchema)).logprobs,
     generate: async (r) => (await request('generate', r, GenerateSchema)).samples,

@@ -41,6 +41,8 @@ export interface StrategyContext {
     schemaLink(): GrammarSpec | null;
     tableList(tables: string[]): GrammarSpec | null;
     correctOrSql(): GrammarSpec | null;
+    /** LR-SQL's SQL model answers `-- SQL: <sql>;` */
+    labelledSql(schema: DbSchema): GrammarSpec | null;
   };
   execute(sql: string, timeoutMs?: number): Promise<Executed>;
 }
@@ -73,16 +75,17 @@ export async function createContext(input: StrategyInput): Promise<StrategyConte
       sql: (s = schema, options) => (useGrammar ? sqlGrammar(s, options) : null),
       schemaLink: () => (useGrammar ? schemaLinkJsonGrammar(schema) : null),
       tableList: (tables) => (useGrammar ? tableListGrammar(tables) : null),
-      correctOrSql: () => {
-        if (!useGrammar) return null;
-        const sql = sqlGrammar(schema);
-        if (sql.kind !== 'gbnf') return sql;
-        // the SQL grammar's root becomes one alternative next to the word "correct"
-        return { kind: 'gbnf', name: 'correct-or-sql', source: `root ::= "correct" | sql-root\n${sql.source.replace(/^root\s*::=/m, 'sql-root ::=')}` };
-      },
+      // the SQL grammar's root becomes a rule of a wider grammar
+      correctOrSql: () => (useGrammar ? wrapSql(sqlGrammar(schema), 'correct-or-sql', '"correct" | sql-root') : null),
+      labelledSql: (s) => (useGrammar ? wrapSql(sqlGrammar(s), 'labelled-sql', '"-- SQL: " sql-root') : null),
     },
     execute: (sql, timeoutMs) => execute(input.db, sql, timeoutMs),
   };
+}
+
+function wrapSql(sql: GrammarSpec, name: string, root: string): GrammarSpec {
+  if (sql.kind !== 'gbnf') return sql;
+  return { kind: 'gbnf', name, source: `root ::= ${root}\n${sql.source.replace(/^root\s*::=/m, 'sql-root ::=')}` };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -33,7 +33,7 @@ export async function runLrsql(ctx: StrategyContext): Promise<Outcome> {
   const tables = selected.length ? selected : schema.tables.map((t) => t.name);
   const sub: DbSchema = { ...schema, tables: schema.tables.filter((t) => tables.includes(t.name)) };
   const messages = lrsqlSqlPrompt(ddlOf(schema, tables), input.question, input.evidence);
-  return rec.generate('sql', 'Write the SQL on the selected tables', { model: input.model, messages, sampling: ctx.sampling, grammar: ctx.grammars.sql(sub) }, async (gen, step) => {
+  return rec.generate('sql', 'Write the SQL on the selected tables', { model: input.model, messages, sampling: ctx.sampling, grammar: ctx.grammars.labelledSql(sub) }, async (gen, step) => {
     const sql = extractSql(gen.text);
     step.output = gen.text;
     step.sql = sql;
