@@ -1,0 +1,352 @@
+/**
+ * Training datasets: question/SQL pairs from Spider/BIRD folders, JSONL files or the workbench's corrections; a
+ * deterministic train/dev split; a contamination check against evaluation benchmarks; a token-count preview made
+ * from the method builders' own samples. A row that cannot be used is reported with its line number (JSONL line, or
+ * its index in the JSON array + 1), never silently dropped.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Connection } from '../../../shared/contract.ts';
+import { SquillError } from '../../../shared/errors.ts';
+import { significant, tokenize } from '../../../shared/sql/tokenize.ts';
+import { listCorrections } from '../../ai/store.ts';
+import type { DbHandle } from '../../ai/types.ts';
+import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
+import type { Store } from '../../store/index.ts';
+import { buildSamples, type MethodName, type MethodOptions } from '../methods/index.ts';
+
+export interface TrainExample { id: string; question: string; sql: string; evidence: string | null; dbId: string; dbPath: string }
+export interface InvalidRow { line: number; reason: string }
+export interface DatasetSpec {
+  kind: 'spider' | 'bird' | 'jsonl' | 'corrections';
+  /** spider/bird folder or a train json file inside it; jsonl file */
+  path?: string;
+  split?: 'train' | 'dev';
+  limit?: number;
+}
+
+export interface DatasetDeps {
+  /** the app store (corrections) */
+  store?: Store;
+  /** connections, to find a correction's database file (and a JSONL db_id naming a connection) */
+  connections?: { list(): Connection[] };
+  /** runs each gold SQL to check it; a temporary one-process pool when absent */
+  sandbox?: SandboxPool;
+  /** false skips the execution check (default true) */
+  execute?: boolean;
+  /** per-query limit of the execution check (default 10 s) */
+  timeoutMs?: number;
+}
+
+interface RawRow {
+  line: number;
+  id: string;
+  question: unknown;
+  sql: unknown;
+  evidence: unknown;
+  dbId: string;
+  dbPath: string | null;
+  /** why the row could not even be read */
+  broken?: string;
+}
+
+const readJson = (file: string): unknown => {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new SquillError('VALIDATION', `${file} cannot be read as JSON: ${(err as Error).message}`);
+  }
+};
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
+
+/** A benchmark folder and the data file inside it: `p` is the folder or a json file in it. */
+function benchFile(p: string, defaults: string[]): { dir: string; file: string } {
+  const abs = path.resolve(p);
+  if (!fs.existsSync(abs)) throw new SquillError('NOT_FOUND', `No dataset at ${abs}`);
+  if (fs.statSync(abs).isFile()) return { dir: path.dirname(abs), file: abs };
+  const file = defaults.map((f) => path.join(abs, f)).find((f) => fs.existsSync(f));
+  if (!file) throw new SquillError('NOT_FOUND', `No ${defaults.join(' or ')} in ${abs}`);
+  return { dir: abs, file };
+}
+
+function jsonArray(file: string): unknown[] {
+  const data = readJson(file);
+  if (!Array.isArray(data)) throw new SquillError('VALIDATION', `${file} is not a JSON array of examples`);
+  return data;
+}
+
+function spiderRows(spec: DatasetSpec): RawRow[] {
+  if (!spec.path) throw new SquillError('VALIDATION', 'A Spider dataset needs the path of its folder');
+  const { dir, file } = benchFile(spec.path, spec.split === 'dev' ? ['dev.json'] : ['train_spider.json', 'train.json']);
+  const tag = path.basename(file, '.json');
+  return jsonArray(file).map((raw, i) => {
+    const e = (raw ?? {}) as Record<string, unknown>;
+    const dbId = str(e.db_id) ?? '';
+    const db = path.join(dir, 'database', dbId, `${dbId}.sqlite`);
+    return { line: i + 1, id: `spider-${tag}-${i}`, question: e.question, sql: e.query, evidence: null, dbId, dbPath: dbId ? db : null };
+  });
+}
+
+function birdRows(spec: DatasetSpec): RawRow[] {
+  if (!spec.path) throw new SquillError('VALIDATION', 'A BIRD dataset needs the path of its folder');
+  const split = spec.split ?? 'train';
+  const { dir, file } = benchFile(spec.path, split === 'dev' ? ['dev.json'] : ['train.json']);
+  const dbDir = path.basename(file).startsWith('dev') ? 'dev_databases' : 'train_databases';
+  return jsonArray(file).map((raw, i) => {
+    const e = (raw ?? {}) as Record<string, unknown>;
+    const dbId = str(e.db_id) ?? '';
+    const evidence = str(e.evidence);
+    return {
+      line: i + 1,
+      id: `bird-${split}-${str(e.question_id) ?? i}`,
+      question: e.question,
+      sql: e.SQL,
+      evidence: evidence?.trim() ? evidence : null,
+      dbId,
+      dbPath: dbId ? path.join(dir, dbDir, dbId, `${dbId}.sqlite`) : null,
+    };
+  });
+}
+
+/**
+ * JSONL: one object per line, {question, sql (or query, SQL, gold), db_path (relative to the file) or db_id,
+ * evidence?, id?}. A db_id is looked up as database/<id>/<id>.sqlite or <id>.sqlite beside the file, then as a
+ * connection id.
+ */
+function jsonlRows(spec: DatasetSpec, deps: DatasetDeps): RawRow[] {
+  if (!spec.path) throw new SquillError('VALIDATION', 'A JSONL dataset needs the path of its file');
+  const file = path.resolve(spec.path);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new SquillError('NOT_FOUND', `No JSONL file at ${file}`);
+  const base = path.dirname(file);
+  const connections = deps.connections?.list() ?? [];
+  const rows: RawRow[] = [];
+  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((text, n) => {
+    if (!text.trim()) return;
+    let e: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      e = parsed as Record<string, unknown>;
+    } catch {
+      rows.push({ line: n + 1, id: '', question: null, sql: null, evidence: null, dbId: '', dbPath: null, broken: 'not a JSON object' });
+      return;
+    }
+    const dbPathField = str(e.db_path);
+    let dbId = str(e.db_id) ?? '';
+    let dbPath: string | null = null;
+    if (dbPathField) {
+      dbPath = path.resolve(base, dbPathField);
+      if (!dbId) dbId = path.basename(dbPathField).replace(/\.[^.]*$/, '');
+    } else if (dbId) {
+      dbPath =
+        [path.join(base, 'database', dbId, `${dbId}.sqlite`), path.join(base, `${dbId}.sqlite`)].find((f) => fs.existsSync(f)) ??
+        connections.find((c) => c.id === dbId)?.path ??
+        path.join(base, 'database', dbId, `${dbId}.sqlite`);
+    }
+    rows.push({
+      line: n + 1,
+      id: str(e.id) ?? `line-${n + 1}`,
+      question: e.question,
+      sql: e.sql ?? e.query ?? e.SQL ?? e.gold,
+      evidence: e.evidence ?? null,
+      dbId,
+      dbPath,
+    });
+  });
+  return rows;
+}
+
+/** Corrections, newest first as the store lists them; "line" is the position in that list. */
+function correctionRows(deps: DatasetDeps): RawRow[] {
+  if (!deps.store) throw new SquillError('INTERNAL', 'Loading corrections needs the app store');
+  const connections = new Map((deps.connections?.list() ?? []).map((c) => [c.id, c]));
+  return listCorrections(deps.store).map((c, i) => {
+    const conn = connections.get(c.connectionId);
+    return { line: i + 1, id: `correction-${c.id}`, question: c.question, sql: c.sql, evidence: c.evidence, dbId: c.database || c.connectionId, dbPath: conn?.path ?? null };
+  });
+}
+
+export async function loadDataset(spec: DatasetSpec, deps: DatasetDeps = {}): Promise<{ examples: TrainExample[]; invalid: InvalidRow[] }> {
+  const invalid: InvalidRow[] = [];
+  const raw =
+    spec.kind === 'spider' ? spiderRows(spec)
+    : spec.kind === 'bird' ? birdRows(spec)
+    : spec.kind === 'jsonl' ? jsonlRows(spec, deps)
+    : correctionRows(deps);
+  // the limit counts rows read, valid or not
+  const rows = spec.limit !== undefined ? raw.slice(0, spec.limit) : raw;
+
+  const candidates: (TrainExample & { line: number })[] = [];
+  const seenIds = new Set<string>();
+  for (const r of rows) {
+    const question = str(r.question)?.trim() ?? '';
+    const sql = str(r.sql)?.trim() ?? '';
+    const evidence = typeof r.evidence === 'string' && r.evidence.trim() ? r.evidence : null;
+    if (r.broken) invalid.push({ line: r.line, reason: r.broken });
+    else if (!question) invalid.push({ line: r.line, reason: 'the question is missing' });
+    else if (!sql) invalid.push({ line: r.line, reason: 'the SQL is missing' });
+    else if (!r.dbId && !r.dbPath) invalid.push({ line: r.line, reason: 'no database is named (db_id or db_path)' });
+    else if (!r.dbPath || !fs.existsSync(r.dbPath)) invalid.push({ line: r.line, reason: `unknown database ${r.dbId || r.dbPath}${r.dbPath ? ` (no file at ${r.dbPath})` : ''}` });
+    else if (seenIds.has(r.id)) invalid.push({ line: r.line, reason: `the id ${r.id} is used by an earlier row` });
+    else {
+      seenIds.add(r.id);
+      candidates.push({ id: r.id, question, sql, evidence, dbId: r.dbId, dbPath: r.dbPath, line: r.line });
+    }
+  }
+
+  const examples: TrainExample[] = [];
+  const failures = deps.execute === false ? new Map<number, string>() : await checkExecution(candidates, deps, spec.kind);
+  for (const { line, ...e } of candidates) {
+    const error = failures.get(line);
+    if (error) invalid.push({ line, reason: `the SQL does not run: ${error}` });
+    else examples.push(e);
+  }
+  invalid.sort((a, b) => a.line - b.line);
+  return { examples, invalid };
+}
+
+/** Runs every gold SQL through the sandbox (read-only, one row read); returns line -> error. */
+async function checkExecution(rows: (TrainExample & { line: number })[], deps: DatasetDeps, kind: DatasetSpec['kind']): Promise<Map<number, string>> {
+  const failures = new Map<number, string>();
+  if (rows.length === 0) return failures;
+  const sandbox = deps.sandbox ?? createSandboxPool({ size: 1 });
+  // Spider and BIRD golds use "double-quoted" strings, as Python's sqlite3 (and the official evaluators) accept.
+  const doubleQuotedStrings = kind === 'spider' || kind === 'bird';
+  try {
+    await Promise.all(
+      rows.map(async (r) => {
+        try {
+          await sandbox.query(r.dbPath, r.sql, { timeoutMs: deps.timeoutMs ?? 10_000, maxRows: 1, doubleQuotedStrings });
+        } catch (err) {
+          failures.set(r.line, (err as Error).message);
+        }
+      }),
+    );
+  } finally {
+    if (!deps.sandbox) await sandbox.close();
+  }
+  return failures;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// splits
+
+/** Lower-case, punctuation stripped, whitespace collapsed. */
+export const normalizeQuestion = (q: string): string =>
+  q.toLowerCase().replace(/[^\p{L}\p{N}\s]+/gu, ' ').replace(/\s+/g, ' ').trim();
+
+/** SQL as its significant tokens (no spaces, comments or final semicolons), lower-cased, joined by one space. */
+export function normalizeSql(sql: string): string {
+  const tokens = significant(tokenize(sql)).map((t) => t.text.toLowerCase());
+  while (tokens.at(-1) === ';') tokens.pop();
+  return tokens.join(' ');
+}
+
+const rank = (key: string, seed: number) => crypto.createHash('sha256').update(`${seed}\u0000${key}`).digest('hex');
+
+/**
+ * A deterministic split: examples are grouped by normalized question (or by database, `by: 'database'`), groups
+ * ordered by a seeded hash, and whole groups go to dev until it holds `devFraction` of the examples — so no
+ * question (or database) is on both sides. Order within each side follows the input.
+ */
+export function splitDataset(
+  examples: TrainExample[],
+  devFraction: number,
+  seed: number,
+  o: { by?: 'question' | 'database' } = {},
+): { train: TrainExample[]; dev: TrainExample[] } {
+  if (!(devFraction >= 0 && devFraction < 1)) throw new SquillError('VALIDATION', `The dev fraction must be in [0, 1), got ${devFraction}`);
+  const keyOf = (e: TrainExample) => (o.by === 'database' ? `db:${e.dbId}` : `q:${normalizeQuestion(e.question)}`);
+  const groups = new Map<string, number>();
+  for (const e of examples) groups.set(keyOf(e), (groups.get(keyOf(e)) ?? 0) + 1);
+  const want = Math.round(examples.length * devFraction);
+  const devKeys = new Set<string>();
+  let inDev = 0;
+  for (const key of [...groups.keys()].sort((a, b) => (rank(a, seed) < rank(b, seed) ? -1 : 1))) {
+    if (inDev >= want) break;
+    devKeys.add(key);
+    inDev += groups.get(key)!;
+  }
+  const train: TrainExample[] = [];
+  const dev: TrainExample[] = [];
+  for (const e of examples) (devKeys.has(keyOf(e)) ? dev : train).push(e);
+  return { train, dev };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// contamination
+
+/**
+ * Per benchmark: how many training examples share a normalized question, how many a normalized SQL, and the ids
+ * of the examples that share either.
+ */
+export function contamination(
+  examples: TrainExample[],
+  benchmarks: { name: string; examples: { question: string; sql: string }[] }[],
+): { name: string; questionOverlap: number; sqlOverlap: number; examples: string[] }[] {
+  return benchmarks.map((b) => {
+    const questions = new Set(b.examples.map((e) => normalizeQuestion(e.question)).filter(Boolean));
+    const sqls = new Set(b.examples.map((e) => normalizeSql(e.sql)).filter(Boolean));
+    let questionOverlap = 0;
+    let sqlOverlap = 0;
+    const ids: string[] = [];
+    for (const e of examples) {
+      const q = questions.has(normalizeQuestion(e.question));
+      const s = sqls.has(normalizeSql(e.sql));
+      if (q) questionOverlap++;
+      if (s) sqlOverlap++;
+      if (q || s) ids.push(e.id);
+    }
+    return { name: b.name, questionOverlap, sqlOverlap, examples: ids };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// preview
+
+export interface DatasetPreview {
+  examples: { id: string; samples: number; promptTokens: number; targetTokens: number; maxSampleTokens: number }[];
+  totals: { examples: number; samples: number; promptTokens: number; targetTokens: number; maxSampleTokens: number; byTask: Record<string, number> };
+}
+
+/**
+ * Token counts of what training will really see: the method's samples for each example (prompt = the messages'
+ * text, target = the answer). Counts exclude the chat template's few control tokens.
+ */
+export async function previewDataset(
+  examples: TrainExample[],
+  tokenCount: (text: string) => number | Promise<number>,
+  o: { method: MethodName; db: (example: TrainExample) => Promise<DbHandle>; options?: Partial<Omit<MethodOptions, 'count'>> },
+): Promise<DatasetPreview> {
+  const count = async (text: string) => tokenCount(text);
+  const samples = await buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
+  const per = new Map(examples.map((e) => [e.id, { id: e.id, samples: 0, promptTokens: 0, targetTokens: 0, maxSampleTokens: 0 }]));
+  const byTask: Record<string, number> = {};
+  for (const s of samples) {
+    const row = per.get(s.exampleId)!;
+    let prompt = 0;
+    for (const m of s.messages) prompt += await count(m.content);
+    // the forced answer prefix (ROUTE continuation) is read, not learned: it counts as prompt
+    if (s.prefix) prompt += await count(s.prefix);
+    const target = await count(s.target);
+    row.samples++;
+    row.promptTokens += prompt;
+    row.targetTokens += target;
+    row.maxSampleTokens = Math.max(row.maxSampleTokens, prompt + target);
+    byTask[s.task] = (byTask[s.task] ?? 0) + 1;
+  }
+  const rows = [...per.values()];
+  return {
+    examples: rows,
+    totals: {
+      examples: rows.length,
+      samples: samples.length,
+      promptTokens: rows.reduce((a, r) => a + r.promptTokens, 0),
+      targetTokens: rows.reduce((a, r) => a + r.targetTokens, 0),
+      maxSampleTokens: rows.reduce((a, r) => Math.max(a, r.maxSampleTokens), 0),
+      byTask,
+    },
+  };
+}
