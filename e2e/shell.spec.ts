@@ -27,7 +27,7 @@ test('navigates between pages and shows a demo database', async ({ page, served 
   await page.goto(served.url);
   await expect(page.getByRole('heading', { name: 'Databases', level: 1 })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'Main' });
-  await expect(nav.getByRole('link')).toHaveText(['Workbench', 'Schema', 'Evaluate', 'Models', 'Databases', 'Status']);
+  await expect(nav.getByRole('link')).toHaveText(['Workbench', 'Schema', 'Evaluate', 'Fine-tune', 'Models', 'Databases', 'Status']);
 
   const world = page.getByRole('listitem', { name: 'World' });
   await expect(world).toContainText('demo');

@@ -3,6 +3,7 @@ import { APP_VERSION } from '../core/index.ts';
 import { askCommand } from './commands/ask.ts';
 import { evalCommand } from './commands/eval.ts';
 import { modelCommand } from './commands/model.ts';
+import { trainCommand } from './commands/train.ts';
 import { trainerCommand } from './commands/trainer.ts';
 import { queryCommand } from './commands/query.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .addCommand(askCommand())
     .addCommand(evalCommand())
     .addCommand(modelCommand())
+    .addCommand(trainCommand())
     .addCommand(trainerCommand());
   // Subcommands inherit exitOverride only when it is set before they are added; set it on each explicitly.
   for (const command of program.commands) command.exitOverride();

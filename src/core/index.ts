@@ -15,6 +15,7 @@ import { disposeLlama } from './llm/engine.ts';
 import { createModels, type Models } from './models/index.ts';
 import { createAi, type Ai } from './ai/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { createJobs, type Jobs } from './train/jobs/index.ts';
 
 export { resolveDataDir } from './app/dataDir.ts';
 export { APP_VERSION } from './app/info.ts';
@@ -32,6 +33,8 @@ export interface CoreOptions {
   /** the sandbox worker script, for bundles that ship a built copy */
   sandboxWorkerPath?: string;
   sandboxSize?: number;
+  /** run queued and interrupted training jobs (default: everywhere but the CLI, whose `train` command asks for it) */
+  runJobs?: boolean;
 }
 
 export interface Core {
@@ -43,6 +46,7 @@ export interface Core {
   readonly evaluations: Evaluations;
   readonly models: Models;
   readonly ai: Ai;
+  readonly jobs: Jobs;
   close(): Promise<void>;
 }
 
@@ -71,6 +75,15 @@ export function createCore(options: CoreOptions): Core {
   });
   const models = createModels({ store, hub, dataDir: options.dataDir, log });
   const ai = createAi({ store, hub, databases, models });
+  const jobs = createJobs({
+    store,
+    hub,
+    dataDir: options.dataDir,
+    sandbox: databases.sandbox,
+    models,
+    connections,
+    run: options.runJobs ?? options.host !== 'cli',
+  });
   const connectionsChanged = () => hub.emit('connections.changed', connections.list());
 
   const backend = createBackend(
@@ -159,6 +172,14 @@ export function createCore(options: CoreOptions): Core {
         models.removeAdapter(id);
         return { removed: true as const };
       },
+      'train.jobs': () => jobs.list(),
+      'train.job': ({ id }) => jobs.get(id),
+      'train.create': (input) => jobs.create(input),
+      'train.pause': ({ id }) => jobs.pause(id),
+      'train.resume': ({ id }) => jobs.resume(id),
+      'train.cancel': ({ id }) => jobs.cancel(id),
+      'train.metrics': ({ id, since }) => jobs.metrics(id, since),
+      'train.log': ({ id, offset }) => jobs.log(id, offset),
       'history.list': (input) => listHistory(store, input),
       'history.delete': ({ id }) => ({ deleted: deleteHistory(store, id) }),
     },
@@ -176,9 +197,11 @@ export function createCore(options: CoreOptions): Core {
     evaluations,
     models,
     ai,
+    jobs,
     async close() {
       if (closed) return;
       closed = true;
+      await jobs.close();
       await evaluations.close();
       ai.close();
       await models.close();

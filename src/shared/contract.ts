@@ -571,6 +571,203 @@ const askId = z.string().min(1).max(64);
 
 
 // ---------------------------------------------------------------------------------------------------------------
+// train.* — fine-tuning jobs: a persistent queue, per-step metrics, dev evaluations, checkpoints and logs
+
+export const TRAIN_METHODS = ['sft', 'lrsql', 'route'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+export const JOB_STATES = ['queued', 'running', 'paused', 'failed', 'cancelled', 'done'] as const;
+export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
+
+export const TrainDatasetSpecSchema = z.strictObject({
+  kind: z.enum(['spider', 'bird', 'jsonl', 'corrections']),
+  /** spider/bird folder or train json file; a JSONL file */
+  path: z.string().trim().min(1).max(4096).optional(),
+  split: z.enum(['train', 'dev']).optional(),
+  limit: z.number().int().min(1).optional(),
+});
+const datasets = z.union([TrainDatasetSpecSchema, z.array(TrainDatasetSpecSchema).min(1)]);
+
+/** Everything a job needs to run, and to run again identically (same seed, same data order). */
+export const TrainConfigSchema = z.strictObject({
+  /** a GGUF file or a registered model */
+  model: z.union([z.strictObject({ path: z.string().trim().min(1).max(4096) }), z.strictObject({ id: z.string().min(1).max(64) })]),
+  dataset: datasets,
+  /** a separate dev set; without one, devFraction of the dataset is held out */
+  dev: datasets.optional(),
+  devFraction: z.number().min(0).max(0.9).default(0.1),
+  lora: z
+    .strictObject({
+      rank: z.number().int().min(1).max(512).default(8),
+      alpha: z.number().positive().max(4096).default(16),
+      targets: z.array(z.enum(LORA_TARGETS)).min(1).default([...LORA_TARGETS]),
+    })
+    .prefault({}),
+  lr: z.number().positive().max(1).default(1e-3),
+  schedule: z
+    .strictObject({
+      kind: z.enum(['constant', 'cosine']).default('cosine'),
+      /** steps of linear warm-up from 0 */
+      warmup: z.number().int().min(0).default(0),
+      /** the cosine's floor, as a fraction of lr */
+      minRatio: z.number().min(0).max(1).default(0.1),
+    })
+    .prefault({}),
+  /** passes over the training samples (when steps is not given; default 1) */
+  epochs: z.number().positive().max(1000).optional(),
+  /** optimizer steps per adapter (overrides epochs) */
+  steps: z.number().int().min(1).max(10_000_000).optional(),
+  /** sequences per micro-batch */
+  batchSize: z.number().int().min(1).max(1024).default(4),
+  /** micro-batches per optimizer step */
+  gradAccum: z.number().int().min(1).max(1024).default(1),
+  clip: z.number().min(0).default(1),
+  weightDecay: z.number().min(0).max(1).default(0),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  checkpointEvery: z.number().int().min(1).default(50),
+  /** steps between dev evaluations (0: only before and after training) */
+  evalEvery: z.number().int().min(0).default(0),
+  /** stop after this many evaluations without a better dev score (0: never stop early) */
+  patience: z.number().int().min(0).default(0),
+  eval: z
+    .strictObject({
+      strategy: z.enum(STRATEGIES).default('direct'),
+      /** the first N dev examples (default: all) */
+      limit: z.number().int().min(1).optional(),
+      maxTokens: z.number().int().min(1).max(4096).default(128),
+      /** the evaluation context (default: the model's own, capped by node-llama-cpp) */
+      contextSize: z.number().int().min(256).max(131_072).optional(),
+    })
+    .prefault({}),
+  /** how prompts are built (training and evaluation alike) */
+  prompt: z
+    .strictObject({
+      sampleRows: z.number().int().min(0).max(10).default(3),
+      schemaBudget: z.number().int().min(100).max(131_072).default(4096),
+      sliceBudget: z.number().int().min(200).max(32_768).optional(),
+    })
+    .prefault({}),
+  /** route: samples of each task per example */
+  route: z.strictObject({ ts: z.number().min(0).optional(), sl: z.number().min(0).optional(), nc: z.number().min(0).optional(), cw: z.number().min(0).optional() }).optional(),
+  /** CPU threads for training and evaluation (default: SQUILL_THREADS, else all cores) */
+  threads: z.number().int().min(1).max(1024).optional(),
+});
+export type TrainConfig = z.output<typeof TrainConfigSchema>;
+
+export const TrainJobSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  method: z.enum(TRAIN_METHODS),
+  config: TrainConfigSchema,
+  state: z.enum(JOB_STATES),
+  /** why it is in that state (failure, cancel, early stop, restart), or null */
+  reason: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  step: z.number().int(),
+  totalSteps: z.number().int(),
+  /** the adapters a finished job produced (lrsql: link and main), and their ids in the model manager */
+  adapters: z.array(z.object({ role: z.enum(['main', 'link']), path: z.string(), adapterId: z.string().nullable(), step: z.number().int() })),
+  modelId: z.string().nullable(),
+  devExBefore: z.number().nullable(),
+  devExAfter: z.number().nullable(),
+  best: z.object({ step: z.number().int(), devEx: z.number() }).nullable(),
+});
+export type TrainJob = z.infer<typeof TrainJobSchema>;
+
+export const TrainMetricSchema = z.object({
+  step: z.number().int(),
+  loss: z.number(),
+  lr: z.number(),
+  gradNorm: z.number(),
+  tokensPerS: z.number(),
+  rssBytes: z.number(),
+  at: z.string(),
+});
+export type TrainMetric = z.infer<typeof TrainMetricSchema>;
+export const TrainEvalSchema = z.object({
+  step: z.number().int(),
+  devEx: z.number(),
+  correct: z.number().int(),
+  total: z.number().int(),
+  ms: z.number(),
+  at: z.string(),
+});
+export type TrainEval = z.infer<typeof TrainEvalSchema>;
+export const TrainCheckpointSchema = z.object({
+  step: z.number().int(),
+  role: z.enum(['main', 'link']),
+  path: z.string(),
+  devEx: z.number().nullable(),
+  best: z.boolean(),
+  at: z.string(),
+});
+export type TrainCheckpoint = z.infer<typeof TrainCheckpointSchema>;
+
+const jobId = z.string().min(1).max(64);
+
+const trainProcedures = {
+  'train.jobs': procedure({
+    description: 'Training jobs, newest first.',
+    input: noInput,
+    output: z.array(TrainJobSchema),
+  }),
+  'train.job': procedure({
+    description: 'One job with its checkpoints and dev evaluations.',
+    input: z.strictObject({ id: jobId }),
+    output: z.object({ job: TrainJobSchema, checkpoints: z.array(TrainCheckpointSchema), evals: z.array(TrainEvalSchema) }),
+  }),
+  'train.create': procedure({
+    description: 'Queues a training job; it starts when no other job runs.',
+    input: z.strictObject({ name: z.string().trim().min(1).max(200).optional(), method: z.enum(TRAIN_METHODS), config: TrainConfigSchema }),
+    output: TrainJobSchema,
+  }),
+  'train.pause': procedure({
+    description: 'Checkpoints a running job and stops it (state paused); a queued job is paused at once.',
+    input: z.strictObject({ id: jobId }),
+    output: TrainJobSchema,
+  }),
+  'train.resume': procedure({
+    description: 'Queues a paused, failed or interrupted job again; it continues from its last checkpoint.',
+    input: z.strictObject({ id: jobId }),
+    output: TrainJobSchema,
+  }),
+  'train.cancel': procedure({
+    description: 'Stops a job for good (state cancelled); its checkpoints stay on disk.',
+    input: z.strictObject({ id: jobId }),
+    output: TrainJobSchema,
+  }),
+  'train.metrics': procedure({
+    description: 'Per-step metrics and dev evaluations after step `since` (default: all), for live curves.',
+    input: z.strictObject({ id: jobId, since: z.number().int().min(0).optional() }),
+    output: z.object({ metrics: z.array(TrainMetricSchema), evals: z.array(TrainEvalSchema) }),
+  }),
+  'train.log': procedure({
+    description: "The job's log from byte `offset` (default 0), at most 1 MiB per call.",
+    input: z.strictObject({ id: jobId, offset: z.number().int().min(0).optional() }),
+    output: z.object({ text: z.string(), size: z.number().int() }),
+  }),
+} as const;
+
+const trainEvents = {
+  'train.progress': event({
+    description: 'A job took a step or evaluated: its state, step and the latest metrics.',
+    payload: z.object({
+      jobId: z.string(),
+      state: z.enum(JOB_STATES),
+      step: z.number().int(),
+      totalSteps: z.number().int(),
+      metric: TrainMetricSchema.nullable(),
+      eval: TrainEvalSchema.nullable(),
+    }),
+  }),
+  'train.changed': event({
+    description: 'The job list after any change of state (created, started, paused, resumed, cancelled, failed, done).',
+    payload: z.array(TrainJobSchema),
+  }),
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
 
 export const procedures = {
   'app.info': procedure({
@@ -876,6 +1073,7 @@ export const procedures = {
     input: z.strictObject({ id: z.number().int().optional() }),
     output: z.object({ deleted: z.number().int() }),
   }),
+  ...trainProcedures,
 } as const;
 
 export const events = {
@@ -915,6 +1113,7 @@ export const events = {
     description: 'The preferences after any change, from any window or tab.',
     payload: SettingsSchema,
   }),
+  ...trainEvents,
 } as const;
 
 export type Procedures = typeof procedures;

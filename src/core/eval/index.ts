@@ -23,6 +23,7 @@ import { prepareSpider } from './spiderExec.ts';
 export { parsePredictions, loadBenchmark, loadQuestions } from './loaders.ts';
 export { officialPredictionFiles, predictionsJsonl, registeredModel, type GenerateDeps, type GenerateInput, type GenerateModel } from './generate.ts';
 export { hardnessOfSpiderSql } from './hardness.ts';
+export { GoldCache, scoreExample, type ScoreOptions } from './score.ts';
 
 export const DEFAULT_METRICS: Record<Bench, MetricName[]> = {
   spider: ['spider_exec', 'bird_ex', 'soft_f1'],

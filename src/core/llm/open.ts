@@ -20,6 +20,8 @@ export interface ModelSpec {
   apiKey?: string;
   contextSize?: number;
   gpuLayers?: 'auto' | number;
+  /** CPU threads (default: SQUILL_THREADS, else node-llama-cpp's choice) */
+  threads?: number;
 }
 
 export interface OpenedModel {
@@ -56,7 +58,7 @@ export async function openModelSpec(spec: ModelSpec): Promise<OpenedModel> {
     throw new SquillError('VALIDATION', `node-llama-cpp could not load ${file}: ${err.message}`);
   });
   try {
-    const textModel = await openLocalTextModel(model, { name: path.basename(file), sha256: null, adapterPath: adapter, contextSize: spec.contextSize });
+    const textModel = await openLocalTextModel(model, { name: path.basename(file), sha256: null, adapterPath: adapter, contextSize: spec.contextSize, threads: spec.threads });
     return {
       textModel,
       info: { name: path.basename(file), sha256: null },

@@ -151,4 +151,57 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'training jobs',
+    up(db) {
+      db.exec(`
+        CREATE TABLE train_jobs (
+          id          TEXT PRIMARY KEY,
+          name        TEXT NOT NULL,
+          method      TEXT NOT NULL,
+          config      TEXT NOT NULL,   -- JSON TrainConfig
+          state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'paused', 'failed', 'cancelled', 'done')),
+          reason      TEXT,
+          created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+          started_at  TEXT,
+          finished_at TEXT,
+          step        INTEGER NOT NULL DEFAULT 0,
+          total_steps INTEGER NOT NULL DEFAULT 0,
+          result      TEXT NOT NULL DEFAULT '{}'  -- JSON {adapters, modelId}
+        ) STRICT;
+        CREATE TABLE train_metrics (
+          job_id       TEXT NOT NULL REFERENCES train_jobs (id) ON DELETE CASCADE,
+          step         INTEGER NOT NULL,
+          loss         REAL NOT NULL,
+          lr           REAL NOT NULL,
+          grad_norm    REAL NOT NULL,
+          tokens_per_s REAL NOT NULL,
+          rss_bytes    INTEGER NOT NULL,
+          at           TEXT NOT NULL,
+          PRIMARY KEY (job_id, step)
+        ) STRICT;
+        CREATE TABLE train_evals (
+          job_id  TEXT NOT NULL REFERENCES train_jobs (id) ON DELETE CASCADE,
+          step    INTEGER NOT NULL,
+          dev_ex  REAL NOT NULL,
+          correct INTEGER NOT NULL,
+          total   INTEGER NOT NULL,
+          ms      REAL NOT NULL,
+          at      TEXT NOT NULL,
+          PRIMARY KEY (job_id, step)
+        ) STRICT;
+        CREATE TABLE train_checkpoints (
+          job_id TEXT NOT NULL REFERENCES train_jobs (id) ON DELETE CASCADE,
+          step   INTEGER NOT NULL,
+          role   TEXT NOT NULL CHECK (role IN ('main', 'link')),
+          path   TEXT NOT NULL,
+          dev_ex REAL,
+          best   INTEGER NOT NULL DEFAULT 0,
+          at     TEXT NOT NULL,
+          PRIMARY KEY (job_id, step)
+        ) STRICT;
+      `);
+    },
+  },
 ];

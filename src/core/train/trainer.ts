@@ -109,6 +109,8 @@ export interface StartOptions {
 export async function startTrainer(options: StartOptions = {}): Promise<Trainer> {
   const binary = options.binary ?? trainerBinary();
   const child: ChildProcess = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // a write racing the process's death fails with EPIPE; the 'exit' handler below rejects the request with the cause
+  child.stdin!.on('error', () => undefined);
   const stderrTail: string[] = [];
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
     stderrTail.push(line);

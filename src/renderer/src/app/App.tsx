@@ -3,6 +3,7 @@ import { THEMES, type Settings } from '../../../shared/contract.ts';
 import { procedureKey, useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
 import { DatabasesPage } from '../pages/DatabasesPage.tsx';
 import { EvaluatePage } from '../pages/evaluate/EvaluatePage.tsx';
+import { FinetunePage } from '../pages/finetune/index.ts';
 import { ModelsPage } from '../pages/models/ModelsPage.tsx';
 import { SchemaPage } from '../pages/schema/SchemaPage.tsx';
 import { TracePage } from '../pages/trace/index.ts';
@@ -33,6 +34,7 @@ export function App() {
           {location.page === 'workbench' && <WorkbenchPage rest={location.rest} />}
           {location.page === 'schema' && <SchemaPage rest={location.rest} />}
           {location.page === 'evaluate' && <EvaluatePage rest={location.rest} />}
+          {location.page === 'finetune' && <FinetunePage rest={location.rest} />}
           {location.page === 'trace' && <TracePage rest={location.rest} />}
           {location.page === 'models' && <ModelsPage />}
           {location.page === 'databases' && <DatabasesPage />}

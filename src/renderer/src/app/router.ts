@@ -5,6 +5,7 @@ export const ROUTES = [
   { path: 'workbench', label: 'Workbench' },
   { path: 'schema', label: 'Schema' },
   { path: 'evaluate', label: 'Evaluate' },
+  { path: 'finetune', label: 'Fine-tune' },
   { path: 'models', label: 'Models' },
   { path: 'databases', label: 'Databases' },
   { path: 'status', label: 'Status' },

@@ -1,0 +1,80 @@
+/**
+ * `squill train`: config files are validated with the field path in the message, the shipped examples are valid,
+ * and a tiny job run headless prints one JSON object per step, its evaluations and a summary last.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.ts';
+import { trainerBinary } from '../../core/train/trainer.ts';
+import { EXIT } from '../errors.ts';
+import { TrainFileSchema } from './train.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const BIN = path.join(ROOT, 'bin', 'squill.js');
+const squill = (args: string[], timeout = 20_000) => {
+  const res = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SQUILL_DATA_DIR: tempDir() }, timeout });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+};
+let unavailable: string | null = null;
+try {
+  trainerBinary();
+} catch (err) {
+  unavailable = (err as Error).message;
+}
+
+describe('squill train', () => {
+  it('ships valid example configs', () => {
+    for (const name of ['sft-demo.json', 'lrsql-demo.json', 'route-demo.json']) {
+      const parsed = TrainFileSchema.safeParse(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', name), 'utf8')));
+      expect(parsed.error?.issues ?? [], name).toEqual([]);
+    }
+  });
+
+  it('refuses a bad config with the path of each wrong field (exit 2)', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'bad.json');
+    fs.writeFileSync(file, JSON.stringify({ model: { path: 'm.gguf' }, dataset: { kind: 'jsonl', path: 'x.jsonl' }, lora: { rank: 0 }, schedule: { kind: 'linear' } }));
+    const res = squill(['train', '--method', 'sft', '--config', file]);
+    expect(res.code).toBe(EXIT.USAGE);
+    expect(res.stderr).toMatch(/bad\.json is not a valid training config: .*lora\.rank: .*schedule\.kind: /);
+    expect(squill(['train', '--method', 'sft', '--config', path.join(dir, 'missing.json')]).stderr).toMatch(/No config file at/);
+    expect(squill(['train', '--method', 'grpo', '--config', file]).code).toBe(EXIT.USAGE);
+  });
+
+  it.skipIf(unavailable !== null && !process.env.CI)('runs a job headless: a JSON object per step, then the summary', () => {
+    const dir = tempDir();
+    const db = path.join(ROOT, 'resources', 'demo', 'concert_singer.sqlite');
+    const rows = (pairs: string[][]) => pairs.map(([question, sql]) => JSON.stringify({ question, sql, db_path: db })).join('\n');
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), rows([['How many singers are there?', 'SELECT count(*) FROM singer'], ['List the names of all stadiums.', 'SELECT Name FROM stadium']]));
+    fs.writeFileSync(path.join(dir, 'dev.jsonl'), rows([['How many stadiums are there?', 'SELECT count(*) FROM stadium']]));
+    fs.writeFileSync(
+      path.join(dir, 'job.json'),
+      JSON.stringify({
+        model: { create: { arch: 'llama', shape: { layers: 1, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', seed: 3 } },
+        dataset: { kind: 'jsonl', path: 'train.jsonl' },
+        dev: { kind: 'jsonl', path: 'dev.jsonl' },
+        steps: 3,
+        batchSize: 2,
+        eval: { maxTokens: 8, contextSize: 512 },
+        prompt: { sampleRows: 0 },
+        threads: 1,
+      }),
+    );
+    const out = path.join(dir, 'out');
+    const res = squill(['train', '--method', 'sft', '--config', path.join(dir, 'job.json'), '--out', out], 300_000);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(EXIT.OK);
+    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1, 2, 3]);
+    expect(lines.filter((l) => l.type === 'step')[0]).toEqual({
+      type: 'step', step: 1, loss: expect.any(Number), lr: expect.any(Number), gradNorm: expect.any(Number), tokensPerS: expect.any(Number), rssBytes: expect.any(Number),
+    });
+    expect(lines.filter((l) => l.type === 'eval').map((l) => l.step)).toEqual([0, 3]);
+    const summary = lines.at(-1)!;
+    expect(summary).toMatchObject({ type: 'summary', state: 'done', steps: 3, devExamples: 1, devExBefore: expect.any(Number), devExAfter: expect.any(Number) });
+    expect(summary.adapters).toEqual([{ role: 'main', path: path.join(out, 'main.gguf'), step: 3 }]);
+    expect(fs.existsSync(path.join(out, 'main.gguf')) && fs.existsSync(path.join(out, 'summary.json'))).toBe(true);
+  }, 300_000);
+});

@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { TRAIN_METHODS, TrainConfigSchema, type TrainEval, type TrainJob, type TrainMethod, type TrainMetric } from '../../shared/contract.ts';
+import { createCore } from '../../core/index.ts';
+import { createModel, SHAPES } from '../../core/llm/modelCreate.ts';
+import { asUsageError, UsageError } from '../errors.ts';
+
+/**
+ * The config file of `squill train`: a job's config, where the model may also be made on the spot (a random-weight
+ * model from `squill model create`'s options), and paths are relative to the file.
+ */
+const CreateSchema = z.strictObject({
+  arch: z.enum(['llama', 'qwen2']).default('llama'),
+  shape: z.union([
+    z.enum(Object.keys(SHAPES) as [string, ...string[]]),
+    z.strictObject({
+      layers: z.number().int().min(1),
+      embd: z.number().int().min(1),
+      ff: z.number().int().min(1),
+      heads: z.number().int().min(1),
+      kvHeads: z.number().int().min(1),
+      tiedEmbeddings: z.boolean().optional(),
+    }),
+  ]),
+  vocab: z.string().min(1),
+  seed: z.number().int().min(1).optional(),
+});
+export const TrainFileSchema = TrainConfigSchema.extend({
+  name: z.string().trim().min(1).max(200).optional(),
+  model: z.union([TrainConfigSchema.shape.model, z.strictObject({ create: CreateSchema })]),
+});
+
+/** "lora.rank: Too small: expected number to be >=1" for each problem */
+export function describeIssues(file: string, error: z.ZodError): string {
+  const problems = error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(the file)'}: ${i.message}`);
+  return `${file} is not a valid training config: ${problems.join('; ')}`;
+}
+
+function readConfig(file: string): z.output<typeof TrainFileSchema> {
+  if (!fs.existsSync(file)) throw new UsageError(`No config file at ${file}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = TrainFileSchema.safeParse(json);
+  if (!parsed.success) throw new UsageError(describeIssues(file, parsed.error));
+  // paths in the file are relative to it
+  const base = path.dirname(path.resolve(file));
+  const fix = <T extends { path?: string }>(s: T): T => (s.path ? { ...s, path: path.resolve(base, s.path) } : s);
+  const config = parsed.data;
+  const list = <T extends { path?: string }>(s: T | T[]) => (Array.isArray(s) ? s.map(fix) : fix(s));
+  return {
+    ...config,
+    dataset: list(config.dataset),
+    ...(config.dev ? { dev: list(config.dev) } : {}),
+    model: 'path' in config.model ? { path: path.resolve(base, config.model.path) } : config.model,
+  };
+}
+
+const write = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('fine-tune a LoRA adapter headless: one JSON object per step on stdout, then a summary object')
+    .addOption(new Option('--method <method>', 'training method').choices([...TRAIN_METHODS]).makeOptionMandatory())
+    .requiredOption('--config <file>', 'the job config (JSON; see examples/*.json)')
+    .option('--out <dir>', 'where to copy the finished adapters, metrics.jsonl and summary.json')
+    .action(async (opts: { method: TrainMethod; config: string; out?: string }) => {
+      const started = performance.now();
+      const file = readConfig(opts.config);
+      const dataDir = process.env.SQUILL_DATA_DIR ? path.resolve(process.env.SQUILL_DATA_DIR) : fs.mkdtempSync(path.join(os.tmpdir(), 'squill-train-'));
+      const out = opts.out ? path.resolve(opts.out) : null;
+      if (out) fs.mkdirSync(out, { recursive: true });
+
+      let model: { path: string } | { id: string };
+      if ('create' in file.model) {
+        const c = file.model.create;
+        const shape = typeof c.shape === 'string' ? SHAPES[c.shape]! : c.shape;
+        const modelFile = path.join(out ?? dataDir, 'base-model.gguf');
+        asUsageError(() => createModel({ arch: c.arch, shape, vocab: c.vocab, out: modelFile, seed: c.seed, cacheDir: path.join(dataDir, 'cache') }));
+        model = { path: modelFile };
+      } else model = file.model;
+      const { name, ...rest } = file;
+      const config = TrainConfigSchema.parse({ ...rest, model });
+
+      const core = createCore({ dataDir, host: 'cli', runJobs: true });
+      const metrics: object[] = [];
+      let job: TrainJob | null = null;
+      const onSigint = () => {
+        if (job) core.jobs.cancel(job.id);
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        core.hub.subscribe('train.progress', (p) => {
+          const payload = p as { jobId: string; metric: TrainMetric | null; eval: TrainEval | null };
+          if (payload.metric) {
+            const { step, loss, lr, gradNorm, tokensPerS, rssBytes } = payload.metric;
+            const line = { type: 'step', step, loss, lr, gradNorm, tokensPerS, rssBytes };
+            metrics.push(line);
+            write(line);
+          }
+          if (payload.eval) {
+            const { step, devEx, correct, total, ms } = payload.eval;
+            const line = { type: 'eval', step, devEx, correct, total, ms };
+            metrics.push(line);
+            write(line);
+          }
+        });
+        job = core.jobs.create({ name: name ?? `${opts.method} ${path.basename(opts.config, '.json')}`, method: opts.method, config });
+        const done = await core.jobs.settled(job.id);
+        const evals = core.jobs.get(job.id).evals;
+        const adapters = done.adapters.map((a) => {
+          if (!out) return { role: a.role, path: a.path, step: a.step };
+          const copy = path.join(out, `${a.role}.gguf`);
+          fs.copyFileSync(a.path, copy);
+          return { role: a.role, path: copy, step: a.step };
+        });
+        const summary = {
+          type: 'summary',
+          jobId: done.id,
+          method: done.method,
+          state: done.state,
+          reason: done.reason,
+          steps: done.step,
+          totalSteps: done.totalSteps,
+          devExamples: evals[0]?.total ?? 0,
+          devExBefore: done.devExBefore,
+          devExAfter: done.devExAfter,
+          best: done.best,
+          finalLoss: (core.jobs.metrics(job.id, Math.max(0, done.step - 1)).metrics.at(-1)?.loss) ?? null,
+          durations: {
+            totalS: (performance.now() - started) / 1000,
+            evalS: evals.reduce((s, e) => s + e.ms, 0) / 1000,
+          },
+          model: 'path' in config.model ? config.model.path : config.model.id,
+          adapters,
+          dataDir,
+          log: path.join(dataDir, 'jobs', done.id, 'log.txt'),
+        };
+        if (out) {
+          fs.writeFileSync(path.join(out, 'metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+          fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+        }
+        write(summary);
+        if (done.state !== 'done') throw new Error(`The job ended ${done.state}${done.reason ? `: ${done.reason}` : ''} (log: ${summary.log})`);
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+        await core.close();
+      }
+    });
+}

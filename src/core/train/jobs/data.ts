@@ -1,0 +1,109 @@
+/**
+ * A job's data, made once and kept in its folder (data.json): the dev examples and, per adapter, the tokenized
+ * training sequences. A resumed job reads the snapshot, so it trains on exactly the data it started with even if
+ * the dataset (e.g. the corrections) changed meanwhile.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TrainConfig, TrainMethod } from '../../../shared/contract.ts';
+import { SquillError } from '../../../shared/errors.ts';
+import { fileDbHandle, type DbHandle } from '../../ai/index.ts';
+import type { SandboxPool } from '../../db/index.ts';
+import type { Store } from '../../store/index.ts';
+import { loadDataset, splitDataset, type DatasetSpec, type TrainExample } from '../datasets/index.ts';
+import { buildSamples, sampleTokens } from '../methods/index.ts';
+import { openTokenizer } from '../tokens.ts';
+import type { Role } from './plan.ts';
+
+export interface Sequence {
+  tokens: number[];
+  weights: number[];
+}
+export interface JobData {
+  version: 1;
+  model: string;
+  dev: TrainExample[];
+  adapters: { role: Role; sequences: Sequence[]; tasks: Record<string, number> }[];
+  /** the trainer's context: the longest sequence, rounded up */
+  ctx: number;
+  trainExamples: number;
+}
+
+export interface DataDeps {
+  store: Store;
+  sandbox: SandboxPool;
+  connections?: { list(): import('../../../shared/contract.ts').Connection[] };
+  log(line: string): void;
+}
+
+const specs = (s: DatasetSpec | DatasetSpec[]) => (Array.isArray(s) ? s : [s]);
+
+async function loadAll(list: DatasetSpec[], deps: DataDeps, what: string): Promise<TrainExample[]> {
+  const out: TrainExample[] = [];
+  for (const spec of list) {
+    const { examples, invalid } = await loadDataset(spec, { store: deps.store, sandbox: deps.sandbox, connections: deps.connections });
+    deps.log(`${what} ${spec.kind}${spec.path ? ` ${spec.path}` : ''}: ${examples.length} examples, ${invalid.length} invalid`);
+    for (const row of invalid) deps.log(`  invalid row at line ${row.line}: ${row.reason}`);
+    out.push(...examples);
+  }
+  return out;
+}
+
+export async function prepareData(method: TrainMethod, config: TrainConfig, modelPath: string, deps: DataDeps): Promise<JobData> {
+  const all = await loadAll(specs(config.dataset), deps, 'dataset');
+  let train = all;
+  let dev: TrainExample[] = [];
+  if (config.dev) dev = await loadAll(specs(config.dev), deps, 'dev set');
+  else if (config.devFraction > 0) ({ train, dev } = splitDataset(all, config.devFraction, config.seed));
+  if (train.length === 0) throw new SquillError('VALIDATION', 'The dataset has no usable training examples; see the job log for the rows that were rejected');
+  deps.log(`split: ${train.length} training examples, ${dev.length} dev examples`);
+
+  const tokenizer = await openTokenizer(modelPath);
+  try {
+    const handles = new Map<string, Promise<DbHandle>>();
+    const db = (e: TrainExample) => {
+      let h = handles.get(e.dbPath);
+      if (!h) handles.set(e.dbPath, (h = fileDbHandle(deps.sandbox, e.dbPath, e.dbId)));
+      return h;
+    };
+    const samples = await buildSamples(method, train, db, {
+      count: async (t) => tokenizer.tokenize(t).length,
+      schemaBudget: config.prompt.schemaBudget,
+      sampleRows: config.prompt.sampleRows,
+      sliceBudget: config.prompt.sliceBudget,
+      seed: config.seed,
+      route: config.route,
+    });
+    const roles: Role[] = method === 'lrsql' ? ['link', 'main'] : ['main'];
+    let longest = 0;
+    const adapters = roles.map((role) => {
+      const mine = samples.filter((s) => s.adapter === role);
+      if (mine.length === 0) throw new SquillError('VALIDATION', `The ${method} builder made no samples for the ${role} adapter`);
+      const tasks: Record<string, number> = {};
+      const sequences = mine.map((s) => {
+        tasks[s.task] = (tasks[s.task] ?? 0) + 1;
+        const seq = sampleTokens(tokenizer, s);
+        longest = Math.max(longest, seq.tokens.length);
+        return seq;
+      });
+      deps.log(`${role} adapter: ${sequences.length} samples (${Object.entries(tasks).map(([t, n]) => `${t} ${n}`).join(', ')})`);
+      return { role, sequences, tasks };
+    });
+    const ctx = Math.max(128, Math.ceil(longest / 64) * 64);
+    deps.log(`longest sequence ${longest} tokens; trainer context ${ctx}`);
+    return { version: 1, model: modelPath, dev, adapters, ctx, trainExamples: train.length };
+  } finally {
+    await tokenizer.dispose();
+  }
+}
+
+/** The job's snapshot, made on its first run. */
+export async function jobData(dir: string, make: () => Promise<JobData>): Promise<JobData> {
+  const file = path.join(dir, 'data.json');
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as JobData;
+  const data = await make();
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(data));
+  fs.renameSync(tmp, file);
+  return data;
+}

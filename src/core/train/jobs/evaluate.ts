@@ -1,0 +1,79 @@
+/**
+ * Dev-set execution accuracy of a model + adapter(s): each question answered with node-llama-cpp through the
+ * chosen strategy (grammar 'schema', greedy), scored with the evaluation harness's BIRD EX (result sets equal).
+ */
+import path from 'node:path';
+import type { TrainConfig } from '../../../shared/contract.ts';
+import { fileDbHandle, runStrategy, type DbHandle } from '../../ai/index.ts';
+import type { SandboxPool } from '../../db/index.ts';
+import { GoldCache, scoreExample } from '../../eval/index.ts';
+import { openModelSpec, type OpenedModel } from '../../llm/open.ts';
+import type { TrainExample } from '../datasets/index.ts';
+
+export interface DevScore {
+  devEx: number;
+  correct: number;
+  total: number;
+  ms: number;
+}
+
+export async function evaluateDev(o: {
+  model: string;
+  /** SQL adapter (null: the base model) */
+  adapter: string | null;
+  /** lrsql: the schema-link adapter */
+  linkAdapter?: string | null;
+  dev: TrainExample[];
+  config: TrainConfig;
+  sandbox: SandboxPool;
+  /** checked between questions */
+  stopped?: () => boolean;
+}): Promise<DevScore> {
+  const started = performance.now();
+  const examples = o.dev.slice(0, o.config.eval.limit ?? o.dev.length);
+  const strategy = o.config.eval.strategy;
+  const opened: OpenedModel[] = [];
+  try {
+    const spec = { model: o.model, threads: o.config.threads, contextSize: o.config.eval.contextSize };
+    const main = await openModelSpec({ ...spec, adapter: o.adapter });
+    opened.push(main);
+    let link: OpenedModel | undefined;
+    if (strategy === 'lrsql' && o.linkAdapter) opened.push((link = await openModelSpec({ ...spec, adapter: o.linkAdapter })));
+    const handles = new Map<string, Promise<DbHandle>>();
+    const cache = new GoldCache();
+    let correct = 0;
+    for (const [index, ex] of examples.entries()) {
+      if (o.stopped?.()) break;
+      let db = handles.get(ex.dbPath);
+      if (!db) handles.set(ex.dbPath, (db = fileDbHandle(o.sandbox, ex.dbPath, ex.dbId)));
+      const trace = await runStrategy({
+        question: ex.question,
+        evidence: ex.evidence,
+        db: await db,
+        strategy,
+        grammar: 'schema',
+        settings: {
+          sampling: { temperature: 0, topP: 1, topK: 0, maxTokens: o.config.eval.maxTokens },
+          sampleRows: o.config.prompt.sampleRows,
+          schemaBudget: o.config.prompt.schemaBudget,
+          ...(o.config.prompt.sliceBudget ? { lrsql: { sliceBudget: o.config.prompt.sliceBudget } } : {}),
+        },
+        model: main.textModel,
+        linkModel: link?.textModel,
+        modelInfo: { id: null, name: path.basename(o.model), sha256: null },
+        adapterInfo: o.adapter ? { id: null, name: path.basename(o.adapter), sha256: null } : null,
+      });
+      const score = await scoreExample(
+        { index, id: ex.id, dbId: ex.dbId, question: ex.question, evidence: ex.evidence, gold: ex.sql, pred: trace.final.sql.trim(), group: null, dbFiles: [ex.dbPath], unavailable: null },
+        o.sandbox,
+        { metrics: ['bird_ex'], keepDistinct: false, timeoutMs: 30_000, vesIterations: 1, schemas: new Map() },
+        cache,
+      );
+      if (score.scores.bird_ex === 1) correct++;
+    }
+    const total = examples.length;
+    return { devEx: total ? correct / total : 0, correct, total, ms: performance.now() - started };
+  } finally {
+    for (const m of opened.reverse()) await m.close();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Training jobs: a persistent queue (one job at a time), with pause, resume and cancel; jobs left running by a
+ * crash or a quit resume from their last checkpoint when the queue starts. State, metrics, evaluations and
+ * checkpoints live in the app store; each job's files (log, data snapshot, checkpoints, adapters) in
+ * <dataDir>/jobs/<id>/.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Connection, TrainCheckpoint, TrainConfig, TrainEval, TrainJob, TrainMethod, TrainMetric } from '../../../shared/contract.ts';
+import { SquillError } from '../../../shared/errors.ts';
+import type { EventHub } from '../../../shared/rpc/events.ts';
+import type { SandboxPool } from '../../db/index.ts';
+import type { Models } from '../../models/index.ts';
+import type { Store } from '../../store/index.ts';
+import { appendLog, jobDir, runJob, type Control } from './run.ts';
+import { createJobStore } from './store.ts';
+
+export { jobDir } from './run.ts';
+export { learningRate, permutation, planPhases, stepBatches } from './plan.ts';
+
+export interface Jobs {
+  list(): TrainJob[];
+  get(id: string): { job: TrainJob; checkpoints: TrainCheckpoint[]; evals: TrainEval[] };
+  create(input: { name?: string; method: TrainMethod; config: TrainConfig }): TrainJob;
+  pause(id: string): TrainJob;
+  resume(id: string): TrainJob;
+  cancel(id: string): TrainJob;
+  metrics(id: string, since?: number): { metrics: TrainMetric[]; evals: TrainEval[] };
+  log(id: string, offset?: number): { text: string; size: number };
+  /** resolves when the job is no longer queued or running (done, failed, cancelled, paused) */
+  settled(id: string): Promise<TrainJob>;
+  /** the running job's trainer process id, if any (tests kill it) */
+  trainerPid(): number | null;
+  /** stops the running job without changing its state, so the next start resumes it */
+  close(): Promise<void>;
+}
+
+export interface JobsOptions {
+  store: Store;
+  hub: EventHub;
+  dataDir: string;
+  sandbox: SandboxPool;
+  models?: Models;
+  connections?: { list(): Connection[] };
+  trainerBinary?: string;
+  /** trainer restarts after an unexpected death (default 3) */
+  maxRetries?: number;
+  /** false: jobs are only queued (the CLI's other commands open the store too); default true */
+  run?: boolean;
+}
+
+const LOG_CHUNK = 1024 * 1024;
+const SETTLED: ReadonlySet<TrainJob['state']> = new Set(['done', 'failed', 'cancelled', 'paused']);
+
+export function createJobs(o: JobsOptions): Jobs {
+  const jobs = createJobStore(o.store);
+  let current: { id: string; control: Control; done: Promise<void> } | null = null;
+  let closed = false;
+  const waiters = new Map<string, Set<(job: TrainJob) => void>>();
+
+  const changed = () => {
+    if (closed) return;
+    o.hub.emit('train.changed', jobs.list());
+    for (const [id, set] of waiters) {
+      const job = jobs.get(id);
+      if (!SETTLED.has(job.state) || current?.id === id) continue;
+      waiters.delete(id);
+      for (const resolve of set) resolve(job);
+    }
+  };
+  const deps = {
+    jobs,
+    store: o.store,
+    sandbox: o.sandbox,
+    dataDir: o.dataDir,
+    models: o.models,
+    connections: o.connections,
+    trainerBinary: o.trainerBinary,
+    maxRetries: o.maxRetries ?? 3,
+    changed,
+    progress(jobId: string, metric: TrainMetric | null, evaluation: TrainEval | null) {
+      if (closed) return;
+      const job = jobs.get(jobId);
+      o.hub.emit('train.progress', { jobId, state: job.state, step: job.step, totalSteps: job.totalSteps, metric, eval: evaluation });
+    },
+  };
+
+  function pump() {
+    if (closed || current || o.run === false) return;
+    const next = jobs.pending()[0];
+    if (!next) return;
+    const control: Control = { stop: null, trainer: null };
+    const done = runJob(next, deps, control).finally(() => {
+      current = null;
+      changed();
+      setImmediate(pump);
+    });
+    current = { id: next, control, done };
+  }
+
+  const known = (id: string) => jobs.get(id); // throws NOT_FOUND
+  const conflict = (job: TrainJob, what: string) => new SquillError('CONFLICT', `The job "${job.name}" is ${job.state}; it cannot be ${what}`);
+
+  for (const id of jobs.pending()) {
+    const job = jobs.get(id);
+    if (job.state === 'running') appendLog(jobDir(o.dataDir, id), 'found running at start (the app or the machine stopped); resuming from the last checkpoint');
+  }
+  setImmediate(pump);
+
+  return {
+    list: () => jobs.list(),
+    get: (id) => ({ job: known(id), checkpoints: jobs.checkpoints(id), evals: jobs.evals(id) }),
+    create({ name, method, config }) {
+      if (closed) throw new SquillError('UNAVAILABLE', 'Squill is closing');
+      const job = jobs.create({ name: name ?? `${method} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, method, config });
+      appendLog(jobDir(o.dataDir, job.id), `queued: ${JSON.stringify({ method, config })}`);
+      changed();
+      setImmediate(pump);
+      return job;
+    },
+    pause(id) {
+      const job = known(id);
+      if (current?.id === id) {
+        current.control.stop ??= 'pause';
+        return job;
+      }
+      if (job.state !== 'queued') throw conflict(job, 'paused');
+      jobs.setState(id, 'paused', 'paused before it started');
+      changed();
+      return jobs.get(id);
+    },
+    resume(id) {
+      const job = known(id);
+      if (current?.id === id) return job;
+      if (job.state !== 'paused' && job.state !== 'failed') throw conflict(job, 'resumed');
+      jobs.setState(id, 'queued', null);
+      appendLog(jobDir(o.dataDir, id), 'resume requested');
+      changed();
+      setImmediate(pump);
+      return jobs.get(id);
+    },
+    cancel(id) {
+      const job = known(id);
+      if (current?.id === id) {
+        current.control.stop = 'cancel';
+        current.control.trainer?.kill(); // at once, not after the step
+        return job;
+      }
+      if (job.state === 'done' || job.state === 'cancelled') throw conflict(job, 'cancelled');
+      jobs.setState(id, 'cancelled', 'cancelled by the user');
+      appendLog(jobDir(o.dataDir, id), 'cancelled');
+      changed();
+      return jobs.get(id);
+    },
+    metrics(id, since = 0) {
+      known(id);
+      return { metrics: jobs.metrics(id, since), evals: jobs.evals(id, since === 0 ? -1 : since) };
+    },
+    log(id, offset = 0) {
+      known(id);
+      const file = path.join(jobDir(o.dataDir, id), 'log.txt');
+      if (!fs.existsSync(file)) return { text: '', size: 0 };
+      const size = fs.statSync(file).size;
+      if (offset >= size) return { text: '', size };
+      const fd = fs.openSync(file, 'r');
+      try {
+        const buf = Buffer.alloc(Math.min(LOG_CHUNK, size - offset));
+        const n = fs.readSync(fd, buf, 0, buf.length, offset);
+        return { text: buf.subarray(0, n).toString('utf8'), size };
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    settled(id) {
+      const job = known(id);
+      if (SETTLED.has(job.state) && current?.id !== id) return Promise.resolve(job);
+      return new Promise((resolve) => {
+        let set = waiters.get(id);
+        if (!set) waiters.set(id, (set = new Set()));
+        set.add(resolve);
+      });
+    },
+    trainerPid: () => current?.control.trainer?.pid ?? null,
+    async close() {
+      if (closed) return;
+      const running = current;
+      if (running) {
+        running.control.stop = 'close';
+        running.control.trainer?.kill();
+        await running.done;
+      }
+      closed = true;
+    },
+  };
+}

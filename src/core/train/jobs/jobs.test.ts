@@ -1,0 +1,209 @@
+/**
+ * Training jobs end to end with the real trainer, node-llama-cpp and SQLite: a job runs to done with its metrics,
+ * evaluations and adapter; a trainer killed with SIGKILL mid-run, a pause and an app restart all resume from the
+ * last checkpoint with a continuous curve and the same final adapter as an uninterrupted run with the same seed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrainConfigSchema, type TrainJob } from '../../../shared/contract.ts';
+import { createEventHub, type EventHub } from '../../../shared/rpc/events.ts';
+import { DEFAULT_RESOURCES_DIR } from '../../index.ts';
+import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
+import { createModel } from '../../llm/modelCreate.ts';
+import { createModels } from '../../models/index.ts';
+import { openStore, type Store } from '../../store/index.ts';
+import { trainerBinary } from '../trainer.ts';
+import { createJobs, type Jobs } from './index.ts';
+
+let unavailable: string | null = null;
+try {
+  trainerBinary();
+} catch (err) {
+  unavailable = (err as Error).message;
+}
+
+const DB = path.join(DEFAULT_RESOURCES_DIR, 'demo', 'concert_singer.sqlite');
+const TRAIN = [
+  ['How many singers are there?', 'SELECT count(*) FROM singer'],
+  ['How many stadiums are there?', 'SELECT count(*) FROM stadium'],
+  ['How many concerts are there?', 'SELECT count(*) FROM concert'],
+  ['List the names of all singers.', 'SELECT Name FROM singer'],
+  ['List the names of all stadiums.', 'SELECT Name FROM stadium'],
+  ['List all concert names.', 'SELECT concert_Name FROM concert'],
+];
+const DEV = [
+  ['How many singers are there in total?', 'SELECT count(*) FROM singer'],
+  ['List all song names.', 'SELECT Song_Name FROM singer'],
+];
+
+describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => {
+  let dir: string;
+  let model: string;
+  let sandbox: SandboxPool;
+  let baseline: Buffer;
+
+  const jsonl = (rows: string[][], name: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, rows.map(([question, sql], i) => JSON.stringify({ id: `${name}-${i}`, question, sql, db_path: DB })).join('\n'));
+    return file;
+  };
+  const config = (extra: Record<string, unknown> = {}) =>
+    TrainConfigSchema.parse({
+      model: { path: model },
+      dataset: { kind: 'jsonl', path: path.join(dir, 'train.jsonl') },
+      devFraction: 0,
+      lora: { rank: 4, alpha: 8, targets: ['q', 'v'] },
+      lr: 2e-3,
+      steps: 8,
+      batchSize: 2,
+      checkpointEvery: 3,
+      seed: 7,
+      prompt: { sampleRows: 0 },
+      ...extra,
+    });
+
+  /** a fresh data folder and queue around one store */
+  const open = (dataDir: string, withModels = false) => {
+    const store = openStore(dataDir);
+    const hub = createEventHub();
+    const models = withModels ? createModels({ store, hub, dataDir }) : undefined;
+    const jobs = createJobs({ store, hub, dataDir, sandbox, models });
+    return {
+      store, hub, jobs, models,
+      async close() {
+        await jobs.close();
+        await models?.close();
+        hub.close();
+        store.close();
+      },
+    };
+  };
+  const steps = (store: Store, id: string) =>
+    (store.db.prepare('SELECT step FROM train_metrics WHERE job_id = ? ORDER BY step').all(id) as { step: number }[]).map((r) => r.step);
+  const finalAdapter = (job: TrainJob) => fs.readFileSync(job.adapters.find((a) => a.role === 'main')!.path);
+  const onStep = (hub: EventHub, step: number, act: () => void) => {
+    let fired = false;
+    hub.subscribe('train.progress', (p) => {
+      const payload = p as { step: number; metric: unknown };
+      if (!fired && payload.metric && payload.step >= step) {
+        fired = true;
+        act();
+      }
+    });
+  };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-jobs-test-'));
+    model = path.join(dir, 'tiny.gguf');
+    createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: model, seed: 11 });
+    jsonl(TRAIN, 'train.jsonl');
+    jsonl(DEV, 'dev.jsonl');
+    sandbox = createSandboxPool({ size: 1 });
+    // the uninterrupted reference run the interrupted ones are compared with
+    const app = open(path.join(dir, 'reference'));
+    const job = app.jobs.create({ method: 'sft', config: config() });
+    const done = await app.jobs.settled(job.id);
+    expect(done.state).toBe('done');
+    baseline = finalAdapter(done);
+    await app.close();
+  }, 600_000);
+  afterAll(async () => {
+    await sandbox?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a job to done: metrics per step, dev evaluations before and after, checkpoints, log, adapter in the model manager', async () => {
+    const app = open(path.join(dir, 'done'), true);
+    const progress: number[] = [];
+    app.hub.subscribe('train.progress', (p) => progress.push((p as { step: number }).step));
+    const job = app.jobs.create({ name: 'tiny sft', method: 'sft', config: config({ dev: { kind: 'jsonl', path: path.join(dir, 'dev.jsonl') }, eval: { maxTokens: 16 }, evalEvery: 4 }) });
+    const done = await app.jobs.settled(job.id);
+    expect(done).toMatchObject({ state: 'done', step: 8, totalSteps: 8, reason: null });
+    const { metrics, evals } = app.jobs.metrics(job.id);
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const m of metrics) {
+      expect(Number.isFinite(m.loss) && m.loss > 0).toBe(true);
+      expect(m.lr).toBeGreaterThan(0);
+      expect(m.tokensPerS).toBeGreaterThan(0);
+      expect(m.rssBytes).toBeGreaterThan(0);
+    }
+    expect(metrics[0]!.lr).toBeGreaterThan(metrics[7]!.lr); // cosine
+    expect(evals.map((e) => [e.step, e.total])).toEqual([[0, 2], [4, 2], [8, 2]]);
+    expect(done.devExBefore).toBe(evals[0]!.devEx);
+    expect(done.best).not.toBeNull();
+    const { checkpoints } = app.jobs.get(job.id);
+    expect(checkpoints.filter((c) => c.best)).toHaveLength(1);
+    for (const c of checkpoints) expect(fs.existsSync(c.path)).toBe(true);
+    expect(progress).toContain(8);
+    // registered with the model manager, ready for the workbench
+    const registered = app.models!.list();
+    expect(registered).toHaveLength(1);
+    expect(registered[0]!.adapters).toEqual([expect.objectContaining({ name: 'tiny sft', source: 'trained', path: fs.realpathSync(done.adapters[0]!.path) })]);
+    expect(done.adapters[0]).toMatchObject({ role: 'main', adapterId: registered[0]!.adapters[0]!.id });
+    const log = app.jobs.log(job.id).text;
+    expect(log).toMatch(/main adapter: 6 samples/);
+    expect(log).toMatch(/dev EX before training/);
+    await app.close();
+  }, 600_000);
+
+  it('restarts a trainer killed with SIGKILL from the last checkpoint: every step once, the same adapter', async () => {
+    const app = open(path.join(dir, 'killed'));
+    onStep(app.hub, 4, () => process.kill(app.jobs.trainerPid()!, 'SIGKILL'));
+    const job = app.jobs.create({ method: 'sft', config: config() });
+    const done = await app.jobs.settled(job.id);
+    expect(done.state).toBe('done');
+    expect(steps(app.store, job.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const log = app.jobs.log(job.id).text;
+    expect(log).toMatch(/the trainer died at step \d: The trainer process killed by SIGKILL/);
+    expect(log).toMatch(/re-doing 1 step\(s\) after the checkpoint at step 3/);
+    expect(log).toMatch(/resumed from the checkpoint at step 3/);
+    expect(finalAdapter(done).equals(baseline)).toBe(true);
+    await app.close();
+  }, 600_000);
+
+  it('pauses at a checkpoint and resumes to the same adapter', async () => {
+    const app = open(path.join(dir, 'paused'));
+    const job = app.jobs.create({ method: 'sft', config: config() });
+    onStep(app.hub, 2, () => app.jobs.pause(job.id));
+    const paused = await app.jobs.settled(job.id);
+    expect(paused.state).toBe('paused');
+    const last = app.jobs.get(job.id).checkpoints.at(-1)!;
+    expect(last.step).toBe(paused.step);
+    expect(paused.step).toBeLessThan(8);
+    app.jobs.resume(job.id);
+    const done = await app.jobs.settled(job.id);
+    expect(done.state).toBe('done');
+    expect(steps(app.store, job.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(finalAdapter(done).equals(baseline)).toBe(true);
+    await app.close();
+  }, 600_000);
+
+  it('resumes a job found running at start (the app died) from its last checkpoint', async () => {
+    const dataDir = path.join(dir, 'restart');
+    const first = open(dataDir);
+    const job = first.jobs.create({ method: 'sft', config: config() });
+    let stopping: Promise<void> | null = null;
+    onStep(first.hub, 5, () => (stopping = first.jobs.close()));
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (stopping) {
+          clearInterval(timer);
+          void stopping.then(resolve);
+        }
+      }, 20);
+    });
+    expect(first.jobs.get(job.id).job.state).toBe('running');
+    expect(steps(first.store, job.id).at(-1)).toBeGreaterThanOrEqual(5);
+    await first.close();
+
+    const second = open(dataDir);
+    const done = await second.jobs.settled(job.id);
+    expect(done.state).toBe('done');
+    expect(steps(second.store, job.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(second.jobs.log(job.id).text).toMatch(/found running at start/);
+    expect(finalAdapter(done).equals(baseline)).toBe(true);
+    await second.close();
+  }, 600_000);
+});

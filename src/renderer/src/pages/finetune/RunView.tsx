@@ -1,0 +1,255 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Model, TrainJob, TrainMetric } from '../../../../shared/contract.ts';
+import { useConnection, useProcedure } from '../../api/hooks.ts';
+import { navigate } from '../../app/router.ts';
+import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { formatBytes } from '../../components/format.ts';
+import { loadChoice, saveChoice } from '../workbench/askChoice.ts';
+import { useModels } from '../models/hooks.ts';
+import { Chart, type Line } from './Chart.tsx';
+import { JobActions, StateBadge } from './FinetunePage.tsx';
+import { useSeries, type Series } from './hooks.ts';
+
+const COLORS = ['#3558d8', '#d9534f', '#1c8a4a', '#b7791f', '#8e44ad', '#16a0a0', '#c0398b', '#6b7280'];
+const MIB = 1024 * 1024;
+
+type MetricKey = Exclude<keyof TrainMetric, 'step' | 'at'>;
+const CHARTS: { key: MetricKey | 'devEx'; title: string; scale?: (v: number) => number; format?: (v: number) => string }[] = [
+  { key: 'loss', title: 'Loss' },
+  { key: 'lr', title: 'Learning rate', format: (v) => v.toExponential(1) },
+  { key: 'gradNorm', title: 'Gradient norm' },
+  { key: 'tokensPerS', title: 'Tokens / s', format: (v) => v.toFixed(0) },
+  { key: 'rssBytes', title: 'Memory (MiB)', scale: (v) => v / MIB, format: (v) => v.toFixed(0) },
+  { key: 'devEx', title: 'Dev execution accuracy (%)', format: (v) => v.toFixed(1) },
+];
+
+function lineOf(key: (typeof CHARTS)[number], series: Series, label: string, color: string): Line {
+  if (key.key === 'devEx') return { label, color, points: series.evals.map((e) => [e.step, e.devEx * 100]) };
+  const k = key.key;
+  const scale = key.scale ?? ((v: number) => v);
+  return { label, color, points: series.metrics.map((m) => [m.step, scale(m[k])]) };
+}
+
+/** One run: state and controls, live curves (with other runs overlaid), checkpoints and adapters, and the log. */
+export function RunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[] }) {
+  const [overlay, setOverlay] = useState<string[]>([]);
+  const ids = useMemo(() => [job.id, ...overlay.filter((id) => id !== job.id)], [job.id, overlay]);
+  const series = useSeries(ids);
+  const named = new Map(jobs.map((j) => [j.id, j.name]));
+  const others = jobs.filter((j) => j.id !== job.id);
+
+  return (
+    <article className="ft-run" aria-label={`Run ${job.name}`}>
+      <header className="ft-run-head">
+        <div>
+          <h2>
+            {job.name} <StateBadge job={job} />
+          </h2>
+          <div className="muted small">
+            {job.method} · step <span data-testid="ft-step">{job.step}</span>/{job.totalSteps || '?'} · created {new Date(job.createdAt).toLocaleString()}
+            {job.finishedAt && ` · finished ${new Date(job.finishedAt).toLocaleString()}`}
+          </div>
+          {job.reason && (
+            <div className={`notice ${job.state === 'failed' ? 'notice-error' : ''}`} role={job.state === 'failed' ? 'alert' : undefined} data-testid="ft-reason">
+              {job.reason}
+            </div>
+          )}
+          <DevSummary job={job} />
+        </div>
+        <JobActions job={job} />
+      </header>
+
+      <section aria-label="Curves">
+        <div className="section-head">
+          <h3>Curves</h3>
+          {others.length > 0 && (
+            <label className="ft-overlay">
+              <span className="muted small">Overlay runs</span>
+              <select multiple aria-label="Overlay runs" value={overlay} onChange={(e) => setOverlay([...e.target.selectedOptions].map((o) => o.value))} size={Math.min(4, others.length)}>
+                {others.map((j) => (
+                  <option key={j.id} value={j.id}>
+                    {j.name} ({j.state})
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+        </div>
+        <div className="ft-charts">
+          {CHARTS.map((c) => (
+            <Chart
+              key={c.key}
+              title={c.title}
+              format={c.format}
+              testId={`ft-chart-${c.key}`}
+              lines={ids.map((id, i) => lineOf(c, series.get(id) ?? { metrics: [], evals: [] }, named.get(id) ?? id, COLORS[i % COLORS.length]!))}
+            />
+          ))}
+        </div>
+      </section>
+      <Checkpoints job={job} />
+      <Log job={job} />
+    </article>
+  );
+}
+
+const pct = (v: number | null) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
+
+function DevSummary({ job }: { job: TrainJob }) {
+  if (job.devExBefore == null && job.devExAfter == null && !job.best) return null;
+  return (
+    <div className="small ft-dev" data-testid="ft-dev">
+      Dev execution accuracy: before {pct(job.devExBefore)} → after {pct(job.devExAfter)}
+      {job.best && ` · best ${pct(job.best.devEx)} at step ${job.best.step}`}
+    </div>
+  );
+}
+
+/** Opens the workbench with this model and adapter chosen (lrsql: the link adapter too), via the ask choice it remembers. */
+function tryInWorkbench(job: TrainJob, modelId: string, adapterId: string) {
+  const choice = loadChoice('main');
+  const link = job.adapters.find((a) => a.role === 'link')?.adapterId ?? null;
+  const strategy = job.method === 'sft' ? choice.strategy : job.method;
+  const settings = job.method === 'lrsql' ? { ...choice.settings, lrsql: { ...choice.settings.lrsql, linkAdapterId: link } } : choice.settings;
+  saveChoice('main', { ...choice, modelId, adapterId, strategy, settings });
+  navigate('workbench');
+}
+
+function Checkpoints({ job }: { job: TrainJob }) {
+  const running = job.state === 'running' || job.state === 'queued';
+  const detail = useProcedure('train.job', { id: job.id }, { refetchInterval: running ? 5000 : false });
+  const models = useModels();
+  const modelId = job.modelId ?? ('id' in job.config.model ? job.config.model.id : null);
+  const model: Model | undefined = models.data?.find((m) => m.id === modelId);
+  return (
+    <section aria-label="Checkpoints and adapters" className="ft-section">
+      <h3>Adapters</h3>
+      {job.adapters.length === 0 ? (
+        <p className="muted small">The adapters appear here when the run finishes.</p>
+      ) : (
+        <table className="table" data-testid="ft-adapters">
+          <thead>
+            <tr>
+              <th>Role</th>
+              <th>Step</th>
+              <th>File</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {job.adapters.map((a) => {
+              const registered = model?.adapters.find((x) => x.id === a.adapterId);
+              return (
+                <tr key={a.role}>
+                  <td>{a.role === 'link' ? 'schema link' : 'main'}</td>
+                  <td className="num">{a.step}</td>
+                  <td className="mono small">{a.path}</td>
+                  <td>
+                    {a.role === 'main' && a.adapterId && modelId ? (
+                      <button type="button" onClick={() => tryInWorkbench(job, modelId, a.adapterId!)} disabled={!registered || registered.status !== 'ok'}>
+                        Try in workbench
+                      </button>
+                    ) : a.role === 'main' ? (
+                      <span className="muted small">not registered with a model</span>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <h3>Checkpoints</h3>
+      {detail.error && <ErrorNotice error={detail.error} what="the checkpoints" />}
+      {detail.data && detail.data.checkpoints.length === 0 && <p className="muted small">None yet: one is written every {job.config.checkpointEvery} steps.</p>}
+      {detail.data && detail.data.checkpoints.length > 0 && (
+        <table className="table" data-testid="ft-checkpoints">
+          <thead>
+            <tr>
+              <th>Step</th>
+              <th>Role</th>
+              <th>Dev EX</th>
+              <th>Written</th>
+              <th>File</th>
+            </tr>
+          </thead>
+          <tbody>
+            {detail.data.checkpoints.map((c) => (
+              <tr key={`${c.role}-${c.step}`}>
+                <td className="num">{c.step}</td>
+                <td>{c.role}</td>
+                <td className="num">
+                  {pct(c.devEx)} {c.best && <span className="badge badge-ok">best</span>}
+                </td>
+                <td className="small">{new Date(c.at).toLocaleTimeString()}</td>
+                <td className="mono small">{c.path}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="muted small">Checkpoints hold the optimizer state to resume from; the run's adapters above are what the workbench loads.</p>
+    </section>
+  );
+}
+
+const KEEP = 256 * 1024;
+
+/** The job's log, tailed: the new bytes since the last read, on demand and every few seconds while it runs. */
+function Log({ job }: { job: TrainJob }) {
+  const { client } = useConnection();
+  const [text, setText] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const offset = useRef(0);
+  const pre = useRef<HTMLPreElement>(null);
+  const busy = useRef(false);
+
+  const refresh = async () => {
+    if (busy.current) return;
+    busy.current = true;
+    try {
+      const chunk = await client.call('train.log', { id: job.id, offset: offset.current });
+      // a log that shrank was rewritten: start over
+      if (chunk.size < offset.current) {
+        offset.current = 0;
+        setText('');
+        return;
+      }
+      offset.current += new TextEncoder().encode(chunk.text).length;
+      if (chunk.text) setText((t) => (t + chunk.text).slice(-KEEP));
+      setError(null);
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      busy.current = false;
+    }
+  };
+  const live = job.state === 'running' || job.state === 'queued';
+  useEffect(() => {
+    void refresh();
+    if (!live) return;
+    const timer = setInterval(() => void refresh(), 2000);
+    return () => clearInterval(timer);
+    // refresh reads refs and the job id only
+  }, [job.id, live, job.state]);
+  useEffect(() => {
+    const el = pre.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [text]);
+
+  return (
+    <section aria-label="Log" className="ft-section">
+      <div className="section-head">
+        <h3>Log</h3>
+        <button type="button" onClick={() => void refresh()}>
+          Refresh
+        </button>
+      </div>
+      {error && <ErrorNotice error={error} what="the log" />}
+      <pre ref={pre} className="ft-log mono small" data-testid="ft-log">
+        {text || 'The log is empty.'}
+      </pre>
+      {text.length >= KEEP && <p className="muted small">Only the last {formatBytes(KEEP)} are shown.</p>}
+    </section>
+  );
+}

@@ -1,0 +1,364 @@
+import { useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { Model, TrainJob } from '../../../../shared/contract.ts';
+import type { SquillError } from '../../../../shared/errors.ts';
+import { procedureKey, useConnection } from '../../api/hooks.ts';
+import { href, navigate } from '../../app/router.ts';
+import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { formatBytes } from '../../components/format.ts';
+import { PathInput } from '../../components/PathInput.tsx';
+import { formatParams, useModels } from '../models/hooks.ts';
+import {
+  DATASET_KINDS,
+  METHODS,
+  PRESETS,
+  STEPS,
+  STEP_LABELS,
+  createInput,
+  defaultStrategy,
+  initialState,
+  roughMemory,
+  stepProblems,
+  trainableModels,
+  type Hyper,
+  type PresetName,
+  type WizardState,
+  type WizardStep,
+} from './wizardConfig.ts';
+
+/** #/finetune/new: base model -> data -> method -> hyperparameters -> review -> launch. */
+export function Wizard() {
+  const models = useModels();
+  const list = models.data ?? [];
+  const [state, setState] = useState<WizardState>(initialState);
+  const [step, setStep] = useState<WizardStep>('model');
+  const [tried, setTried] = useState(false);
+  const { client } = useConnection();
+  const queryClient = useQueryClient();
+  const launch = useMutation<TrainJob, SquillError>({
+    mutationFn: () => client.call('train.create', createInput(state)),
+    onSuccess: (job) => {
+      void queryClient.invalidateQueries({ queryKey: procedureKey('train.jobs') });
+      navigate('finetune', job.id);
+    },
+  });
+
+  const index = STEPS.indexOf(step);
+  const problems = stepProblems(step, state, list);
+  const update = (patch: Partial<WizardState>) => setState((s) => ({ ...s, ...patch }));
+  const next = () => {
+    setTried(true);
+    if (problems.length > 0) return;
+    setTried(false);
+    if (step === 'review') launch.mutate();
+    else setStep(STEPS[index + 1]!);
+  };
+
+  return (
+    <div className="page ft-wizard">
+      <header className="page-header">
+        <div className="ft-crumbs small">
+          <a href={href('finetune')}>Fine-tune</a> / new run
+        </div>
+        <h1>New fine-tuning run</h1>
+      </header>
+      <ol className="ft-steps" aria-label="Wizard steps">
+        {STEPS.map((s, i) => (
+          <li key={s} aria-current={s === step ? 'step' : undefined} className={i < index ? 'ft-step-done' : ''}>
+            <button type="button" disabled={i > index} onClick={() => setStep(s)}>
+              {i + 1}. {STEP_LABELS[s]}
+            </button>
+          </li>
+        ))}
+      </ol>
+      <section className="panel" aria-label={STEP_LABELS[step]}>
+        {step === 'model' && <ModelStep state={state} models={list} loading={models.isLoading} update={update} />}
+        {step === 'data' && <DataStep state={state} update={update} />}
+        {step === 'method' && <MethodStep state={state} update={update} />}
+        {step === 'hyper' && <HyperStep state={state} update={update} />}
+        {step === 'review' && <Review state={state} models={list} />}
+        {models.error && <ErrorNotice error={models.error} what="the models" />}
+        {tried && problems.length > 0 && (
+          <ul className="notice notice-error ft-problems" role="alert">
+            {problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        )}
+        {launch.error && (
+          <div className="notice notice-error" role="alert">
+            <strong>Could not start the run.</strong> {launch.error.message}
+          </div>
+        )}
+        <div className="ft-wizard-nav">
+          <button type="button" disabled={index === 0} onClick={() => setStep(STEPS[index - 1]!)}>
+            Back
+          </button>
+          <button type="button" className="primary" onClick={next} disabled={launch.isPending}>
+            {step === 'review' ? (launch.isPending ? 'Launching…' : 'Launch') : 'Next'}
+          </button>
+        </div>
+      </section>
+    </div>
+  );
+}
+
+/** A number field's value: an emptied field (NaN) stays empty instead of showing NaN. */
+const shown = (v: number) => (Number.isNaN(v) ? '' : v);
+
+type StepProps = { state: WizardState; update: (patch: Partial<WizardState>) => void };
+
+function ModelStep({ state, models, loading, update }: StepProps & { models: Model[]; loading: boolean }) {
+  const usable = trainableModels(models);
+  return (
+    <>
+      <h2>Base model</h2>
+      <p className="muted">A local GGUF model registered on the Models page; the run trains a LoRA adapter on top of it.</p>
+      {!loading && usable.length === 0 && (
+        <p className="notice">
+          No local model can be trained yet. <a href={href('models')}>Add one on the Models page</a>.
+        </p>
+      )}
+      <div className="ft-choices" role="radiogroup" aria-label="Base model">
+        {usable.map((m) => (
+          <label key={m.id} className={`ft-choice${state.modelId === m.id ? ' ft-choice-on' : ''}`}>
+            <input type="radio" name="ft-model" checked={state.modelId === m.id} onChange={() => update({ modelId: m.id })} />
+            <span>
+              <strong>{m.name}</strong>
+              <span className="muted small">
+                {' '}
+                {[m.metadata?.architecture, m.metadata ? `${formatParams(m.metadata.parameters)} params` : null, m.metadata?.quantization, m.sizeBytes ? formatBytes(m.sizeBytes) : null]
+                  .filter(Boolean)
+                  .join(' · ')}
+              </span>
+            </span>
+          </label>
+        ))}
+      </div>
+      <label className="ft-field">
+        <span>Run name (optional)</span>
+        <input className="input" value={state.name} onChange={(e) => update({ name: e.target.value })} aria-label="Run name" maxLength={200} />
+      </label>
+    </>
+  );
+}
+
+function DataStep({ state, update }: StepProps) {
+  const kind = DATASET_KINDS.find((k) => k.kind === state.dataKind)!;
+  return (
+    <>
+      <h2>Data</h2>
+      <label className="ft-field">
+        <span>Dataset kind</span>
+        <select aria-label="Dataset kind" value={state.dataKind} onChange={(e) => update({ dataKind: e.target.value as WizardState['dataKind'] })}>
+          {DATASET_KINDS.map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {k.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p className="muted small">{kind.hint}</p>
+      {state.dataKind !== 'corrections' && (
+        <label className="ft-field">
+          <span>Path</span>
+          <PathInput value={state.dataPath} onChange={(dataPath) => update({ dataPath })} placeholder="/path/on/the/backend/machine" label="Dataset path" className="ft-path" />
+        </label>
+      )}
+      <label className="ft-field">
+        <span>Dev fraction</span>
+        <input
+          className="input ft-num"
+          type="number"
+          min={0}
+          max={0.9}
+          step={0.05}
+          aria-label="Dev fraction"
+          value={shown(state.devFraction)}
+          onChange={(e) => update({ devFraction: e.target.valueAsNumber })}
+        />
+      </label>
+      <p className="muted small">Held out for the dev evaluations (execution accuracy); invalid rows are reported by line number when the run starts.</p>
+    </>
+  );
+}
+
+const ROUTE_TASKS = [
+  { key: 'ts', label: 'TS text-to-SQL' },
+  { key: 'sl', label: 'SL schema linking' },
+  { key: 'nc', label: 'NC noise correction' },
+  { key: 'cw', label: 'CW continuation writing' },
+] as const;
+
+function MethodStep({ state, update }: StepProps) {
+  return (
+    <>
+      <h2>Method</h2>
+      <div className="ft-choices" role="radiogroup" aria-label="Method">
+        {METHODS.map((m) => (
+          <label key={m.method} className={`ft-choice${state.method === m.method ? ' ft-choice-on' : ''}`}>
+            <input
+              type="radio"
+              name="ft-method"
+              checked={state.method === m.method}
+              onChange={() => update({ method: m.method, evalStrategy: defaultStrategy(m.method) })}
+              aria-label={m.label}
+            />
+            <span>
+              <strong>{m.label}</strong> <span className="muted small">{m.description}</span>
+            </span>
+          </label>
+        ))}
+      </div>
+      {state.method === 'route' && (
+        <fieldset className="ft-fieldset">
+          <legend>Mixing ratios (samples of each task per example)</legend>
+          <div className="ft-grid">
+            {ROUTE_TASKS.map((t) => (
+              <label key={t.key} className="ft-field">
+                <span>{t.label}</span>
+                <input
+                  className="input ft-num"
+                  type="number"
+                  min={0}
+                  step={0.25}
+                  aria-label={`${t.label} ratio`}
+                  value={shown(state.route[t.key])}
+                  onChange={(e) => update({ route: { ...state.route, [t.key]: e.target.valueAsNumber } })}
+                />
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      )}
+    </>
+  );
+}
+
+const HYPER_FIELDS: { key: Exclude<keyof Hyper, 'length' | 'steps' | 'epochs'>; label: string; step: number; hint?: string }[] = [
+  { key: 'rank', label: 'LoRA rank', step: 1 },
+  { key: 'alpha', label: 'LoRA alpha', step: 1 },
+  { key: 'lr', label: 'Learning rate', step: 0.0001, hint: 'cosine schedule' },
+  { key: 'batchSize', label: 'Batch size', step: 1 },
+  { key: 'evalEvery', label: 'Evaluate every (steps)', step: 1, hint: '0: before and after only' },
+  { key: 'checkpointEvery', label: 'Checkpoint every (steps)', step: 1 },
+  { key: 'patience', label: 'Early-stop patience', step: 1, hint: 'evaluations without a better dev score; 0: never' },
+];
+
+function HyperStep({ state, update }: StepProps) {
+  const h = state.hyper;
+  const setHyper = (patch: Partial<Hyper>) => update({ hyper: { ...h, ...patch }, preset: 'custom' });
+  const applyPreset = (name: PresetName) => update({ preset: name, hyper: { ...PRESETS[name].hyper } });
+  return (
+    <>
+      <h2>Hyperparameters</h2>
+      <div className="ft-choices ft-presets" role="radiogroup" aria-label="Preset">
+        {(Object.keys(PRESETS) as PresetName[]).map((name) => (
+          <label key={name} className={`ft-choice${state.preset === name ? ' ft-choice-on' : ''}`}>
+            <input type="radio" name="ft-preset" checked={state.preset === name} onChange={() => applyPreset(name)} aria-label={PRESETS[name].label} />
+            <span>
+              <strong>{PRESETS[name].label}</strong> <span className="muted small">{PRESETS[name].description}</span>
+            </span>
+          </label>
+        ))}
+        {state.preset === 'custom' && <span className="muted small">custom (changed from a preset)</span>}
+      </div>
+      <div className="ft-grid">
+        {HYPER_FIELDS.map((f) => (
+          <label key={f.key} className="ft-field">
+            <span>{f.label}</span>
+            <input className="input ft-num" type="number" step={f.step} min={0} aria-label={f.label} value={shown(h[f.key])} onChange={(e) => setHyper({ [f.key]: e.target.valueAsNumber })} />
+            {f.hint && <span className="muted small">{f.hint}</span>}
+          </label>
+        ))}
+        <label className="ft-field">
+          <span>Length</span>
+          <span className="ft-inline">
+            <select aria-label="Length unit" value={h.length} onChange={(e) => setHyper({ length: e.target.value as Hyper['length'] })}>
+              <option value="steps">steps</option>
+              <option value="epochs">epochs</option>
+            </select>
+            {h.length === 'steps' ? (
+              <input className="input ft-num" type="number" min={1} step={1} aria-label="Steps" value={shown(h.steps)} onChange={(e) => setHyper({ steps: e.target.valueAsNumber })} />
+            ) : (
+              <input className="input ft-num" type="number" min={0.1} step={0.5} aria-label="Epochs" value={shown(h.epochs)} onChange={(e) => setHyper({ epochs: e.target.valueAsNumber })} />
+            )}
+          </span>
+        </label>
+        <label className="ft-field">
+          <span>Dev strategy</span>
+          <select aria-label="Dev strategy" value={state.evalStrategy} onChange={(e) => update({ evalStrategy: e.target.value as WizardState['evalStrategy'] })}>
+            {(['direct', 'route', 'lrsql', 'vote'] as const).map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="ft-field">
+          <span>Dev max tokens</span>
+          <input className="input ft-num" type="number" min={1} step={1} aria-label="Dev max tokens" value={shown(state.evalMaxTokens)} onChange={(e) => update({ evalMaxTokens: e.target.valueAsNumber })} />
+        </label>
+      </div>
+    </>
+  );
+}
+
+function Review({ state, models }: { state: WizardState; models: Model[] }) {
+  const model = models.find((m) => m.id === state.modelId);
+  const h = state.hyper;
+  const method = METHODS.find((m) => m.method === state.method)!;
+  const memory = roughMemory(model, h.rank);
+  const adapters = state.method === 'lrsql' ? 2 : 1;
+  return (
+    <>
+      <h2>Review</h2>
+      <dl className="facts ft-review" data-testid="ft-review">
+        <dt>Name</dt>
+        <dd>{state.name.trim() || <span className="muted">chosen by the backend</span>}</dd>
+        <dt>Base model</dt>
+        <dd>{model?.name ?? '—'}</dd>
+        <dt>Data</dt>
+        <dd>
+          {DATASET_KINDS.find((k) => k.kind === state.dataKind)!.label}
+          {state.dataKind !== 'corrections' && <span className="mono"> {state.dataPath}</span>}, dev fraction {state.devFraction}
+        </dd>
+        <dt>Method</dt>
+        <dd>
+          {method.label}
+          {state.method === 'route' && ` (TS ${state.route.ts} · SL ${state.route.sl} · NC ${state.route.nc} · CW ${state.route.cw})`}
+          {adapters > 1 && ' — two adapters'}
+        </dd>
+        <dt>LoRA</dt>
+        <dd>
+          rank {h.rank}, alpha {h.alpha}
+        </dd>
+        <dt>Optimizer</dt>
+        <dd>
+          lr {h.lr} (cosine), batch {h.batchSize}, {h.length === 'steps' ? `${h.steps} steps` : `${h.epochs} epochs`}
+          {adapters > 1 && h.length === 'steps' && ' per adapter'}
+        </dd>
+        <dt>Evaluation</dt>
+        <dd>
+          {state.evalStrategy}, max {state.evalMaxTokens} tokens, {h.evalEvery > 0 ? `every ${h.evalEvery} steps` : 'before and after training'}
+          {h.patience > 0 ? `, early stop after ${h.patience} without improvement` : ''}
+        </dd>
+        <dt>Checkpoints</dt>
+        <dd>every {h.checkpointEvery} steps</dd>
+        <dt>Memory</dt>
+        <dd data-testid="ft-estimate">
+          {memory ? (
+            <>
+              at least {formatBytes(memory.baseBytes + memory.loraBytes * adapters)}: base weights {formatBytes(memory.baseBytes)} + LoRA ≈{formatParams(memory.loraParams)} params
+              with gradients and Adam state {formatBytes(memory.loraBytes)}
+              {adapters > 1 ? ' per adapter' : ''}
+              <div className="muted small">A lower bound made here from the model file: activations and loss buffers are not counted, and no time estimate is available.</div>
+            </>
+          ) : (
+            <span className="muted">unknown (the model file's shape is not known yet)</span>
+          )}
+        </dd>
+      </dl>
+    </>
+  );
+}

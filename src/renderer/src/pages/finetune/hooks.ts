@@ -1,0 +1,48 @@
+import { useQueries, useQueryClient } from '@tanstack/react-query';
+import type { TrainJob } from '../../../../shared/contract.ts';
+import { procedureKey, useConnection, useEvent, useProcedure } from '../../api/hooks.ts';
+import { mergeProgress, type Series } from './series.ts';
+
+export type { Series };
+
+const metricsKey = (id: string) => procedureKey('train.metrics', { id });
+
+/**
+ * The job list, kept current by train.changed (state changes) and train.progress (steps); the progress events also
+ * extend the cached curves of any run that is on screen.
+ */
+export function useJobs() {
+  const queryClient = useQueryClient();
+  useEvent('train.changed', (list) => {
+    queryClient.setQueryData(procedureKey('train.jobs'), list);
+    // checkpoints, evaluations and adapters change with the state
+    void queryClient.invalidateQueries({ queryKey: ['train.job'] });
+  });
+  useEvent('train.progress', (p) => {
+    queryClient.setQueryData<TrainJob[]>(procedureKey('train.jobs'), (jobs) =>
+      jobs?.map((j) => (j.id === p.jobId ? { ...j, state: p.state, step: p.step, totalSteps: p.totalSteps } : j)),
+    );
+    queryClient.setQueryData<Series>(metricsKey(p.jobId), (old) => (old ? mergeProgress(old, p) : old));
+    if (p.eval) void queryClient.invalidateQueries({ queryKey: procedureKey('train.job', { id: p.jobId }) });
+  });
+  return useProcedure('train.jobs');
+}
+
+/**
+ * Per-step metrics and evaluations of several runs (the shown run and its overlays), fetched on mount and then
+ * extended by the progress events that useJobs applies to the same cache entries.
+ */
+export function useSeries(ids: readonly string[]): Map<string, Series> {
+  const { client } = useConnection();
+  const results = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: metricsKey(id),
+      queryFn: () => client.call('train.metrics', { id }),
+    })),
+  });
+  const out = new Map<string, Series>();
+  results.forEach((r, i) => {
+    if (r.data) out.set(ids[i]!, r.data);
+  });
+  return out;
+}

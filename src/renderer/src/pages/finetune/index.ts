@@ -1,0 +1,1 @@
+export { FinetunePage } from './FinetunePage.tsx';

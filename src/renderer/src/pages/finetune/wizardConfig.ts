@@ -1,0 +1,164 @@
+/**
+ * The fine-tune wizard's form: its state, the hyperparameter presets, what each step still lacks, the train.create
+ * input it becomes, and a rough memory figure. Pure, so it is tested without a page.
+ */
+import type { Input, Model, TrainMethod } from '../../../../shared/contract.ts';
+
+export type DatasetKind = 'spider' | 'bird' | 'jsonl' | 'corrections';
+export type PresetName = 'quick' | 'authors';
+export type EvalStrategy = 'direct' | 'route' | 'lrsql' | 'vote';
+
+export interface Hyper {
+  rank: number;
+  alpha: number;
+  lr: number;
+  /** train for a number of optimizer steps, or passes over the data */
+  length: 'steps' | 'epochs';
+  steps: number;
+  epochs: number;
+  batchSize: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  patience: number;
+}
+
+export interface WizardState {
+  name: string;
+  modelId: string | null;
+  dataKind: DatasetKind;
+  dataPath: string;
+  devFraction: number;
+  method: TrainMethod;
+  /** ROUTE: samples of each task per example */
+  route: { ts: number; sl: number; nc: number; cw: number };
+  preset: PresetName | 'custom';
+  hyper: Hyper;
+  evalStrategy: EvalStrategy;
+  /** the longest SQL the dev evaluation lets the model write */
+  evalMaxTokens: number;
+}
+
+export const STEPS = ['model', 'data', 'method', 'hyper', 'review'] as const;
+export type WizardStep = (typeof STEPS)[number];
+export const STEP_LABELS: Record<WizardStep, string> = { model: 'Base model', data: 'Data', method: 'Method', hyper: 'Hyperparameters', review: 'Review' };
+
+export const DATASET_KINDS: { kind: DatasetKind; label: string; hint: string }[] = [
+  { kind: 'spider', label: 'Spider', hint: 'a Spider folder (train_spider.json, database/) or one of its JSON files' },
+  { kind: 'bird', label: 'BIRD', hint: 'a BIRD folder (train.json, train_databases/) or its JSON file' },
+  { kind: 'jsonl', label: 'JSONL', hint: 'one {question, sql, db_path or db_id} object per line' },
+  { kind: 'corrections', label: 'Workbench corrections', hint: 'the SQL you corrected and saved as training examples' },
+];
+
+export const METHODS: { method: TrainMethod; label: string; description: string }[] = [
+  { method: 'sft', label: 'Plain SFT', description: 'One adapter learns question + schema → SQL; the prompt is masked from the loss.' },
+  { method: 'lrsql', label: 'LR-SQL', description: 'Two adapters: schema linking over FK-group slices of the schema, then SQL from the linked tables only.' },
+  { method: 'route', label: 'ROUTE', description: 'One adapter, multitask: text-to-SQL, schema linking, noise correction and continuation writing.' },
+];
+
+export const PRESETS: Record<PresetName, { label: string; description: string; hyper: Hyper }> = {
+  quick: {
+    label: 'quick (small models)',
+    description: 'A high learning rate and a few hundred steps: moves a small model fast; for demos and tiny models.',
+    hyper: { rank: 16, alpha: 32, lr: 3e-3, length: 'steps', steps: 150, epochs: 1, batchSize: 4, evalEvery: 50, checkpointEvery: 50, patience: 0 },
+  },
+  authors: {
+    label: "authors' (scaled)",
+    description: "The papers' recipe (LoRA r=64, alpha=32, cosine, several epochs) scaled for small models: half the rank, a learning rate raised for the smaller model.",
+    hyper: { rank: 32, alpha: 16, lr: 2e-4, length: 'epochs', steps: 1000, epochs: 3, batchSize: 4, evalEvery: 100, checkpointEvery: 100, patience: 3 },
+  },
+};
+
+export const defaultStrategy = (method: TrainMethod): EvalStrategy => (method === 'sft' ? 'direct' : method);
+
+export function initialState(): WizardState {
+  return {
+    name: '',
+    modelId: null,
+    dataKind: 'jsonl',
+    dataPath: '',
+    devFraction: 0.1,
+    method: 'sft',
+    route: { ts: 1, sl: 1, nc: 1, cw: 1 },
+    preset: 'quick',
+    hyper: { ...PRESETS.quick.hyper },
+    evalStrategy: 'direct',
+    evalMaxTokens: 128,
+  };
+}
+
+/** Local models that can be trained (a remote endpoint has no weights here). */
+export const trainableModels = (models: readonly Model[]) => models.filter((m) => m.kind === 'local' && m.status === 'ok');
+
+const positiveInt = (n: number) => Number.isInteger(n) && n >= 1;
+const nonNegativeInt = (n: number) => Number.isInteger(n) && n >= 0;
+
+/** What a step still lacks, in words a user can act on; empty when the step is complete. */
+export function stepProblems(step: WizardStep, s: WizardState, models: readonly Model[]): string[] {
+  const out: string[] = [];
+  if (step === 'model' || step === 'review') {
+    if (!s.modelId) out.push('Choose a base model (add a local GGUF model on the Models page first).');
+    else if (!trainableModels(models).some((m) => m.id === s.modelId)) out.push('The chosen model is gone or unreadable; choose another.');
+  }
+  if (step === 'data' || step === 'review') {
+    if (s.dataKind !== 'corrections' && s.dataPath.trim() === '') out.push('Give the path of the dataset on the backend machine.');
+    if (!(s.devFraction >= 0 && s.devFraction <= 0.9)) out.push('The dev fraction must be between 0 and 0.9.');
+  }
+  if ((step === 'method' || step === 'review') && s.method === 'route') {
+    const r = Object.values(s.route);
+    if (r.some((v) => !(v >= 0))) out.push('Mixing ratios cannot be negative.');
+    else if (r.every((v) => v === 0)) out.push('At least one ROUTE task needs a ratio above 0.');
+  }
+  if (step === 'hyper' || step === 'review') {
+    const h = s.hyper;
+    if (!positiveInt(h.rank) || h.rank > 512) out.push('Rank must be a whole number from 1 to 512.');
+    if (!(h.alpha > 0)) out.push('Alpha must be above 0.');
+    if (!(h.lr > 0 && h.lr <= 1)) out.push('The learning rate must be above 0 and at most 1.');
+    if (h.length === 'steps' && !positiveInt(h.steps)) out.push('Steps must be a whole number of at least 1.');
+    if (h.length === 'epochs' && !(h.epochs > 0)) out.push('Epochs must be above 0.');
+    if (!positiveInt(h.batchSize)) out.push('The batch size must be a whole number of at least 1.');
+    if (!nonNegativeInt(h.evalEvery)) out.push('"Evaluate every" must be a whole number (0: only before and after).');
+    if (!positiveInt(h.checkpointEvery)) out.push('"Checkpoint every" must be a whole number of at least 1.');
+    if (!nonNegativeInt(h.patience)) out.push('Patience must be a whole number (0: never stop early).');
+    if (!positiveInt(s.evalMaxTokens) || s.evalMaxTokens > 4096) out.push('The evaluation token limit must be a whole number from 1 to 4096.');
+  }
+  return out;
+}
+
+/** The train.create input for a complete form. */
+export function createInput(s: WizardState): Input<'train.create'> {
+  const h = s.hyper;
+  return {
+    ...(s.name.trim() ? { name: s.name.trim() } : {}),
+    method: s.method,
+    config: {
+      model: { id: s.modelId ?? '' },
+      dataset: s.dataKind === 'corrections' ? { kind: 'corrections' } : { kind: s.dataKind, path: s.dataPath.trim() },
+      devFraction: s.devFraction,
+      lora: { rank: h.rank, alpha: h.alpha },
+      lr: h.lr,
+      ...(h.length === 'steps' ? { steps: h.steps } : { epochs: h.epochs }),
+      batchSize: h.batchSize,
+      evalEvery: h.evalEvery,
+      checkpointEvery: h.checkpointEvery,
+      patience: h.patience,
+      eval: { strategy: s.evalStrategy, maxTokens: s.evalMaxTokens },
+      ...(s.method === 'route' ? { route: { ...s.route } } : {}),
+    },
+  };
+}
+
+/**
+ * A lower bound of the training memory from what the model list knows: the base weights, plus the LoRA weights with
+ * their gradients and Adam moments in f32. Activations and loss buffers are not counted (they depend on the
+ * sequence lengths); the MLP width is taken as 4x the embedding when the file does not say.
+ */
+export function roughMemory(model: Model | undefined, rank: number): { baseBytes: number; loraParams: number; loraBytes: number } | null {
+  const meta = model?.metadata;
+  if (!model || !meta || !meta.layers || !meta.embeddingLength) return null;
+  const d = meta.embeddingLength;
+  const ff = 4 * d;
+  // q, k, v, o: d -> d (k and v are smaller with grouped-query attention, so this errs high); gate, up, down: d <-> ff
+  const perLayer = 4 * rank * (d + d) + 3 * rank * (d + ff);
+  const loraParams = perLayer * meta.layers;
+  return { baseBytes: model.sizeBytes ?? 0, loraParams, loraBytes: loraParams * 4 * 4 };
+}
