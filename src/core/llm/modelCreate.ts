@@ -7,6 +7,7 @@ import { SquillError } from '../../shared/errors.ts';
 import { GT, readGgufHeader, writeGguf, type F32Tensor, type GgufValue } from './gguf.ts';
 import { bundledVocab, readLlamaSourceFile } from './llamaSource.ts';
 import { GGML_TYPE, TYPES, WEIGHT_TYPES, type WeightType } from './quant.ts';
+import { mulberry32 } from '../../shared/random.ts';
 
 export type Arch = 'llama' | 'qwen2';
 
@@ -49,18 +50,6 @@ export interface CreateModelOptions {
    * convert_hf_to_gguf.py does. Default f32.
    */
   type?: WeightType;
-}
-
-/** mulberry32: small, seedable, good enough for weight init */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CHUNK = 1 << 16;
@@ -110,7 +99,7 @@ export function createModel(o: CreateModelOptions): { file: string; params: numb
   const templatePath = TEMPLATES[o.vocab];
   if (templatePath) str('tokenizer.chat_template', readLlamaSourceFile(templatePath, o.cacheDir).toString('utf8'));
 
-  const random = rng(o.seed ?? 42);
+  const random = mulberry32(o.seed ?? 42);
   const normal = (std: number) => {
     // Box-Muller
     const u = 1 - random();

@@ -3,6 +3,7 @@
  * The data cursor is the step index itself, so a job resumed from a checkpoint needs no state beyond its step.
  */
 import type { TrainConfig } from '../../../shared/contract.ts';
+import { mulberry32, shuffled } from '../../../shared/random.ts';
 
 export type Role = 'main' | 'link';
 export interface Phase {
@@ -44,27 +45,9 @@ export function learningRate(config: TrainConfig, k: number, n: number): number 
   return floor + (config.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
 
-/** mulberry32 */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A seeded Fisher-Yates permutation of 0..n-1. */
 export function permutation(n: number, seed: number): number[] {
-  const out = Array.from({ length: n }, (_, i) => i);
-  const next = rng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+  return shuffled(Array.from({ length: n }, (_, i) => i), mulberry32(seed));
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Cell, DbSchema } from '../../../shared/contract.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { significant, tokenize, type Token } from '../../../shared/sql/tokenize.ts';
 import { strategyExamples, type ChatSample } from '../../ai/examples.ts';
-import { linkedBySql, mergeLinked } from '../../ai/parse.ts';
+import { linkedBySql, mergeLinked, trimSql } from '../../ai/parse.ts';
 import {
   ddlOf,
   lrsqlLinkPrompt,
@@ -27,7 +27,7 @@ import {
   routeNoiseCorrection,
   routeSchema,
   type SampleRows,
-  type SchemaSelection,
+  selectionOf,
 } from '../../ai/prompts.ts';
 import { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET } from '../../ai/strategies/context.ts';
 import { execute } from '../../ai/trace.ts';
@@ -35,6 +35,7 @@ import type { DbHandle } from '../../ai/types.ts';
 import type { ChatMessage } from '../../llm/textModel.ts';
 import type { TrainExample } from '../datasets/index.ts';
 import type { TokenizerBridge } from '../tokens.ts';
+import { mulberry32, shuffled } from '../../../shared/random.ts';
 
 export type MethodName = 'sft' | 'lrsql' | 'route';
 export const METHODS: readonly MethodName[] = ['sft', 'lrsql', 'route'];
@@ -67,25 +68,8 @@ export interface MethodOptions {
 
 /** A seeded generator (mulberry32) per (seed, example, purpose): samples do not depend on example order. */
 function rngOf(seed: number, ...keys: string[]): () => number {
-  let a = crypto.createHash('sha256').update([seed, ...keys].join('\u0000')).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(crypto.createHash('sha256').update([seed, ...keys].join('\u0000')).digest().readUInt32LE(0));
 }
-
-function shuffled<T>(items: T[], rand: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-const clean = (sql: string) => sql.trim().replace(/;+\s*$/, '');
 
 export async function buildSamples(method: MethodName, examples: TrainExample[], db: (example: TrainExample) => Promise<DbHandle>, o: MethodOptions): Promise<TrainSample[]> {
   if (!METHODS.includes(method)) throw new SquillError('VALIDATION', `Unknown training method ${method}; use one of ${METHODS.join(', ')}`);
@@ -131,7 +115,7 @@ export async function buildSamples(method: MethodName, examples: TrainExample[],
 
 /** Per slice a link sample carrying None, plus one carrying the earlier slices' gold tables when there are any. */
 function lrsqlSamples(e: TrainExample, h: DbHandle, slices: string[][]): TrainSample[] {
-  const sql = clean(e.sql);
+  const sql = trimSql(e.sql);
   const goldTables = linkedBySql(sql, h.schema).tables;
   const out: TrainSample[] = [];
   const selected: string[] = [];
@@ -227,13 +211,12 @@ function resultKey(sql: string, rows: Cell[][]): string {
 async function prunedSchema(h: DbHandle, rows: SampleRows, o: MethodOptions, ...sqls: string[]): Promise<string> {
   const linked = mergeLinked(...sqls.map((s) => linkedBySql(s, h.schema)));
   if (!linked.tables.length) return (await routeSchema(h.schema, rows, o.count, o.schemaBudget)).text;
-  const selection: SchemaSelection = new Map(linked.tables.map((t) => [t, new Set(linked.columns.filter((c) => c.table === t).map((c) => c.column.toLowerCase()))]));
-  return (await routeSchema(h.schema, rows, o.count, o.schemaBudget, selection)).text;
+  return (await routeSchema(h.schema, rows, o.count, o.schemaBudget, selectionOf(linked))).text;
 }
 
 async function routeSamples(e: TrainExample, h: DbHandle, sampleRows: SampleRows, o: MethodOptions): Promise<TrainSample[]> {
   const ratio = { ts: 1, sl: 1, nc: 1, cw: 1, ...o.route };
-  const sql = clean(e.sql);
+  const sql = trimSql(e.sql);
   const gold = { question: e.question, evidence: e.evidence, sql };
   // sl, ts (full schema), ts_pruned (gold-pruned schema) and nc "correct", exactly as examples.ts makes them
   const base = await strategyExamples(h, gold, 'route', o, sampleRows);
