@@ -18,8 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linkedBySql, parseTableList } from '../src/core/ai/parse.ts';
 import { ddlOf, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices, SLICE_SCAFFOLD_TOKENS } from '../src/core/ai/prompts.ts';
-import type { DbHandle } from '../src/core/ai/types.ts';
-import { createSandboxPool, fingerprintOf } from '../src/core/db/index.ts';
+import { fileDbHandle, type DbHandle } from '../src/core/ai/index.ts';
+import { createSandboxPool } from '../src/core/db/index.ts';
 import { createModel, SHAPES } from '../src/core/llm/modelCreate.ts';
 import type { TrainExample } from '../src/core/train/datasets/index.ts';
 import { estimateJob } from '../src/core/train/estimate.ts';
@@ -87,12 +87,7 @@ const handles = new Map<string, Promise<DbHandle>>();
 const handleOf = (e: TrainExample): Promise<DbHandle> => {
   let h = handles.get(e.dbPath);
   if (!h) {
-    h = pool.introspect(e.dbPath, true).then((schema) => ({
-      name: e.dbId,
-      connectionId: null,
-      schema: { ...schema, fingerprint: fingerprintOf(e.dbPath) },
-      execute: (sql, limits) => pool.query(e.dbPath, sql, { ...limits, doubleQuotedStrings: true }),
-    }));
+    h = fileDbHandle(pool, e.dbPath, e.dbId, { doubleQuotedStrings: true });
     handles.set(e.dbPath, h);
   }
   return h;

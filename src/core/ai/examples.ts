@@ -6,7 +6,7 @@
  */
 import type { StrategyName } from '../../shared/contract.ts';
 import type { ChatMessage } from '../llm/textModel.ts';
-import { linkedBySql } from './parse.ts';
+import { linkedBySql, trimSql } from './parse.ts';
 import {
   ddlOf,
   finerPrompt,
@@ -21,7 +21,7 @@ import {
   routeSchemaLinking,
   routeTextToSql,
   type SampleRows,
-  type SchemaSelection,
+  selectionOf,
 } from './prompts.ts';
 import { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET } from './strategies/context.ts';
 import type { DbHandle } from './types.ts';
@@ -49,8 +49,6 @@ export interface ExampleOptions {
   reasoning?: (gold: GoldQuestion) => string;
 }
 
-const clean = (sql: string) => sql.trim().replace(/;+\s*$/, '');
-
 /** ROUTE's schema-link answer for a gold SQL: the real tables and columns it names. */
 export function schemaLinkTarget(db: DbHandle, sql: string): string {
   const linked = linkedBySql(sql, db.schema);
@@ -65,7 +63,7 @@ export function defaultReasoning(db: DbHandle, gold: GoldQuestion): string {
 
 export async function strategyExamples(db: DbHandle, gold: GoldQuestion, strategy: StrategyName, o: ExampleOptions, rows?: SampleRows): Promise<ChatSample[]> {
   const evidence = gold.evidence ?? null;
-  const sql = clean(gold.sql);
+  const sql = trimSql(gold.sql);
   const sampleRows = rows ?? (await readSampleRows(db, o.sampleRows ?? DEFAULT_SAMPLE_ROWS));
   const full = async () => (await routeSchema(db.schema, sampleRows, o.count, o.schemaBudget)).text;
   switch (strategy) {
@@ -74,8 +72,7 @@ export async function strategyExamples(db: DbHandle, gold: GoldQuestion, strateg
     case 'route': {
       const schemaText = await full();
       const linked = linkedBySql(sql, db.schema);
-      const selection: SchemaSelection = new Map(linked.tables.map((t) => [t, new Set(linked.columns.filter((c) => c.table === t).map((c) => c.column.toLowerCase()))]));
-      const pruned = (await routeSchema(db.schema, sampleRows, o.count, o.schemaBudget, selection)).text;
+      const pruned = (await routeSchema(db.schema, sampleRows, o.count, o.schemaBudget, selectionOf(linked))).text;
       return [
         { task: 'sl', messages: routeSchemaLinking(schemaText, gold.question, evidence), target: schemaLinkTarget(db, sql) },
         { task: 'ts', messages: routeTextToSql(schemaText, gold.question, evidence), target: sql },

@@ -18,10 +18,13 @@ export type { DbHandle, ProgressEvent, StrategyInput } from './types.ts';
 export * as prompts from './prompts.ts';
 export * as parse from './parse.ts';
 
-/** A database file (benchmarks, the CLI) as a strategy sees it. */
-export async function fileDbHandle(sandbox: SandboxPool, file: string, name: string): Promise<DbHandle> {
+/**
+ * A database file (benchmarks, the CLI) as a strategy sees it. `doubleQuotedStrings` runs SQL with SQLite's legacy
+ * "string" rule, as Python's sqlite3 does — Spider's gold SQL needs it.
+ */
+export async function fileDbHandle(sandbox: SandboxPool, file: string, name: string, options: { doubleQuotedStrings?: boolean } = {}): Promise<DbHandle> {
   const schema: DbSchema = { ...(await sandbox.introspect(file, true)), fingerprint: fingerprintOf(file) };
-  return { name, connectionId: null, schema, execute: (sql, limits) => sandbox.query(file, sql, limits) };
+  return { name, connectionId: null, schema, execute: (sql, limits) => sandbox.query(file, sql, { ...limits, ...options }) };
 }
 
 export interface Ai {

@@ -11,6 +11,9 @@ export interface Linked {
   columns: { table: string; column: string }[];
 }
 
+/** An SQL without surrounding space and trailing semicolons (the form targets and prompts use). */
+export const trimSql = (sql: string) => sql.trim().replace(/;+\s*$/, '');
+
 /** Splits `<think>…</think> rest`; reasoning is null when the output has no think block. */
 export function splitReasoning(output: string): { reasoning: string | null; answer: string } {
   const m = /^\s*<think>([\s\S]*?)<\/think>\s*([\s\S]*)$/.exec(output);

@@ -8,10 +8,16 @@
 import type { Cell, DbSchema, Table } from '../../shared/contract.ts';
 import { quoteIdentifier } from '../db/introspect.ts';
 import type { ChatMessage } from '../llm/textModel.ts';
+import { trimSql, type Linked } from './parse.ts';
 import type { DbHandle } from './types.ts';
 
-/** Table name -> the columns to keep (null keeps all). */
+/** Table name -> the columns to keep, lower-cased (null keeps all). */
 export type SchemaSelection = Map<string, Set<string> | null>;
+
+/** Keeps the linked tables with their linked columns (createTableLine keeps the key columns too). */
+export function selectionOf(linked: Linked): SchemaSelection {
+  return new Map(linked.tables.map((t): [string, Set<string>] => [t, new Set(linked.columns.filter((c) => c.table === t).map((c) => c.column.toLowerCase()))]));
+}
 
 export interface SchemaText {
   text: string;
@@ -210,4 +216,4 @@ export function lrsqlSqlPrompt(ddl: string, question: string, evidence: string |
     { role: 'user', content: `${question}${evidence ? `\nHint: ${evidence}` : ''}` },
   ];
 }
-export const lrsqlSqlTarget = (sql: string) => `-- SQL: ${sql.trim().replace(/;+\s*$/, '')};`;
+export const lrsqlSqlTarget = (sql: string) => `-- SQL: ${trimSql(sql)};`;

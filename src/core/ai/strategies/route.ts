@@ -6,7 +6,7 @@
  * row is not all NULL).
  */
 import { extractSql, linkedBySql, mergeLinked, parseSchemaLink, type Linked } from '../parse.ts';
-import { routeContinuation, routeNoiseCorrection, routeSchemaLinking, routeTextToSql, type SchemaSelection } from '../prompts.ts';
+import { routeContinuation, routeNoiseCorrection, routeSchemaLinking, routeTextToSql, selectionOf } from '../prompts.ts';
 import type { Executed } from '../trace.ts';
 import type { Outcome, StrategyContext } from './context.ts';
 
@@ -58,9 +58,7 @@ export async function runRoute(ctx: StrategyContext): Promise<Outcome> {
   const union = mergeLinked(linked, preSql ? linkedBySql(preSql, schema) : { tables: [], columns: [] });
   if (on.prune && union.tables.length > 0) {
     schemaText = await rec.plain('prune', 'Prune the schema', async (step) => {
-      const selection: SchemaSelection = new Map();
-      for (const t of union.tables) selection.set(t, new Set(union.columns.filter((c) => c.table === t).map((c) => c.column.toLowerCase())));
-      const pruned = await ctx.schemaText(selection);
+      const pruned = await ctx.schemaText(selectionOf(union));
       step.linked = union;
       step.parsed = { tables: union.tables, columns: union.columns };
       step.output = pruned.text;

@@ -11,8 +11,8 @@ import { tempDir } from '../../../../test/helpers.ts';
 import { linkedBySql } from '../../ai/parse.ts';
 import { ddlOf, LRSQL_LINK_SYSTEM, lrsqlSlices, ROUTE_TASKS } from '../../ai/prompts.ts';
 import { DEFAULT_SLICE_BUDGET } from '../../ai/strategies/context.ts';
-import type { DbHandle } from '../../ai/types.ts';
-import { createSandboxPool, fingerprintOf, type SandboxPool } from '../../db/index.ts';
+import { fileDbHandle, type DbHandle } from '../../ai/index.ts';
+import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { loadDataset, type TrainExample } from '../datasets/index.ts';
 import { createModel } from '../../llm/modelCreate.ts';
 import { openTokenizer } from '../tokens.ts';
@@ -46,12 +46,7 @@ const handles = new Map<string, Promise<DbHandle>>();
 const handleOf = (e: TrainExample): Promise<DbHandle> => {
   let h = handles.get(e.dbPath);
   if (!h) {
-    h = pool.introspect(e.dbPath, true).then((schema) => ({
-      name: e.dbId,
-      connectionId: null,
-      schema: { ...schema, fingerprint: fingerprintOf(e.dbPath) },
-      execute: (sql, limits) => pool.query(e.dbPath, sql, { ...limits, doubleQuotedStrings: true }),
-    }));
+    h = fileDbHandle(pool, e.dbPath, e.dbId, { doubleQuotedStrings: true });
     handles.set(e.dbPath, h);
   }
   return h;
