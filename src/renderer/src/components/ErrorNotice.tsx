@@ -10,3 +10,12 @@ export function ErrorNotice({ error, what }: { error: SquillError | Error; what:
     </div>
   );
 }
+
+/** A failed action beside the control that started it. */
+export function InlineError({ title, message }: { title: string; message: string }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <strong>{title}</strong> {message}
+    </div>
+  );
+}

@@ -4,7 +4,8 @@ import type { Connection } from '../../../shared/contract.ts';
 import { procedureKey, useConnection } from '../api/hooks.ts';
 import { href } from '../app/router.ts';
 import { useConnections } from '../components/ConnectionPicker.tsx';
-import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { ConfirmRemove } from '../components/ConfirmRemove.tsx';
+import { ErrorNotice, InlineError } from '../components/ErrorNotice.tsx';
 import { formatBytes, formatCount } from '../components/format.ts';
 import { PathInput } from '../components/PathInput.tsx';
 
@@ -184,13 +185,6 @@ function DropZone({ onPaths }: { onPaths: (paths: string[]) => void }) {
   );
 }
 
-function InlineError({ title, message }: { title: string; message: string }) {
-  return (
-    <div className="notice notice-error" role="alert">
-      <strong>{title}</strong> {message}
-    </div>
-  );
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The list
@@ -277,31 +271,9 @@ const formatDateTime = (at: number | string) =>
 function RemoveConnection({ connection: c }: { connection: Connection }) {
   const { client } = useConnection();
   const invalidate = useInvalidateConnections();
-  const [confirming, setConfirming] = useState(false);
   const remove = useMutation({
     mutationFn: () => client.call('connections.remove', { id: c.id }),
     onSettled: invalidate,
   });
-  return (
-    <div className="conn-remove">
-      {!confirming ? (
-        <button type="button" className="danger-quiet" onClick={() => setConfirming(true)}>
-          Remove…
-        </button>
-      ) : (
-        <div className="confirm" role="group" aria-label={`Remove ${c.name}`}>
-          <span>
-            Remove <strong>{c.name}</strong> from Squill? The file is left alone.
-          </span>
-          <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-            {remove.isPending ? 'Removing…' : 'Remove'}
-          </button>
-          <button type="button" onClick={() => setConfirming(false)} disabled={remove.isPending}>
-            Cancel
-          </button>
-        </div>
-      )}
-      {remove.error && <InlineError title={`Could not remove ${c.name}.`} message={remove.error.message} />}
-    </div>
-  );
+  return <ConfirmRemove name={c.name} note=" The file is left alone." onRemove={() => remove.mutate()} pending={remove.isPending} error={remove.error} />;
 }

@@ -6,7 +6,7 @@ import { formatCount } from '../../components/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';
 import { useGenerateRun } from './hooks.ts';
 import { BENCH_LABEL, type Bench } from './model.ts';
-import { validationIssues } from './NewRunForm.tsx';
+import { StartErrors } from './StartErrors.tsx';
 
 const GRAMMAR_LABEL: Record<(typeof GRAMMARS)[number], string> = {
   schema: 'Schema grammar (only real tables and columns)',
@@ -72,8 +72,6 @@ export function GenerateRunForm({ onCancel }: { onCancel?: () => void }) {
     if (name.trim()) input.name = name.trim();
     start.mutate(input, { onSuccess: ({ runId }) => navigate('evaluate', runId) });
   };
-
-  const issues = start.error ? validationIssues(start.error) : [];
 
   return (
     <section className="panel ev-new" aria-label="Run a model">
@@ -229,28 +227,7 @@ export function GenerateRunForm({ onCancel }: { onCancel?: () => void }) {
           </div>
         </details>
 
-        {problems.length > 0 && (
-          <div className="notice notice-error" role="alert">
-            {problems.map((p) => (
-              <div key={p}>{p}</div>
-            ))}
-          </div>
-        )}
-        {start.error && (
-          <div className="notice notice-error" role="alert" data-testid="generate-error">
-            <strong>Could not start the run.</strong> {start.error.message}
-            {start.error.code && <span className="muted"> ({start.error.code})</span>}
-            {issues.length > 0 && (
-              <ul className="ev-issues">
-                {issues.map((i) => (
-                  <li key={`${i.path}:${i.message}`}>
-                    {i.path && <code className="mono">{i.path}</code>} {i.message}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
+        <StartErrors problems={problems} error={start.error} title="Could not start the run." testId="generate-error" />
         <div className="ev-row">
           <button type="submit" className="primary" disabled={start.isPending || !model}>
             {start.isPending ? 'Starting…' : 'Run the model'}

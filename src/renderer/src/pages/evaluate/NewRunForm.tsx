@@ -1,6 +1,5 @@
 import { useId, useState, type ChangeEvent, type FormEvent } from 'react';
 import { BENCHES, METRICS, type Input, type MetricName } from '../../../../shared/contract.ts';
-import type { SquillError } from '../../../../shared/errors.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { navigate } from '../../app/router.ts';
 import { formatBytes, formatCount } from '../../components/format.ts';
@@ -8,6 +7,7 @@ import { useStartRun } from './hooks.ts';
 import { BENCH_LABEL, DEFAULT_METRICS, METRIC_HELP, METRIC_LABEL, baseName, type Bench } from './model.ts';
 import { checkPredictions, predictionWarnings, type PredictionsCheck } from './predictions.ts';
 import { PathInput } from '../../components/PathInput.tsx';
+import { StartErrors } from './StartErrors.tsx';
 
 /** The contract's limit on an uploaded predictions file (characters of its content). */
 const MAX_UPLOAD = 64 * 1024 * 1024;
@@ -20,15 +20,6 @@ interface Upload {
 }
 
 const SLOW_METRICS: ReadonlySet<MetricName> = new Set(['ves', 'rves']);
-
-/** Validation issues of the contract's VALIDATION error: [{path, message}]. */
-export function validationIssues(error: SquillError): { path: string; message: string }[] {
-  const details = error.details as { issues?: unknown } | undefined;
-  if (error.code !== 'VALIDATION' || !Array.isArray(details?.issues)) return [];
-  return details.issues.filter(
-    (i): i is { path: string; message: string } => typeof i === 'object' && i !== null && typeof i.path === 'string' && typeof i.message === 'string',
-  );
-}
 
 /** Starts an evaluation: benchmark, data folder, predictions (uploaded or a path), metrics, options. */
 export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
@@ -125,7 +116,6 @@ export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
     start.mutate(input, { onSuccess: ({ runId }) => navigate('evaluate', runId) });
   };
 
-  const issues = start.error ? validationIssues(start.error) : [];
   const warnings = upload ? predictionWarnings(upload.check) : [];
   const dirChoice = detected.some((b) => b.path === dataDir) ? dataDir : '';
 
@@ -302,28 +292,7 @@ export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
           </p>
         </details>
 
-        {problems.length > 0 && (
-          <div className="notice notice-error" role="alert">
-            {problems.map((p) => (
-              <div key={p}>{p}</div>
-            ))}
-          </div>
-        )}
-        {start.error && (
-          <div className="notice notice-error" role="alert" data-testid="start-error">
-            <strong>Could not start the evaluation.</strong> {start.error.message}
-            {start.error.code && <span className="muted"> ({start.error.code})</span>}
-            {issues.length > 0 && (
-              <ul className="ev-issues">
-                {issues.map((i) => (
-                  <li key={`${i.path}:${i.message}`}>
-                    {i.path && <code className="mono">{i.path}</code>} {i.message}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
+        <StartErrors problems={problems} error={start.error} title="Could not start the evaluation." testId="start-error" />
         <div className="ev-row">
           <button type="submit" className="primary" disabled={start.isPending || reading}>
             {start.isPending ? 'Starting…' : 'Start evaluation'}

@@ -5,7 +5,9 @@ import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { formatBytes } from '../../components/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';
 import { formatParams, useInvalidateModels } from './hooks.ts';
-import { FitSummary, InlineError } from './parts.tsx';
+import { ConfirmRemove } from '../../components/ConfirmRemove.tsx';
+import { InlineError } from '../../components/ErrorNotice.tsx';
+import { FitSummary } from './parts.tsx';
 
 const STATUS_TITLE = { missing: 'The file is missing.', unreadable: 'The file cannot be used.' } as const;
 
@@ -192,34 +194,15 @@ function Adapters({ model: m }: { model: Model }) {
 function RemoveModel({ model: m }: { model: Model }) {
   const { client } = useConnection();
   const invalidate = useInvalidateModels();
-  const [confirming, setConfirming] = useState(false);
   const [deleteFile, setDeleteFile] = useState(false);
   const remove = useMutation({ mutationFn: () => client.call('models.remove', { id: m.id, deleteFile }), onSettled: invalidate });
   return (
-    <div className="conn-remove">
-      {!confirming ? (
-        <button type="button" className="danger-quiet" onClick={() => setConfirming(true)}>
-          Remove…
-        </button>
-      ) : (
-        <div className="confirm" role="group" aria-label={`Remove ${m.name}`}>
-          <span>
-            Remove <strong>{m.name}</strong> from Squill?{m.source === 'download' ? '' : ' The file is left alone.'}
-          </span>
-          {m.source === 'download' && (
-            <label className="small">
-              <input type="checkbox" checked={deleteFile} onChange={(e) => setDeleteFile(e.target.checked)} /> also delete the downloaded file
-            </label>
-          )}
-          <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-            {remove.isPending ? 'Removing…' : 'Remove'}
-          </button>
-          <button type="button" onClick={() => setConfirming(false)} disabled={remove.isPending}>
-            Cancel
-          </button>
-        </div>
+    <ConfirmRemove name={m.name} note={m.source === 'download' ? '' : ' The file is left alone.'} onRemove={() => remove.mutate()} pending={remove.isPending} error={remove.error}>
+      {m.source === 'download' && (
+        <label className="small">
+          <input type="checkbox" checked={deleteFile} onChange={(e) => setDeleteFile(e.target.checked)} /> also delete the downloaded file
+        </label>
       )}
-      {remove.error && <InlineError title={`Could not remove ${m.name}.`} message={remove.error.message} />}
-    </div>
+    </ConfirmRemove>
   );
 }

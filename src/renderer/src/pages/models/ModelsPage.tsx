@@ -6,7 +6,8 @@ import { formatBytes } from '../../components/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';
 import { useDownloads, useInvalidateModels, useModels } from './hooks.ts';
 import { ModelItem } from './ModelItem.tsx';
-import { FitSummary, InlineError, ProgressBar } from './parts.tsx';
+import { InlineError } from '../../components/ErrorNotice.tsx';
+import { FitSummary, ProgressBar } from './parts.tsx';
 
 /** The model manager: local GGUF models and remote endpoints, loading, adapters, downloads. */
 export function ModelsPage() {

@@ -1,14 +1,6 @@
 import type { ModelFit } from '../../../../shared/contract.ts';
 import { formatBytes } from '../../components/format.ts';
 
-export function InlineError({ title, message }: { title: string; message: string }) {
-  return (
-    <div className="notice notice-error" role="alert">
-      <strong>{title}</strong> {message}
-    </div>
-  );
-}
-
 /** The memory estimate in one line: fits or not, what it needs, what is free. */
 export function FitSummary({ fit, testId }: { fit: ModelFit; testId?: string }) {
   const needs = [fit.vramBytes > 0 && `${formatBytes(fit.vramBytes)} GPU`, fit.ramBytes > 0 && `${formatBytes(fit.ramBytes)} RAM`].filter(Boolean).join(' + ');
