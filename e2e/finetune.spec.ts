@@ -43,7 +43,9 @@ test('runs a short SFT job through the wizard, watches its curves and opens the 
     createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 11, name: 'tiny-phi3', cacheDir });
     const model = await callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
     const data = path.join(dir, 'train.jsonl');
-    fs.writeFileSync(data, ROWS.map(([question, sql], i) => JSON.stringify({ id: `r${i}`, question, sql, db_path: DB })).join('\n'));
+    // line 9 has no SQL: the data check reports it by line, and the run trains on the 8 others
+    const lines = [...ROWS.map(([question, sql], i) => JSON.stringify({ id: `r${i}`, question, sql, db_path: DB })), JSON.stringify({ id: 'r8', question: 'No SQL here', db_path: DB })];
+    fs.writeFileSync(data, lines.join('\n'));
 
     await page.goto(served.url);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fine-tune' }).click();
@@ -61,6 +63,13 @@ test('runs a short SFT job through the wizard, watches its curves and opens the 
     await expect(page.getByLabel('Dataset kind')).toHaveValue('jsonl');
     await page.getByLabel('Dataset path').fill(data);
     await page.getByLabel('Dev fraction').fill('0.25');
+    // the data as the job will read it: split, the invalid row by its line, benchmark overlap, token counts
+    const check = page.getByTestId('ft-data-check');
+    await expect(check).toContainText('6 training examples, 2 dev examples');
+    await expect(check.getByRole('table', { name: 'Invalid rows' })).toContainText('the SQL is missing');
+    await expect(check.getByRole('table', { name: 'Invalid rows' }).getByRole('row').nth(1)).toContainText('9');
+    await expect(check).toContainText('Overlap with evaluation sets');
+    await expect(check).toContainText(/Questions: [\d.]+ tokens on average/);
     await page.getByRole('button', { name: 'Next' }).click();
 
     // 3. method
@@ -76,13 +85,19 @@ test('runs a short SFT job through the wizard, watches its curves and opens the 
     await page.getByLabel('Evaluate every (steps)').fill('0');
     await page.getByLabel('Checkpoint every (steps)').fill('3');
     await page.getByLabel('Dev max tokens').fill('16');
+    // the estimator, from the model file and the method's real samples of these settings
+    const perAdapter = page.getByRole('table', { name: 'Estimate per adapter' });
+    await expect(perAdapter).toContainText('SQL adapter');
+    await expect(perAdapter.getByRole('row').nth(1).getByRole('cell').nth(3)).toHaveText('6'); // steps
+    await expect(page.getByTestId('ft-estimate')).toContainText(/Peak memory ≈ [\d.]+ MiB/);
     await page.getByRole('button', { name: 'Next' }).click();
 
     // 5. review, then launch
     const review = page.getByTestId('ft-review');
     await expect(review).toContainText('Tiny Phi3');
     await expect(review).toContainText('6 steps');
-    await expect(page.getByTestId('ft-estimate')).toContainText('base weights');
+    await expect(review.getByTestId('ft-estimate')).toContainText('Peak memory');
+    await expect(review.getByTestId('ft-data-summary')).toContainText('6 training and 2 dev examples from 1 database, 1 invalid row left out');
     await page.evaluate(watchLiveCurve);
     await page.getByRole('button', { name: 'Launch' }).click();
 

@@ -83,6 +83,7 @@ export function createCore(options: CoreOptions): Core {
     models,
     connections,
     run: options.runJobs ?? options.host !== 'cli',
+    benchmarks: () => evaluations.benchmarks(),
   });
   const connectionsChanged = () => hub.emit('connections.changed', connections.list());
 
@@ -180,6 +181,8 @@ export function createCore(options: CoreOptions): Core {
       'train.cancel': ({ id }) => jobs.cancel(id),
       'train.metrics': ({ id, since }) => jobs.metrics(id, since),
       'train.log': ({ id, offset }) => jobs.log(id, offset),
+      'train.checkData': (input) => jobs.checkData(input),
+      'train.estimate': (input) => jobs.estimate(input),
       'history.list': (input) => listHistory(store, input),
       'history.delete': ({ id }) => ({ deleted: deleteHistory(store, id) }),
     },

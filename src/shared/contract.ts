@@ -704,6 +704,94 @@ export const TrainCheckpointSchema = z.object({
 });
 export type TrainCheckpoint = z.infer<typeof TrainCheckpointSchema>;
 
+/** What a run's data holds, checked before training: rows read, invalid rows by line, the split, overlap with benchmarks. */
+export const TrainDataCheckSchema = z.object({
+  sources: z.array(
+    z.object({
+      /** dataset: training data (split into train/dev unless a dev set is given); dev: the separate dev set */
+      role: z.enum(['dataset', 'dev']),
+      kind: TrainDatasetSpecSchema.shape.kind,
+      path: z.string().nullable(),
+      examples: z.number().int(),
+      /** the first 500 invalid rows */
+      invalid: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+      invalidTotal: z.number().int(),
+    }),
+  ),
+  train: z.number().int(),
+  dev: z.number().int(),
+  devFrom: z.enum(['split', 'dev set', 'none']),
+  databases: z.array(z.object({ dbId: z.string(), train: z.number().int(), dev: z.number().int() })),
+  /** per evaluation benchmark found on this machine: training examples sharing a normalized question or SQL */
+  contamination: z.array(
+    z.object({
+      name: z.string(),
+      path: z.string().nullable(),
+      examples: z.number().int(),
+      questionOverlap: z.number().int(),
+      sqlOverlap: z.number().int(),
+      /** training examples sharing either */
+      overlapExamples: z.number().int(),
+      /** the first 100 overlapping training examples */
+      overlapping: z.array(z.object({ id: z.string(), question: z.string(), sql: z.string(), by: z.enum(['question', 'sql', 'both']) })),
+    }),
+  ),
+  /** token counts with the base model's tokenizer, over all training examples */
+  tokens: z.object({
+    question: z.object({ mean: z.number(), max: z.number().int() }),
+    sql: z.object({ mean: z.number(), max: z.number().int() }),
+  }),
+  /** the first 20 training examples */
+  sample: z.array(z.object({ id: z.string(), dbId: z.string(), question: z.string(), sql: z.string(), questionTokens: z.number().int(), sqlTokens: z.number().int() })),
+  ms: z.number(),
+});
+export type TrainDataCheck = z.infer<typeof TrainDataCheckSchema>;
+
+const MemoryBreakdownSchema = z.object({
+  baseBytes: z.number(),
+  loraBytes: z.number(),
+  optimizerBytes: z.number(),
+  activationBytes: z.number(),
+  lossBytes: z.number(),
+  totalBytes: z.number(),
+});
+
+/** The estimator's figures for a run, from the model file, the settings and the method's real samples. */
+export const TrainEstimateSchema = z.object({
+  trainExamples: z.number().int(),
+  /** training examples whose samples were built and tokenized (a seeded subset of big datasets) */
+  previewed: z.number().int(),
+  adapters: z.array(
+    z.object({
+      role: z.enum(['main', 'link']),
+      /** samples over all training examples (extrapolated from the previewed ones when fewer) */
+      samples: z.number().int(),
+      byTask: z.record(z.string(), z.number().int()),
+      meanTokens: z.number(),
+      longestTokens: z.number().int(),
+      /** the trainer context the job would use (the longest sequence, rounded up to 64) */
+      ctx: z.number().int(),
+      steps: z.number().int(),
+      trainableParams: z.number().int(),
+      memory: MemoryBreakdownSchema,
+      secondsPerStep: z.number(),
+      seconds: z.number(),
+    }),
+  ),
+  totalSteps: z.number().int(),
+  /** the largest adapter phase's peak (phases run one after another) */
+  peakBytes: z.number(),
+  /** training time (a rough figure: a factor of several either way); dev evaluations not included */
+  seconds: z.number(),
+  host: z.object({ totalMemBytes: z.number(), freeMemBytes: z.number(), cpus: z.number().int() }),
+  /** token counts of the first 20 previewed examples' samples (prompt includes the chat template) */
+  examples: z.array(
+    z.object({ id: z.string(), question: z.string(), samples: z.number().int(), promptTokens: z.number().int(), targetTokens: z.number().int(), maxSampleTokens: z.number().int() }),
+  ),
+  ms: z.number(),
+});
+export type TrainEstimate = z.infer<typeof TrainEstimateSchema>;
+
 const jobId = z.string().min(1).max(64);
 
 const trainProcedures = {
@@ -721,6 +809,16 @@ const trainProcedures = {
     description: 'Queues a training job; it starts when no other job runs.',
     input: z.strictObject({ name: z.string().trim().min(1).max(200).optional(), method: z.enum(TRAIN_METHODS), config: TrainConfigSchema }),
     output: TrainJobSchema,
+  }),
+  'train.checkData': procedure({
+    description: "Reads a run's dataset(s) as a job would: examples, invalid rows by line, the train/dev split, token counts and overlap with the evaluation benchmarks.",
+    input: z.strictObject({ method: z.enum(TRAIN_METHODS), config: TrainConfigSchema }),
+    output: TrainDataCheckSchema,
+  }),
+  'train.estimate': procedure({
+    description: "Memory and time of a run from the model file, its settings and the method's real samples (up to `limit` training examples, default 200).",
+    input: z.strictObject({ method: z.enum(TRAIN_METHODS), config: TrainConfigSchema, limit: z.number().int().min(1).max(5000).optional() }),
+    output: TrainEstimateSchema,
   }),
   'train.pause': procedure({
     description: 'Checkpoints a running job and stops it (state paused); a queued job is paused at once.',

@@ -67,6 +67,9 @@ describe('squill train', () => {
     expect(res.stderr).toBe('');
     expect(res.code).toBe(EXIT.OK);
     const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // before training: the data check and the estimate, as the wizard shows them
+    expect(lines[0]).toMatchObject({ type: 'data', train: expect.any(Number), dev: expect.any(Number), invalid: expect.any(Array), contamination: expect.any(Array) });
+    expect(lines[1]).toMatchObject({ type: 'estimate', peakBytes: expect.any(Number), totalSteps: 3 });
     expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1, 2, 3]);
     expect(lines.filter((l) => l.type === 'step')[0]).toEqual({
       type: 'step', step: 1, loss: expect.any(Number), lr: expect.any(Number), gradNorm: expect.any(Number), tokensPerS: expect.any(Number), rssBytes: expect.any(Number),

@@ -111,6 +111,19 @@ export function trainCommand(): Command {
             write(line);
           }
         });
+        // what the wizard shows before a run: the data check (invalid rows, split, benchmark overlap) and the estimate;
+        // the job then reads the same (cached) data
+        const check = await core.jobs.checkData({ method: opts.method, config });
+        write({
+          type: 'data',
+          train: check.train,
+          dev: check.dev,
+          devFrom: check.devFrom,
+          invalid: check.sources.flatMap((src) => src.invalid.map((r) => ({ source: src.path ?? src.kind, ...r }))),
+          contamination: check.contamination.map(({ name, examples, questionOverlap, sqlOverlap, overlapExamples }) => ({ name, examples, questionOverlap, sqlOverlap, overlapExamples })),
+        });
+        const estimate = await core.jobs.estimate({ method: opts.method, config }).catch(() => null);
+        if (estimate) write({ type: 'estimate', peakBytes: estimate.peakBytes, seconds: estimate.seconds, totalSteps: estimate.totalSteps, adapters: estimate.adapters.map(({ role, samples, ctx, steps, memory }) => ({ role, samples, ctx, steps, peakBytes: memory.totalBytes })) });
         job = core.jobs.create({ name: name ?? `${opts.method} ${path.basename(opts.config, '.json')}`, method: opts.method, config });
         const done = await core.jobs.settled(job.id);
         const evals = core.jobs.get(job.id).evals;
@@ -133,6 +146,10 @@ export function trainCommand(): Command {
           devExAfter: done.devExAfter,
           best: done.best,
           finalLoss: (core.jobs.metrics(job.id, Math.max(0, done.step - 1)).metrics.at(-1)?.loss) ?? null,
+          memory: {
+            estimatedPeakBytes: estimate?.peakBytes ?? null,
+            measuredPeakBytes: metrics.reduce((m, l) => Math.max(m, (l as { rssBytes?: number }).rssBytes ?? 0), 0),
+          },
           durations: {
             totalS: (performance.now() - started) / 1000,
             evalS: evals.reduce((s, e) => s + e.ms, 0) / 1000,

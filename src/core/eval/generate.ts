@@ -110,7 +110,8 @@ export async function generatePredictions(o: {
     }
     let db = handles.get(file);
     if (!db) {
-      db = fileDbHandle(o.sandbox, file, ex.dbId);
+      // as scoring runs SQL (score.ts): benchmark golds and tooling accept "double-quoted" strings
+      db = fileDbHandle(o.sandbox, file, ex.dbId, { doubleQuotedStrings: true });
       handles.set(file, db);
     }
     const trace = await runStrategy({

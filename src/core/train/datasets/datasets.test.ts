@@ -144,7 +144,16 @@ describe('contamination', () => {
       ],
     };
     const [r] = contamination(train, [bench, { name: 'clean', examples: [{ question: 'unrelated', sql: 'SELECT 7' }] }]).slice(0, 1);
-    expect(r).toEqual({ name: 'spider-dev', questionOverlap: 2, sqlOverlap: 2, examples: ['t1', 't2', 't3'] });
+    expect(r).toEqual({
+      name: 'spider-dev',
+      questionOverlap: 2,
+      sqlOverlap: 2,
+      examples: [
+        { id: 't1', by: 'question' },
+        { id: 't2', by: 'both' },
+        { id: 't3', by: 'sql' },
+      ],
+    });
     expect(contamination(train, [{ name: 'clean', examples: [{ question: 'unrelated', sql: 'SELECT 7' }] }])[0]).toMatchObject({ questionOverlap: 0, sqlOverlap: 0, examples: [] });
     expect(normalizeSql("SELECT  a\n FROM t -- note\n;")).toBe('select a from t');
   });

@@ -11,12 +11,21 @@ import type { Connection } from '../../../shared/contract.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { significant, tokenize } from '../../../shared/sql/tokenize.ts';
 import { listCorrections } from '../../ai/store.ts';
-import type { DbHandle } from '../../ai/types.ts';
+import { fileDbHandle, type DbHandle } from '../../ai/index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import type { Store } from '../../store/index.ts';
-import { buildSamples, type MethodName, type MethodOptions } from '../methods/index.ts';
+import { buildSamples, type MethodName, type MethodOptions, type TrainSample } from '../methods/index.ts';
 
-export interface TrainExample { id: string; question: string; sql: string; evidence: string | null; dbId: string; dbPath: string }
+export interface TrainExample {
+  id: string;
+  question: string;
+  sql: string;
+  evidence: string | null;
+  dbId: string;
+  dbPath: string;
+  /** Spider/BIRD: SQL runs with SQLite's legacy "string" rule, as the benchmarks' Python tooling does */
+  doubleQuotedStrings?: boolean;
+}
 export interface InvalidRow { line: number; reason: string }
 export interface DatasetSpec {
   kind: 'spider' | 'bird' | 'jsonl' | 'corrections';
@@ -197,23 +206,57 @@ export async function loadDataset(spec: DatasetSpec, deps: DatasetDeps = {}): Pr
   }
 
   const examples: TrainExample[] = [];
-  const failures = deps.execute === false ? new Map<number, string>() : await checkExecution(candidates, deps, spec.kind);
+  const doubleQuotedStrings = spec.kind === 'spider' || spec.kind === 'bird';
+  const failures = deps.execute === false ? new Map<number, string>() : await checkExecution(candidates, deps, doubleQuotedStrings);
   for (const { line, ...e } of candidates) {
     const error = failures.get(line);
     if (error) invalid.push({ line, reason: `the SQL does not run: ${error}` });
-    else examples.push(e);
+    else examples.push(doubleQuotedStrings ? { ...e, doubleQuotedStrings } : e);
   }
   invalid.sort((a, b) => a.line - b.line);
   return { examples, invalid };
 }
 
+export type DatasetCache = (spec: DatasetSpec, deps: DatasetDeps) => Promise<{ examples: TrainExample[]; invalid: InvalidRow[] }>;
+
+/**
+ * Keeps the last few loaded file datasets, keyed by spec and the file's size and mtime, so the wizard's data check,
+ * its estimates and the job's start read (and execution-check) a big dataset once. Corrections are always re-read.
+ */
+export function createDatasetCache(max = 4): DatasetCache {
+  const entries = new Map<string, Promise<{ examples: TrainExample[]; invalid: InvalidRow[] }>>();
+  return (spec, deps) => {
+    if (spec.kind === 'corrections' || !spec.path) return loadDataset(spec, deps);
+    let stamp = 'missing';
+    try {
+      const abs = path.resolve(spec.path);
+      const st = fs.statSync(abs);
+      // a folder's own mtime does not change when its data file is rewritten: stamp the file loaders will read
+      const files = st.isDirectory() ? ['train_spider.json', 'train.json', 'dev.json'].map((f) => path.join(abs, f)).filter((f) => fs.existsSync(f)) : [abs];
+      stamp = files.map((f) => `${f}:${fs.statSync(f).size}:${fs.statSync(f).mtimeMs}`).join('|');
+    } catch {
+      return loadDataset(spec, deps); // its own error message
+    }
+    const key = `${JSON.stringify(spec)}\u0000${stamp}`;
+    let hit = entries.get(key);
+    if (hit) {
+      entries.delete(key);
+      entries.set(key, hit); // most recently used last
+      return hit;
+    }
+    hit = loadDataset(spec, deps);
+    entries.set(key, hit);
+    hit.catch(() => entries.delete(key));
+    while (entries.size > max) entries.delete(entries.keys().next().value!);
+    return hit;
+  };
+}
+
 /** Runs every gold SQL through the sandbox (read-only, one row read); returns line -> error. */
-async function checkExecution(rows: (TrainExample & { line: number })[], deps: DatasetDeps, kind: DatasetSpec['kind']): Promise<Map<number, string>> {
+async function checkExecution(rows: (TrainExample & { line: number })[], deps: DatasetDeps, doubleQuotedStrings: boolean): Promise<Map<number, string>> {
   const failures = new Map<number, string>();
   if (rows.length === 0) return failures;
   const sandbox = deps.sandbox ?? createSandboxPool({ size: 1 });
-  // Spider and BIRD golds use "double-quoted" strings, as Python's sqlite3 (and the official evaluators) accept.
-  const doubleQuotedStrings = kind === 'spider' || kind === 'bird';
   try {
     await Promise.all(
       rows.map(async (r) => {
@@ -228,6 +271,20 @@ async function checkExecution(rows: (TrainExample & { line: number })[], deps: D
     if (!deps.sandbox) await sandbox.close();
   }
   return failures;
+}
+
+/**
+ * The strategies' view of each example's database, opened once per file; Spider/BIRD examples keep their
+ * double-quoted-string rule so golds and injected-error SQL run as the benchmark tooling runs them.
+ */
+export function exampleDbs(sandbox: SandboxPool): (example: TrainExample) => Promise<DbHandle> {
+  const handles = new Map<string, Promise<DbHandle>>();
+  return (e) => {
+    const key = `${e.doubleQuotedStrings ? 'dq' : 'sq'}\u0000${e.dbPath}`;
+    let h = handles.get(key);
+    if (!h) handles.set(key, (h = fileDbHandle(sandbox, e.dbPath, e.dbId, { doubleQuotedStrings: e.doubleQuotedStrings === true })));
+    return h;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -279,25 +336,25 @@ export function splitDataset(
 // contamination
 
 /**
- * Per benchmark: how many training examples share a normalized question, how many a normalized SQL, and the ids
- * of the examples that share either.
+ * Per benchmark: how many training examples share a normalized question, how many a normalized SQL, and the
+ * examples that share either (with which).
  */
 export function contamination(
   examples: TrainExample[],
   benchmarks: { name: string; examples: { question: string; sql: string }[] }[],
-): { name: string; questionOverlap: number; sqlOverlap: number; examples: string[] }[] {
+): { name: string; questionOverlap: number; sqlOverlap: number; examples: { id: string; by: 'question' | 'sql' | 'both' }[] }[] {
   return benchmarks.map((b) => {
     const questions = new Set(b.examples.map((e) => normalizeQuestion(e.question)).filter(Boolean));
     const sqls = new Set(b.examples.map((e) => normalizeSql(e.sql)).filter(Boolean));
     let questionOverlap = 0;
     let sqlOverlap = 0;
-    const ids: string[] = [];
+    const ids: { id: string; by: 'question' | 'sql' | 'both' }[] = [];
     for (const e of examples) {
       const q = questions.has(normalizeQuestion(e.question));
       const s = sqls.has(normalizeSql(e.sql));
       if (q) questionOverlap++;
       if (s) sqlOverlap++;
-      if (q || s) ids.push(e.id);
+      if (q || s) ids.push({ id: e.id, by: q && s ? 'both' : q ? 'question' : 'sql' });
     }
     return { name: b.name, questionOverlap, sqlOverlap, examples: ids };
   });
@@ -306,38 +363,80 @@ export function contamination(
 // ---------------------------------------------------------------------------------------------------------------
 // preview
 
+export interface PreviewRow {
+  id: string;
+  samples: number;
+  promptTokens: number;
+  targetTokens: number;
+  maxSampleTokens: number;
+}
+export interface AdapterPreview {
+  samples: number;
+  byTask: Record<string, number>;
+  maxSampleTokens: number;
+  meanSampleTokens: number;
+}
 export interface DatasetPreview {
-  examples: { id: string; samples: number; promptTokens: number; targetTokens: number; maxSampleTokens: number }[];
-  totals: { examples: number; samples: number; promptTokens: number; targetTokens: number; maxSampleTokens: number; byTask: Record<string, number> };
+  examples: PreviewRow[];
+  totals: {
+    examples: number;
+    samples: number;
+    promptTokens: number;
+    targetTokens: number;
+    maxSampleTokens: number;
+    byTask: Record<string, number>;
+    /** per adapter (lrsql: link and main): its samples by task, their longest and mean length in tokens */
+    byAdapter: Partial<Record<TrainSample['adapter'], AdapterPreview>>;
+  };
 }
 
 /**
- * Token counts of what training will really see: the method's samples for each example (prompt = the messages'
- * text, target = the answer). Counts exclude the chat template's few control tokens.
+ * Token counts of what training will really see: the method's samples for each example. With `measure` (the
+ * tokenizer's chat rendering, see sampleTokens) a sample's prompt includes the chat template's tokens; without it,
+ * the prompt is the messages' text counted by `count`, the target the answer.
  */
 export async function previewDataset(
   examples: TrainExample[],
   tokenCount: (text: string) => number | Promise<number>,
-  o: { method: MethodName; db: (example: TrainExample) => Promise<DbHandle>; options?: Partial<Omit<MethodOptions, 'count'>> },
+  o: {
+    method: MethodName;
+    db: (example: TrainExample) => Promise<DbHandle>;
+    options?: Partial<Omit<MethodOptions, 'count'>>;
+    measure?: (sample: TrainSample) => { prompt: number; target: number };
+  },
 ): Promise<DatasetPreview> {
   const count = async (text: string) => tokenCount(text);
   const samples = await buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
   const per = new Map(examples.map((e) => [e.id, { id: e.id, samples: 0, promptTokens: 0, targetTokens: 0, maxSampleTokens: 0 }]));
   const byTask: Record<string, number> = {};
+  const adapters: Partial<Record<TrainSample['adapter'], AdapterPreview & { tokens: number }>> = {};
   for (const s of samples) {
     const row = per.get(s.exampleId)!;
     let prompt = 0;
-    for (const m of s.messages) prompt += await count(m.content);
-    // the forced answer prefix (ROUTE continuation) is read, not learned: it counts as prompt
-    if (s.prefix) prompt += await count(s.prefix);
-    const target = await count(s.target);
+    let target = 0;
+    if (o.measure) ({ prompt, target } = o.measure(s));
+    else {
+      for (const m of s.messages) prompt += await count(m.content);
+      // the forced answer prefix (ROUTE continuation) is read, not learned: it counts as prompt
+      if (s.prefix) prompt += await count(s.prefix);
+      target = await count(s.target);
+    }
     row.samples++;
     row.promptTokens += prompt;
     row.targetTokens += target;
     row.maxSampleTokens = Math.max(row.maxSampleTokens, prompt + target);
     byTask[s.task] = (byTask[s.task] ?? 0) + 1;
+    const a = (adapters[s.adapter] ??= { samples: 0, byTask: {}, maxSampleTokens: 0, meanSampleTokens: 0, tokens: 0 });
+    a.samples++;
+    a.byTask[s.task] = (a.byTask[s.task] ?? 0) + 1;
+    a.tokens += prompt + target;
+    a.maxSampleTokens = Math.max(a.maxSampleTokens, prompt + target);
   }
   const rows = [...per.values()];
+  const byAdapter: DatasetPreview['totals']['byAdapter'] = {};
+  for (const [role, { tokens, ...a }] of Object.entries(adapters) as [TrainSample['adapter'], AdapterPreview & { tokens: number }][]) {
+    byAdapter[role] = { ...a, meanSampleTokens: tokens / a.samples };
+  }
   return {
     examples: rows,
     totals: {
@@ -347,6 +446,7 @@ export async function previewDataset(
       targetTokens: rows.reduce((a, r) => a + r.targetTokens, 0),
       maxSampleTokens: rows.reduce((a, r) => Math.max(a, r.maxSampleTokens), 0),
       byTask,
+      byAdapter,
     },
   };
 }

@@ -7,12 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TrainConfig, TrainMethod } from '../../../shared/contract.ts';
 import { SquillError } from '../../../shared/errors.ts';
-import { fileDbHandle, type DbHandle } from '../../ai/index.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Store } from '../../store/index.ts';
-import { loadDataset, splitDataset, type DatasetSpec, type TrainExample } from '../datasets/index.ts';
-import { buildSamples, sampleTokens } from '../methods/index.ts';
-import { openTokenizer } from '../tokens.ts';
+import { exampleDbs, loadDataset, splitDataset, type DatasetCache, type DatasetSpec, type InvalidRow, type TrainExample } from '../datasets/index.ts';
+import { buildSamples, sampleTokens, type MethodOptions } from '../methods/index.ts';
+import { openTokenizer, type TokenizerBridge } from '../tokens.ts';
 import type { Role } from './plan.ts';
 
 export interface Sequence {
@@ -33,47 +32,55 @@ export interface DataDeps {
   store: Store;
   sandbox: SandboxPool;
   connections?: { list(): import('../../../shared/contract.ts').Connection[] };
+  /** keeps loaded datasets between the wizard's checks and the job's start */
+  cache?: DatasetCache;
   log(line: string): void;
+}
+
+export interface LoadedSource {
+  role: 'dataset' | 'dev';
+  spec: DatasetSpec;
+  examples: TrainExample[];
+  invalid: InvalidRow[];
+}
+export interface LoadedSplit {
+  train: TrainExample[];
+  dev: TrainExample[];
+  devFrom: 'split' | 'dev set' | 'none';
+  sources: LoadedSource[];
 }
 
 const specs = (s: DatasetSpec | DatasetSpec[]) => (Array.isArray(s) ? s : [s]);
 
-async function loadAll(list: DatasetSpec[], deps: DataDeps, what: string): Promise<TrainExample[]> {
-  const out: TrainExample[] = [];
-  for (const spec of list) {
-    const { examples, invalid } = await loadDataset(spec, { store: deps.store, sandbox: deps.sandbox, connections: deps.connections });
-    deps.log(`${what} ${spec.kind}${spec.path ? ` ${spec.path}` : ''}: ${examples.length} examples, ${invalid.length} invalid`);
-    for (const row of invalid) deps.log(`  invalid row at line ${row.line}: ${row.reason}`);
-    out.push(...examples);
-  }
-  return out;
+/** The job's datasets read, checked and split as the job will split them. */
+export async function loadSplit(config: Pick<TrainConfig, 'dataset' | 'dev' | 'devFraction' | 'seed'>, deps: DataDeps): Promise<LoadedSplit> {
+  const sources: LoadedSource[] = [];
+  const loadAll = async (list: DatasetSpec[], role: LoadedSource['role']) => {
+    const out: TrainExample[] = [];
+    for (const spec of list) {
+      const dd = { store: deps.store, sandbox: deps.sandbox, connections: deps.connections };
+      const { examples, invalid } = deps.cache ? await deps.cache(spec, dd) : await loadDataset(spec, dd);
+      deps.log(`${role === 'dev' ? 'dev set' : 'dataset'} ${spec.kind}${spec.path ? ` ${spec.path}` : ''}: ${examples.length} examples, ${invalid.length} invalid`);
+      for (const row of invalid) deps.log(`  invalid row at line ${row.line}: ${row.reason}`);
+      sources.push({ role, spec, examples, invalid });
+      out.push(...examples);
+    }
+    return out;
+  };
+  const all = await loadAll(specs(config.dataset), 'dataset');
+  if (config.dev) return { train: all, dev: await loadAll(specs(config.dev), 'dev'), devFrom: 'dev set', sources };
+  if (config.devFraction > 0) return { ...splitDataset(all, config.devFraction, config.seed), devFrom: 'split', sources };
+  return { train: all, dev: [], devFrom: 'none', sources };
 }
 
 export async function prepareData(method: TrainMethod, config: TrainConfig, modelPath: string, deps: DataDeps): Promise<JobData> {
-  const all = await loadAll(specs(config.dataset), deps, 'dataset');
-  let train = all;
-  let dev: TrainExample[] = [];
-  if (config.dev) dev = await loadAll(specs(config.dev), deps, 'dev set');
-  else if (config.devFraction > 0) ({ train, dev } = splitDataset(all, config.devFraction, config.seed));
+  const { train, dev } = await loadSplit(config, deps);
   if (train.length === 0) throw new SquillError('VALIDATION', 'The dataset has no usable training examples; see the job log for the rows that were rejected');
   deps.log(`split: ${train.length} training examples, ${dev.length} dev examples`);
 
   const tokenizer = await openTokenizer(modelPath);
   try {
-    const handles = new Map<string, Promise<DbHandle>>();
-    const db = (e: TrainExample) => {
-      let h = handles.get(e.dbPath);
-      if (!h) handles.set(e.dbPath, (h = fileDbHandle(deps.sandbox, e.dbPath, e.dbId)));
-      return h;
-    };
-    const samples = await buildSamples(method, train, db, {
-      count: async (t) => tokenizer.tokenize(t).length,
-      schemaBudget: config.prompt.schemaBudget,
-      sampleRows: config.prompt.sampleRows,
-      sliceBudget: config.prompt.sliceBudget,
-      seed: config.seed,
-      route: config.route,
-    });
+    const samples = await buildSamples(method, train, exampleDbs(deps.sandbox), methodOptions(config, tokenizer));
     const roles: Role[] = method === 'lrsql' ? ['link', 'main'] : ['main'];
     let longest = 0;
     const adapters = roles.map((role) => {
@@ -89,13 +96,28 @@ export async function prepareData(method: TrainMethod, config: TrainConfig, mode
       deps.log(`${role} adapter: ${sequences.length} samples (${Object.entries(tasks).map(([t, n]) => `${t} ${n}`).join(', ')})`);
       return { role, sequences, tasks };
     });
-    const ctx = Math.max(128, Math.ceil(longest / 64) * 64);
+    const ctx = trainerContext(longest);
     deps.log(`longest sequence ${longest} tokens; trainer context ${ctx}`);
     return { version: 1, model: modelPath, dev, adapters, ctx, trainExamples: train.length };
   } finally {
     await tokenizer.dispose();
   }
 }
+
+/** The builders' options a job's config gives (the same for its estimate). */
+export function methodOptions(config: TrainConfig, tokenizer: TokenizerBridge): MethodOptions {
+  return {
+    count: async (t) => tokenizer.tokenize(t).length,
+    schemaBudget: config.prompt.schemaBudget,
+    sampleRows: config.prompt.sampleRows,
+    sliceBudget: config.prompt.sliceBudget,
+    seed: config.seed,
+    route: config.route,
+  };
+}
+
+/** The trainer context for sequences of up to `longest` tokens. */
+export const trainerContext = (longest: number) => Math.max(128, Math.ceil(longest / 64) * 64);
 
 /** The job's snapshot, made on its first run. */
 export async function jobData(dir: string, make: () => Promise<JobData>): Promise<JobData> {

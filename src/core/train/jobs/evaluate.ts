@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import type { TrainConfig } from '../../../shared/contract.ts';
-import { fileDbHandle, runStrategy, type DbHandle } from '../../ai/index.ts';
+import { runStrategy } from '../../ai/index.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import { GoldCache, scoreExample } from '../../eval/index.ts';
 import { openModelSpec, type OpenedModel } from '../../llm/open.ts';
-import type { TrainExample } from '../datasets/index.ts';
+import { exampleDbs, type TrainExample } from '../datasets/index.ts';
 
 export interface DevScore {
   devEx: number;
@@ -39,17 +39,15 @@ export async function evaluateDev(o: {
     opened.push(main);
     let link: OpenedModel | undefined;
     if (strategy === 'lrsql' && o.linkAdapter) opened.push((link = await openModelSpec({ ...spec, adapter: o.linkAdapter })));
-    const handles = new Map<string, Promise<DbHandle>>();
+    const dbOf = exampleDbs(o.sandbox);
     const cache = new GoldCache();
     let correct = 0;
     for (const [index, ex] of examples.entries()) {
       if (o.stopped?.()) break;
-      let db = handles.get(ex.dbPath);
-      if (!db) handles.set(ex.dbPath, (db = fileDbHandle(o.sandbox, ex.dbPath, ex.dbId)));
       const trace = await runStrategy({
         question: ex.question,
         evidence: ex.evidence,
-        db: await db,
+        db: await dbOf(ex),
         strategy,
         grammar: 'schema',
         settings: {

@@ -6,13 +6,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection, TrainCheckpoint, TrainConfig, TrainEval, TrainJob, TrainMethod, TrainMetric } from '../../../shared/contract.ts';
+import type { Connection, TrainCheckpoint, TrainConfig, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMethod, TrainMetric } from '../../../shared/contract.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { EventHub } from '../../../shared/rpc/events.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Models } from '../../models/index.ts';
 import type { Store } from '../../store/index.ts';
-import { appendLog, jobDir, runJob, type Control } from './run.ts';
+import { createDatasetCache } from '../datasets/index.ts';
+import { benchmarkExamples, checkData, estimateRun } from './preview.ts';
+import { appendLog, jobDir, resolveModel, runJob, type Control } from './run.ts';
 import { createJobStore } from './store.ts';
 
 export { jobDir } from './run.ts';
@@ -27,6 +29,10 @@ export interface Jobs {
   cancel(id: string): TrainJob;
   metrics(id: string, since?: number): { metrics: TrainMetric[]; evals: TrainEval[] };
   log(id: string, offset?: number): { text: string; size: number };
+  /** the run's data as a job would read it (for the wizard) */
+  checkData(input: { method: TrainMethod; config: TrainConfig }): Promise<TrainDataCheck>;
+  /** the estimator's memory and time for a run, from its real samples */
+  estimate(input: { method: TrainMethod; config: TrainConfig; limit?: number }): Promise<TrainEstimate>;
   /** resolves when the job is no longer queued or running (done, failed, cancelled, paused) */
   settled(id: string): Promise<TrainJob>;
   /** the running job's trainer process id, if any (tests kill it) */
@@ -47,6 +53,8 @@ export interface JobsOptions {
   maxRetries?: number;
   /** false: jobs are only queued (the CLI's other commands open the store too); default true */
   run?: boolean;
+  /** evaluation benchmark folders on this machine, for the contamination check */
+  benchmarks?: () => { bench: string; path: string }[];
 }
 
 const LOG_CHUNK = 1024 * 1024;
@@ -68,8 +76,10 @@ export function createJobs(o: JobsOptions): Jobs {
       for (const resolve of set) resolve(job);
     }
   };
+  const cache = createDatasetCache();
   const deps = {
     jobs,
+    cache,
     store: o.store,
     sandbox: o.sandbox,
     dataDir: o.dataDir,
@@ -170,6 +180,14 @@ export function createJobs(o: JobsOptions): Jobs {
       } finally {
         fs.closeSync(fd);
       }
+    },
+    async checkData({ config }) {
+      const model = resolveModel(config, o.models);
+      return checkData(config, model, { store: o.store, sandbox: o.sandbox, connections: o.connections, cache, log: () => {}, benchmarks: benchmarkExamples(o.benchmarks?.() ?? []) });
+    },
+    async estimate({ method, config, limit }) {
+      const model = resolveModel(config, o.models);
+      return estimateRun(method, config, model, { store: o.store, sandbox: o.sandbox, connections: o.connections, cache, log: () => {}, limit });
     },
     settled(id) {
       const job = known(id);

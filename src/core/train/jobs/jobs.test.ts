@@ -65,11 +65,11 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     });
 
   /** a fresh data folder and queue around one store */
-  const open = (dataDir: string, withModels = false) => {
+  const open = (dataDir: string, withModels = false, benchmarks?: () => { bench: string; path: string }[]) => {
     const store = openStore(dataDir);
     const hub = createEventHub();
     const models = withModels ? createModels({ store, hub, dataDir }) : undefined;
-    const jobs = createJobs({ store, hub, dataDir, sandbox, models });
+    const jobs = createJobs({ store, hub, dataDir, sandbox, models, benchmarks });
     return {
       store, hub, jobs, models,
       async close() {
@@ -205,5 +205,80 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     expect(second.jobs.log(job.id).text).toMatch(/found running at start/);
     expect(finalAdapter(done).equals(baseline)).toBe(true);
     await second.close();
+  }, 600_000);
+
+  it('takes a dev evaluation that a pause interrupted again on resume; logs the estimated and measured peak memory', async () => {
+    const app = open(path.join(dir, 'paused-eval'));
+    const job = app.jobs.create({ method: 'sft', config: config({ dev: { kind: 'jsonl', path: path.join(dir, 'dev.jsonl') }, eval: { maxTokens: 16 }, evalEvery: 4 }) });
+    // the progress event of step 4 comes before that step's evaluation: the pause lands in it
+    onStep(app.hub, 4, () => app.jobs.pause(job.id));
+    const paused = await app.jobs.settled(job.id);
+    expect(paused).toMatchObject({ state: 'paused', step: 4 });
+    expect(app.jobs.metrics(job.id).evals.map((e) => e.step)).toEqual([0]);
+    app.jobs.resume(job.id);
+    const done = await app.jobs.settled(job.id);
+    expect(done.state).toBe('done');
+    expect(app.jobs.metrics(job.id).evals.map((e) => e.step)).toEqual([0, 4, 8]);
+    expect(steps(app.store, job.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const log = app.jobs.log(job.id).text;
+    expect(log).toMatch(/main adapter: estimated peak memory \d+ MiB \(sequences up to \d+ tokens\)/);
+    const measured = /main adapter: trainer peak memory (\d+) MiB, estimated (\d+) MiB \(([-+][\d.]+)%\)/.exec(log);
+    expect(measured, log).not.toBeNull();
+    console.log(`estimator on the tiny job: measured ${measured![1]} MiB, estimated ${measured![2]} MiB (${measured![3]}%)`);
+    await app.close();
+  }, 600_000);
+
+  it('checks a run\'s data (invalid rows by line, split, benchmark overlap, tokens) and estimates it from its real samples', async () => {
+    const bench = path.join(dir, 'bench-spider');
+    fs.mkdirSync(bench, { recursive: true });
+    fs.writeFileSync(path.join(bench, 'dev.json'), JSON.stringify([
+      { db_id: 'concert_singer', question: 'how many singers are there', query: 'SELECT count(*) FROM singer' },
+      { db_id: 'concert_singer', question: 'Show the stadium names', query: 'select name from stadium' },
+    ]));
+    const file = path.join(dir, 'check.jsonl');
+    fs.writeFileSync(file, fs.readFileSync(path.join(dir, 'train.jsonl'), 'utf8') + '\n{broken\n' + JSON.stringify({ question: 'no sql', db_path: DB }) + '\n');
+    const app = open(path.join(dir, 'check'), false, () => [{ bench: 'spider', path: bench }]);
+    const cfg = config({ dataset: { kind: 'jsonl', path: file }, devFraction: 0.34 });
+    const check = await app.jobs.checkData({ method: 'sft', config: cfg });
+    expect(check.sources).toEqual([
+      { role: 'dataset', kind: 'jsonl', path: file, examples: 6, invalid: [{ line: 7, reason: 'not a JSON object' }, { line: 8, reason: 'the SQL is missing' }], invalidTotal: 2 },
+    ]);
+    expect(check.train + check.dev).toBe(6);
+    expect(check.dev).toBe(2);
+    expect(check.devFrom).toBe('split');
+    expect(check.databases).toEqual([{ dbId: 'concert_singer', train: check.train, dev: 2 }]);
+    const [spider] = check.contamination;
+    // which of the overlapping questions landed in train depends on the split; count them from the check itself
+    const inTrain = check.sample.map((e) => e.question);
+    const q = inTrain.filter((t) => t === 'How many singers are there?').length;
+    const sql = inTrain.filter((t) => t === 'How many singers are there?' || t === 'List the names of all stadiums.').length;
+    expect(spider).toMatchObject({ name: 'Spider dev', examples: 2, questionOverlap: q, sqlOverlap: sql, overlapExamples: sql });
+    expect(spider!.overlapping.map((o) => o.question).sort()).toEqual(inTrain.filter((t) => t === 'How many singers are there?' || t === 'List the names of all stadiums.').sort());
+    expect(check.tokens.question.max).toBeGreaterThan(3);
+    expect(check.tokens.sql.mean).toBeGreaterThan(3);
+    expect(check.sample[0]!.questionTokens).toBeGreaterThan(0);
+
+    // the estimate's context is the one the job computes from the same samples (the reference run's snapshot)
+    const [refJob] = fs.readdirSync(path.join(dir, 'reference', 'jobs'));
+    const snapshot = JSON.parse(fs.readFileSync(path.join(dir, 'reference', 'jobs', refJob!, 'data.json'), 'utf8')) as { ctx: number; adapters: { sequences: { tokens: number[] }[] }[] };
+    const est = await app.jobs.estimate({ method: 'sft', config: config() });
+    expect(est.adapters).toHaveLength(1);
+    expect(est.adapters[0]).toMatchObject({ role: 'main', samples: 6, steps: 8, ctx: snapshot.ctx });
+    expect(Object.values(est.adapters[0]!.byTask).reduce((a, b) => a + b, 0)).toBe(6);
+    expect(est.adapters[0]!.longestTokens).toBe(Math.max(...snapshot.adapters[0]!.sequences.map((q) => q.tokens.length)));
+    expect(est.peakBytes).toBe(est.adapters[0]!.memory.totalBytes);
+    expect(est.totalSteps).toBe(8);
+    expect(est.seconds).toBeGreaterThan(0);
+    expect(est.examples).toHaveLength(6);
+    // a subset is previewed and scaled up; lrsql has two adapters trained one after the other
+    const part = await app.jobs.estimate({ method: 'sft', config: config(), limit: 3 });
+    expect(part).toMatchObject({ previewed: 3, trainExamples: 6 });
+    expect(part.adapters[0]!.samples).toBe(6);
+    const lrsql = await app.jobs.estimate({ method: 'lrsql', config: config() });
+    expect(lrsql.adapters.map((a) => a.role)).toEqual(['link', 'main']);
+    expect(lrsql.totalSteps).toBe(16);
+    expect(lrsql.peakBytes).toBe(Math.max(...lrsql.adapters.map((a) => a.memory.totalBytes)));
+    await expect(app.jobs.estimate({ method: 'sft', config: config({ model: { path: path.join(dir, 'missing.gguf') } }) })).rejects.toThrow(/does not exist/);
+    await app.close();
   }, 600_000);
 });

@@ -13,7 +13,9 @@ import type { SandboxPool } from '../../db/index.ts';
 import type { Models } from '../../models/index.ts';
 import type { Store } from '../../store/index.ts';
 import { startTrainer, type Trainer } from '../trainer.ts';
-import { jobData, prepareData, type JobData } from './data.ts';
+import type { DatasetCache } from '../datasets/index.ts';
+import { estimateJob } from '../estimate.ts';
+import { jobData, prepareData, trainerContext, type JobData } from './data.ts';
 import { evaluateDev } from './evaluate.ts';
 import { learningRate, planPhases, stepBatches, type Phase, type Role } from './plan.ts';
 import type { JobStore } from './store.ts';
@@ -42,6 +44,7 @@ export interface RunDeps {
   models?: Models;
   connections?: { list(): import('../../../shared/contract.ts').Connection[] };
   trainerBinary?: string;
+  cache?: DatasetCache;
   /** trainer restarts after an unexpected death, per run */
   maxRetries: number;
   progress(jobId: string, metric: TrainMetric | null, evaluation: TrainEval | null): void;
@@ -57,7 +60,7 @@ export function appendLog(dir: string, line: string): void {
   fs.appendFileSync(path.join(dir, 'log.txt'), `${now()} ${line}\n`);
 }
 
-function resolveModel(config: TrainConfig, models?: Models): string {
+export function resolveModel(config: TrainConfig, models?: Models): string {
   if ('path' in config.model) {
     const file = path.resolve(config.model.path);
     if (!fs.existsSync(file)) throw new SquillError('NOT_FOUND', `The base model ${file} does not exist`);
@@ -67,6 +70,21 @@ function resolveModel(config: TrainConfig, models?: Models): string {
   const m = models.get(config.model.id);
   if (!m.path) throw new SquillError('VALIDATION', `${m.name} is a remote endpoint; training needs a local GGUF file`);
   return m.path;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** The estimator's peak for a phase, logged so each run checks it against the trainer's measured peak. */
+function estimatePeak(model: string, config: TrainConfig, sequences: { tokens: number[] }[], log: (line: string) => void, role: Role): number | null {
+  const longest = sequences.reduce((m, q) => Math.max(m, q.tokens.length), 0);
+  try {
+    const e = estimateJob({ modelPath: model, rank: config.lora.rank, targets: config.lora.targets, seqLen: trainerContext(longest), batch: config.batchSize });
+    log(`${role} adapter: estimated peak memory ${mib(e.totalBytes)} (sequences up to ${longest} tokens)`);
+    return e.totalBytes;
+  } catch (err) {
+    log(`${role} adapter: no memory estimate (${(err as Error).message})`);
+    return null;
+  }
 }
 
 /** The trainer writes a temp file and renames; the job's own rename makes the final name appear only when whole. */
@@ -89,7 +107,7 @@ export async function runJob(id: string, deps: RunDeps, control: Control): Promi
   let earlyStop: string | null = null;
   try {
     const model = resolveModel(config, deps.models);
-    const data = await jobData(dir, () => prepareData(job.method, config, model, { store: deps.store, sandbox: deps.sandbox, connections: deps.connections, log }));
+    const data = await jobData(dir, () => prepareData(job.method, config, model, { store: deps.store, sandbox: deps.sandbox, connections: deps.connections, cache: deps.cache, log }));
     const phases = planPhases(config, data.adapters.map((a) => ({ role: a.role, count: a.sequences.length })));
     deps.jobs.setProgress(id, deps.jobs.get(id).step, phases.at(-1)!.end);
     for (let retries = 0; ; retries++) {
@@ -179,8 +197,13 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
         prune(id, deps, log);
       };
       const n = phase.end - phase.start;
+      const estimated = estimatePeak(model, config, sequences, log, phase.role);
+      let peakRss = 0;
+      const evalStep = (s: number) => phase.role === 'main' && data.dev.length > 0 && config.evalEvery > 0 && (s - phase.start) % config.evalEvery === 0 && s < phase.end;
       let stoppedEarly: string | null = null;
-      for (let s = at + 1; s <= phase.end; s++) {
+      // an evaluation that a pause or a quit interrupted is taken again, on the checkpoint it was for
+      if (at > phase.start && evalStep(at) && !evaluated().has(at)) stoppedEarly = await evaluateAt(at);
+      for (let s = at + 1; !stoppedEarly && s <= phase.end; s++) {
         if (control.stop === 'pause' && s - 1 > phase.start && !checkpointed().has(s - 1)) await checkpoint(s - 1);
         if (control.stop) throw new Stopped(control.stop);
         const k = s - phase.start;
@@ -202,12 +225,13 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
         }
         const seconds = (performance.now() - started) / 1000;
         const stats = await trainer.stats().catch(died);
+        peakRss = Math.max(peakRss, stats.peak_rss);
         const metric: TrainMetric = { step: s, loss: weighted ? loss / weighted : 0, lr, gradNorm, tokensPerS: tokens / Math.max(seconds, 1e-6), rssBytes: stats.rss, at: now() };
         deps.jobs.addMetric(id, metric);
         deps.jobs.setProgress(id, s);
         at = s;
         deps.progress(id, metric, null);
-        const evalNow = phase.role === 'main' && data.dev.length > 0 && config.evalEvery > 0 && k % config.evalEvery === 0 && s < phase.end;
+        const evalNow = evalStep(s);
         if (s % config.checkpointEvery === 0 || evalNow || s === phase.end) await checkpoint(s);
         if (evalNow) {
           stoppedEarly = await evaluateAt(s);
@@ -216,6 +240,10 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
       }
       if (!checkpointed().has(at)) await checkpoint(at);
       await saveAtomic(trainer, 'adapter', finalAdapter).catch(died);
+      if (estimated && peakRss > 0) {
+        const error = (estimated - peakRss) / peakRss;
+        log(`${phase.role} adapter: trainer peak memory ${mib(peakRss)}, estimated ${mib(estimated)} (${error >= 0 ? '+' : ''}${(error * 100).toFixed(1)}%)`);
+      }
       if (phase.role === 'main' && data.dev.length > 0 && !evaluated().has(at)) stoppedEarly = (await evaluateAt(at)) ?? stoppedEarly;
       if (stoppedEarly) return stoppedEarly;
 

@@ -4,10 +4,13 @@ import type { Model, TrainJob } from '../../../../shared/contract.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { procedureKey, useConnection } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
-import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { ErrorNotice, InlineError } from '../../components/ErrorNotice.tsx';
 import { formatBytes } from '../../components/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';
 import { formatParams, useModels } from '../models/hooks.ts';
+import { DataCheckSummary, DataCheckView } from './DataCheckView.tsx';
+import { EstimateHeadline, EstimateView } from './EstimateView.tsx';
+import { useDataCheck, useEstimate } from './hooks.ts';
 import {
   DATASET_KINDS,
   METHODS,
@@ -15,9 +18,10 @@ import {
   STEPS,
   STEP_LABELS,
   createInput,
+  dataCheckInput,
   defaultStrategy,
+  estimateInput,
   initialState,
-  roughMemory,
   stepProblems,
   trainableModels,
   type Hyper,
@@ -44,7 +48,12 @@ export function Wizard() {
   });
 
   const index = STEPS.indexOf(step);
-  const problems = stepProblems(step, state, list);
+  // the data check and the estimate run as soon as their steps are complete, and again when an input changes
+  const dataReady = state.modelId !== null && stepProblems('data', state, list).length === 0;
+  const check = useDataCheck(dataReady && index >= STEPS.indexOf('data') ? dataCheckInput(state) : null);
+  const estimateReady = dataReady && stepProblems('hyper', state, list).length === 0 && stepProblems('method', state, list).length === 0;
+  const estimate = useEstimate(estimateReady && index >= STEPS.indexOf('hyper') ? estimateInput(state) : null);
+  const problems = [...stepProblems(step, state, list), ...(step === 'data' || step === 'review' ? dataProblems(check) : [])];
   const update = (patch: Partial<WizardState>) => setState((s) => ({ ...s, ...patch }));
   const next = () => {
     setTried(true);
@@ -73,10 +82,10 @@ export function Wizard() {
       </ol>
       <section className="panel" aria-label={STEP_LABELS[step]}>
         {step === 'model' && <ModelStep state={state} models={list} loading={models.isLoading} update={update} />}
-        {step === 'data' && <DataStep state={state} update={update} />}
+        {step === 'data' && <DataStep state={state} update={update} check={check} />}
         {step === 'method' && <MethodStep state={state} update={update} />}
-        {step === 'hyper' && <HyperStep state={state} update={update} />}
-        {step === 'review' && <Review state={state} models={list} />}
+        {step === 'hyper' && <HyperStep state={state} update={update} estimate={estimate} />}
+        {step === 'review' && <Review state={state} models={list} check={check} estimate={estimate} />}
         {models.error && <ErrorNotice error={models.error} what="the models" />}
         {tried && problems.length > 0 && (
           <ul className="notice notice-error ft-problems" role="alert">
@@ -101,6 +110,17 @@ export function Wizard() {
       </section>
     </div>
   );
+}
+
+type CheckQuery = ReturnType<typeof useDataCheck>;
+type EstimateQuery = ReturnType<typeof useEstimate>;
+
+/** A finished data check that rules the data out blocks the wizard; a check still running does not. */
+function dataProblems(check: CheckQuery): string[] {
+  if (check.outdated) return [];
+  if (check.error) return [`The data cannot be used: ${check.error.message}`];
+  if (check.data && check.data.train === 0) return ['The dataset has no usable training examples; see the invalid rows above.'];
+  return [];
 }
 
 /** A number field's value: an emptied field (NaN) stays empty instead of showing NaN. */
@@ -143,7 +163,7 @@ function ModelStep({ state, models, loading, update }: StepProps & { models: Mod
   );
 }
 
-function DataStep({ state, update }: StepProps) {
+function DataStep({ state, update, check }: StepProps & { check: CheckQuery }) {
   const kind = DATASET_KINDS.find((k) => k.kind === state.dataKind)!;
   return (
     <>
@@ -178,7 +198,12 @@ function DataStep({ state, update }: StepProps) {
           onChange={(e) => update({ devFraction: e.target.valueAsNumber })}
         />
       </label>
-      <p className="muted small">Held out for the dev evaluations (execution accuracy); invalid rows are reported by line number when the run starts.</p>
+      <p className="muted small">Held out for the dev evaluations (execution accuracy); whole questions go to one side, never both.</p>
+      <div aria-live="polite" className={check.outdated && check.data ? 'ft-outdated' : undefined}>
+        {check.isFetching && <p className="muted small">Reading the data as the run will: every gold SQL is executed…</p>}
+        {check.error && !check.isFetching && <InlineError title="The data cannot be used." message={check.error.message} />}
+        {check.data && !check.error && <DataCheckView check={check.data} />}
+      </div>
     </>
   );
 }
@@ -245,7 +270,7 @@ const HYPER_FIELDS: { key: Exclude<keyof Hyper, 'length' | 'steps' | 'epochs'>; 
   { key: 'patience', label: 'Early-stop patience', step: 1, hint: 'evaluations without a better dev score; 0: never' },
 ];
 
-function HyperStep({ state, update }: StepProps) {
+function HyperStep({ state, update, estimate }: StepProps & { estimate: EstimateQuery }) {
   const h = state.hyper;
   const setHyper = (patch: Partial<Hyper>) => update({ hyper: { ...h, ...patch }, preset: 'custom' });
   const applyPreset = (name: PresetName) => update({ preset: name, hyper: { ...PRESETS[name].hyper } });
@@ -300,15 +325,19 @@ function HyperStep({ state, update }: StepProps) {
           <input className="input ft-num" type="number" min={1} step={1} aria-label="Dev max tokens" value={shown(state.evalMaxTokens)} onChange={(e) => update({ evalMaxTokens: e.target.valueAsNumber })} />
         </label>
       </div>
+      <div aria-live="polite" className={estimate.outdated && estimate.data ? 'ft-outdated' : undefined}>
+        {estimate.isFetching && <p className="muted small">Estimating from the method's samples…</p>}
+        {estimate.error && !estimate.isFetching && <InlineError title="No estimate." message={estimate.error.message} />}
+        {estimate.data && !estimate.error && <EstimateView estimate={estimate.data} />}
+      </div>
     </>
   );
 }
 
-function Review({ state, models }: { state: WizardState; models: Model[] }) {
+function Review({ state, models, check, estimate }: { state: WizardState; models: Model[]; check: CheckQuery; estimate: EstimateQuery }) {
   const model = models.find((m) => m.id === state.modelId);
   const h = state.hyper;
   const method = METHODS.find((m) => m.method === state.method)!;
-  const memory = roughMemory(model, h.rank);
   const adapters = state.method === 'lrsql' ? 2 : 1;
   return (
     <>
@@ -345,17 +374,16 @@ function Review({ state, models }: { state: WizardState; models: Model[] }) {
         </dd>
         <dt>Checkpoints</dt>
         <dd>every {h.checkpointEvery} steps</dd>
-        <dt>Memory</dt>
-        <dd data-testid="ft-estimate">
-          {memory ? (
-            <>
-              at least {formatBytes(memory.baseBytes + memory.loraBytes * adapters)}: base weights {formatBytes(memory.baseBytes)} + LoRA ≈{formatParams(memory.loraParams)} params
-              with gradients and Adam state {formatBytes(memory.loraBytes)}
-              {adapters > 1 ? ' per adapter' : ''}
-              <div className="muted small">A lower bound made here from the model file: activations and loss buffers are not counted, and no time estimate is available.</div>
-            </>
+        <dt>Data check</dt>
+        <dd>{check.data && !check.outdated ? <DataCheckSummary check={check.data} /> : check.error ? <span className="muted">failed (see the Data step)</span> : <span className="muted">reading…</span>}</dd>
+        <dt>Estimate</dt>
+        <dd>
+          {estimate.data && !estimate.outdated ? (
+            <EstimateHeadline estimate={estimate.data} />
+          ) : estimate.error ? (
+            <span className="muted">none: {estimate.error.message}</span>
           ) : (
-            <span className="muted">unknown (the model file's shape is not known yet)</span>
+            <span className="muted">estimating…</span>
           )}
         </dd>
       </dl>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Model, TrainMetric } from '../../../../shared/contract.ts';
 import { TrainConfigSchema } from '../../../../shared/contract.ts';
 import { align, mergeProgress, type Series } from './series.ts';
-import { PRESETS, createInput, initialState, roughMemory, stepProblems, type WizardState } from './wizardConfig.ts';
+import { PRESETS, createInput, dataCheckInput, estimateInput, initialState, stepProblems, type WizardState } from './wizardConfig.ts';
 
 const model: Model = {
   id: 'm1',
@@ -49,12 +49,13 @@ describe('wizard config', () => {
     expect(createInput(filled({ dataKind: 'corrections' })).config.dataset).toEqual({ kind: 'corrections' });
   });
 
-  it('gives a lower bound of the memory from the model shape', () => {
-    const m = roughMemory(model, 8)!;
-    expect(m.baseBytes).toBe(10_000_000);
-    // per layer: 4 * 8 * 128 (attention) + 3 * 8 * (64 + 256) (MLP), two layers
-    expect(m.loraParams).toBe(2 * (4 * 8 * 128 + 3 * 8 * 320));
-    expect(roughMemory({ ...model, metadata: null }, 8)).toBeNull();
+  it('checks the data without the hyperparameters and estimates the run as it would be created', () => {
+    const state = filled({ method: 'lrsql' });
+    const check = dataCheckInput(state);
+    expect(TrainConfigSchema.parse(check.config)).toMatchObject({ dataset: { kind: 'jsonl', path: state.dataPath }, devFraction: state.devFraction });
+    // a hyperparameter change leaves the data check's input as it was
+    expect(dataCheckInput({ ...state, method: 'route', hyper: { ...state.hyper, rank: 64 } })).toEqual(check);
+    expect(estimateInput(state)).toEqual({ method: 'lrsql', config: createInput(state).config });
   });
 });
 

@@ -1,6 +1,7 @@
-import { useQueries, useQueryClient } from '@tanstack/react-query';
-import type { TrainJob } from '../../../../shared/contract.ts';
+import { keepPreviousData, useQueries, useQueryClient } from '@tanstack/react-query';
+import type { Input, TrainJob } from '../../../../shared/contract.ts';
 import { procedureKey, useConnection, useEvent, useProcedure } from '../../api/hooks.ts';
+import { useDebounced } from '../../components/useDebounced.ts';
 import { mergeProgress, type Series } from './series.ts';
 
 export type { Series };
@@ -46,3 +47,28 @@ export function useSeries(ids: readonly string[]): Map<string, Series> {
   });
   return out;
 }
+
+const SETTLE_MS = 500;
+
+/**
+ * A wizard query made once its input has stayed the same for a moment (typing a path or a number does not start a
+ * backend read per keystroke); null: the step is not complete. The previous answer stays on screen meanwhile.
+ */
+function useSettled<N extends 'train.checkData' | 'train.estimate'>(name: N, input: Input<N> | null) {
+  const settled = useDebounced(input ? JSON.stringify(input) : '', SETTLE_MS);
+  const current = input ? JSON.stringify(input) : '';
+  const query = useProcedure(name, settled ? (JSON.parse(settled) as Input<N>) : undefined, {
+    enabled: settled !== '',
+    retry: false,
+    staleTime: 5 * 60_000,
+    placeholderData: keepPreviousData,
+  });
+  /** the answer on screen is for other inputs than the form's (settling, or still loading) */
+  const outdated = current !== settled || query.isPlaceholderData;
+  return { ...query, outdated };
+}
+
+/** The dataset(s) read as the job would: invalid rows, split, overlap with benchmarks, tokens. */
+export const useDataCheck = (input: Input<'train.checkData'> | null) => useSettled('train.checkData', input);
+/** The estimator's memory and time for the run the form describes. */
+export const useEstimate = (input: Input<'train.estimate'> | null) => useSettled('train.estimate', input);

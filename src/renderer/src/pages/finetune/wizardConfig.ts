@@ -1,6 +1,6 @@
 /**
  * The fine-tune wizard's form: its state, the hyperparameter presets, what each step still lacks, the train.create
- * input it becomes, and a rough memory figure. Pure, so it is tested without a page.
+ * input it becomes and the inputs of its data check and estimate. Pure, so it is tested without a page.
  */
 import type { Input, Model, TrainMethod } from '../../../../shared/contract.ts';
 
@@ -148,17 +148,17 @@ export function createInput(s: WizardState): Input<'train.create'> {
 }
 
 /**
- * A lower bound of the training memory from what the model list knows: the base weights, plus the LoRA weights with
- * their gradients and Adam moments in f32. Activations and loss buffers are not counted (they depend on the
- * sequence lengths); the MLP width is taken as 4x the embedding when the file does not say.
+ * The train.checkData input: only what decides the data (model for its tokenizer, datasets, split), so changing a
+ * hyperparameter does not check the data again.
  */
-export function roughMemory(model: Model | undefined, rank: number): { baseBytes: number; loraParams: number; loraBytes: number } | null {
-  const meta = model?.metadata;
-  if (!model || !meta || !meta.layers || !meta.embeddingLength) return null;
-  const d = meta.embeddingLength;
-  const ff = 4 * d;
-  // q, k, v, o: d -> d (k and v are smaller with grouped-query attention, so this errs high); gate, up, down: d <-> ff
-  const perLayer = 4 * rank * (d + d) + 3 * rank * (d + ff);
-  const loraParams = perLayer * meta.layers;
-  return { baseBytes: model.sizeBytes ?? 0, loraParams, loraBytes: loraParams * 4 * 4 };
+export function dataCheckInput(s: WizardState): Input<'train.checkData'> {
+  const { config } = createInput(s);
+  // the method does not change what is read: a fixed one keeps the check's cache key when the method changes
+  return { method: 'sft', config: { model: config.model, dataset: config.dataset, devFraction: config.devFraction } };
+}
+
+/** The train.estimate input: the run as it would be created. */
+export function estimateInput(s: WizardState): Input<'train.estimate'> {
+  const { method, config } = createInput(s);
+  return { method, config };
 }

@@ -5,6 +5,7 @@ import { useConnection, useEvent, useProcedure } from '../../api/hooks.ts';
 import { formatCount } from '../../components/format.ts';
 import { loadFlag, saveFlag } from './drafts.ts';
 import { formatElapsed, timeAgo } from './formatting.ts';
+import { useDebounced } from '../../components/useDebounced.ts';
 
 const SEARCH_DELAY_MS = 200;
 const LIST_LIMIT = 200;
@@ -26,14 +27,6 @@ function useNow(everyMs: number): number {
   return now;
 }
 
-function useDebounced<T>(value: T, delayMs: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), delayMs);
-    return () => clearTimeout(timer);
-  }, [value, delayMs]);
-  return debounced;
-}
 
 /**
  * Past runs, newest first, live: every run anywhere (this window, another tab, the CLI) arrives through the

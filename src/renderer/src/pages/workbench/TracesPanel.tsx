@@ -4,19 +4,12 @@ import type { Output } from '../../../../shared/contract.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { formatElapsed, timeAgo } from './formatting.ts';
+import { useDebounced } from '../../components/useDebounced.ts';
 
 type TraceSummary = Output<'traces.list'>[number];
 const STATUS_BADGE: Record<TraceSummary['status'], string> = { done: 'badge-ok', failed: 'badge-bad', cancelled: 'badge-warn' };
 const LIST_LIMIT = 100;
 
-function useDebounced<T>(value: T, delayMs: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), delayMs);
-    return () => clearTimeout(timer);
-  }, [value, delayMs]);
-  return debounced;
-}
 
 /** Past asks on this database, newest first: open one's trace beside the results, or on a page of its own. */
 export function TracesPanel({ connectionId, openId, onOpen, onCollapse }: { connectionId: string; openId: string | null; onOpen: (id: string) => void; onCollapse: () => void }) {
