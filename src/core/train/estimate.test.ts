@@ -61,6 +61,10 @@ describe('estimateJob', () => {
     expect(batched.totalBytes).toBe(e.totalBytes);
     expect(batched.secondsPerStep).toBeCloseTo(4 * e.secondsPerStep);
     expect(e.tokensPerSecond).toBeGreaterThan(0);
+    // the output head runs only where the loss is (the answer): a masked prompt costs its body, not its logits
+    const answerOnly = estimateJob({ ...base, activeTokens: 16 });
+    expect(answerOnly.totalBytes).toBe(e.totalBytes);
+    expect(answerOnly.secondsPerStep).toBeLessThan(e.secondsPerStep / 2); // the 32k-vocabulary head dominates this tiny shape
   });
 
   it('refuses settings that make no job', () => {

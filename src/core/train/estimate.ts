@@ -24,6 +24,11 @@ export interface EstimateInput {
   seqLen: number;
   /** sequences per step */
   batch: number;
+  /**
+   * positions per sequence that carry loss (the answer, not the masked prompt): the engine computes the output
+   * head only there (train.cpp's active-position chunks), which is most of a small model's work; default seqLen
+   */
+  activeTokens?: number;
   /** positions per loss chunk (the engine's loss_chunk, default 32) */
   lossChunk?: number;
   /**
@@ -100,6 +105,8 @@ export interface ModelDims {
   weightBytes: number;
   /** elements of the per-token matmuls (all linear layers and the output head) */
   matmulParams: number;
+  /** elements of the output head (n_embd x n_vocab) */
+  headParams: number;
   /** elements of the largest non-F32 matmul weight (0 when all are F32) */
   largestConverted: number;
   /** [in, out] of each layer's linear matrices by target name */
@@ -120,6 +127,7 @@ export function modelDims(modelPath: string): ModelDims {
   let weightBytes = 0;
   let matmulParams = 0;
   let hasOutput = false;
+  let headParams = 0;
   let embd = 0;
   let largestConverted = 0;
   let embdType = 0;
@@ -136,6 +144,7 @@ export function modelDims(modelPath: string): ModelDims {
     }
     if (t.name === 'output.weight') {
       hasOutput = true;
+      headParams = n;
       matmulParams += n;
       if (t.ggmlType !== 0) largestConverted = Math.max(largestConverted, n);
     }
@@ -146,6 +155,7 @@ export function modelDims(modelPath: string): ModelDims {
   }
   // tied embeddings: the token embedding is the output head
   if (!hasOutput) {
+    headParams = embd * vocab;
     matmulParams += embd * vocab;
     if (embdType !== 0) largestConverted = Math.max(largestConverted, embd * vocab);
   }
@@ -159,6 +169,7 @@ export function modelDims(modelPath: string): ModelDims {
     vocab,
     weightBytes,
     matmulParams,
+    headParams,
     largestConverted,
     linear,
   };
@@ -188,11 +199,13 @@ export function estimateJob(input: EstimateInput): JobEstimate {
   const lossBytes = K_LOSS * d.vocab * chunk * 4;
   const totalBytes = baseBytes + loraBytes + optimizerBytes + activationBytes + lossBytes;
 
-  // forward FLOPs per token: 2 per matmul weight (+ LoRA's small matmuls) and the attention scores/values;
-  // a training step is ~3x forward (the input gradients through the frozen weights are a second matmul each)
+  // forward FLOPs per token: 2 per matmul weight (+ LoRA's small matmuls) and the attention scores/values, the
+  // output head only at the active positions; a training step is ~3x forward (the input gradients through the
+  // frozen weights are a second matmul each)
   const attn = 4 * d.layers * d.embd * (T / 2);
-  const forwardPerToken = 2 * d.matmulParams + 2 * trainableParams + attn;
-  const flopsPerStep = 3 * forwardPerToken * T * input.batch;
+  const active = Math.min(T, input.activeTokens ?? T);
+  const bodyPerToken = 2 * (d.matmulParams - d.headParams) + 2 * trainableParams + attn;
+  const flopsPerStep = 3 * (bodyPerToken * T + 2 * d.headParams * active) * input.batch;
   const secondsPerStep = flopsPerStep / ((input.gflops ?? DEFAULT_GFLOPS) * 1e9);
   return {
     baseBytes,

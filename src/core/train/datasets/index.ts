@@ -375,6 +375,8 @@ export interface AdapterPreview {
   byTask: Record<string, number>;
   maxSampleTokens: number;
   meanSampleTokens: number;
+  /** answer tokens (the learned ones) per sample */
+  meanTargetTokens: number;
 }
 export interface DatasetPreview {
   examples: PreviewRow[];
@@ -409,7 +411,7 @@ export async function previewDataset(
   const samples = await buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
   const per = new Map(examples.map((e) => [e.id, { id: e.id, samples: 0, promptTokens: 0, targetTokens: 0, maxSampleTokens: 0 }]));
   const byTask: Record<string, number> = {};
-  const adapters: Partial<Record<TrainSample['adapter'], AdapterPreview & { tokens: number }>> = {};
+  const adapters: Partial<Record<TrainSample['adapter'], AdapterPreview & { tokens: number; targets: number }>> = {};
   for (const s of samples) {
     const row = per.get(s.exampleId)!;
     let prompt = 0;
@@ -426,16 +428,17 @@ export async function previewDataset(
     row.targetTokens += target;
     row.maxSampleTokens = Math.max(row.maxSampleTokens, prompt + target);
     byTask[s.task] = (byTask[s.task] ?? 0) + 1;
-    const a = (adapters[s.adapter] ??= { samples: 0, byTask: {}, maxSampleTokens: 0, meanSampleTokens: 0, tokens: 0 });
+    const a = (adapters[s.adapter] ??= { samples: 0, byTask: {}, maxSampleTokens: 0, meanSampleTokens: 0, meanTargetTokens: 0, tokens: 0, targets: 0 });
     a.samples++;
+    a.targets += target;
     a.byTask[s.task] = (a.byTask[s.task] ?? 0) + 1;
     a.tokens += prompt + target;
     a.maxSampleTokens = Math.max(a.maxSampleTokens, prompt + target);
   }
   const rows = [...per.values()];
   const byAdapter: DatasetPreview['totals']['byAdapter'] = {};
-  for (const [role, { tokens, ...a }] of Object.entries(adapters) as [TrainSample['adapter'], AdapterPreview & { tokens: number }][]) {
-    byAdapter[role] = { ...a, meanSampleTokens: tokens / a.samples };
+  for (const [role, { tokens, targets, ...a }] of Object.entries(adapters) as [TrainSample['adapter'], AdapterPreview & { tokens: number; targets: number }][]) {
+    byAdapter[role] = { ...a, meanSampleTokens: tokens / a.samples, meanTargetTokens: targets / a.samples };
   }
   return {
     examples: rows,

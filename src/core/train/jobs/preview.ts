@@ -139,7 +139,7 @@ export async function estimateRun(method: TrainMethod, config: TrainConfig, mode
     const ctx = trainerContext(a.maxSampleTokens);
     const common = { modelPath, rank: config.lora.rank, targets: config.lora.targets, batch };
     const memory = estimateJob({ ...common, seqLen: ctx });
-    const timing = estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)) });
+    const timing = estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)), activeTokens: Math.max(1, Math.round(a.meanTargetTokens)) });
     const steps = phaseSteps(config, samples);
     const { trainableParams, tokensPerSecond: _t, secondsPerStep: _s, ...breakdown } = memory;
     return {

@@ -185,20 +185,45 @@ function DataStep({ state, update, check }: StepProps & { check: CheckQuery }) {
           <PathInput value={state.dataPath} onChange={(dataPath) => update({ dataPath })} placeholder="/path/on/the/backend/machine" label="Dataset path" className="ft-path" />
         </label>
       )}
-      <label className="ft-field">
-        <span>Dev fraction</span>
-        <input
-          className="input ft-num"
-          type="number"
-          min={0}
-          max={0.9}
-          step={0.05}
-          aria-label="Dev fraction"
-          value={shown(state.devFraction)}
-          onChange={(e) => update({ devFraction: e.target.valueAsNumber })}
-        />
-      </label>
-      <p className="muted small">Held out for the dev evaluations (execution accuracy); whole questions go to one side, never both.</p>
+      <fieldset className="ft-fieldset">
+        <legend>Dev set (for the dev evaluations: execution accuracy)</legend>
+        <div className="ft-inline">
+          <label>
+            <input type="radio" name="ft-dev" checked={state.devSource === 'fraction'} onChange={() => update({ devSource: 'fraction' })} /> hold out a fraction of the dataset
+          </label>
+          <label>
+            <input type="radio" name="ft-dev" checked={state.devSource === 'dataset'} onChange={() => update({ devSource: 'dataset' })} /> a separate dataset
+          </label>
+        </div>
+        {state.devSource === 'fraction' ? (
+          <label className="ft-field">
+            <span>Dev fraction</span>
+            <input
+              className="input ft-num"
+              type="number"
+              min={0}
+              max={0.9}
+              step={0.05}
+              aria-label="Dev fraction"
+              value={shown(state.devFraction)}
+              onChange={(e) => update({ devFraction: e.target.valueAsNumber })}
+            />
+            <span className="muted small">Whole questions go to one side, never both; 0: no dev evaluation.</span>
+          </label>
+        ) : (
+          <div className="ft-inline">
+            <select aria-label="Dev set kind" value={state.devKind} onChange={(e) => update({ devKind: e.target.value as WizardState['devKind'] })}>
+              {DATASET_KINDS.filter((k) => k.kind !== 'corrections').map((k) => (
+                <option key={k.kind} value={k.kind}>
+                  {k.label}
+                  {k.kind === 'jsonl' ? '' : ' (its dev split)'}
+                </option>
+              ))}
+            </select>
+            <PathInput value={state.devPath} onChange={(devPath) => update({ devPath })} placeholder="/path/on/the/backend/machine" label="Dev set path" className="ft-path" />
+          </div>
+        )}
+      </fieldset>
       <div aria-live="polite" className={check.outdated && check.data ? 'ft-outdated' : undefined}>
         {check.isFetching && <p className="muted small">Reading the data as the run will: every gold SQL is executed…</p>}
         {check.error && !check.isFetching && <InlineError title="The data cannot be used." message={check.error.message} />}
@@ -350,7 +375,14 @@ function Review({ state, models, check, estimate }: { state: WizardState; models
         <dt>Data</dt>
         <dd>
           {DATASET_KINDS.find((k) => k.kind === state.dataKind)!.label}
-          {state.dataKind !== 'corrections' && <span className="mono"> {state.dataPath}</span>}, dev fraction {state.devFraction}
+          {state.dataKind !== 'corrections' && <span className="mono"> {state.dataPath}</span>}
+          {state.devSource === 'fraction' ? (
+            `, dev fraction ${state.devFraction}`
+          ) : (
+            <>
+              ; dev set {DATASET_KINDS.find((k) => k.kind === state.devKind)!.label} <span className="mono">{state.devPath}</span>
+            </>
+          )}
         </dd>
         <dt>Method</dt>
         <dd>

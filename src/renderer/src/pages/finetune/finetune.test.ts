@@ -47,6 +47,11 @@ describe('wizard config', () => {
       }
     }
     expect(createInput(filled({ dataKind: 'corrections' })).config.dataset).toEqual({ kind: 'corrections' });
+    // a separate dev set replaces the held-out fraction; a Spider folder as dev set means its dev split
+    const spiderDev = createInput(filled({ dataKind: 'spider', dataPath: '/b/spider', devSource: 'dataset', devKind: 'spider', devPath: '/b/spider' })).config;
+    expect(TrainConfigSchema.parse(spiderDev)).toMatchObject({ dataset: { kind: 'spider', path: '/b/spider' }, dev: { kind: 'spider', path: '/b/spider', split: 'dev' }, devFraction: 0 });
+    expect(createInput(filled({ devSource: 'dataset', devKind: 'jsonl', devPath: '/d/dev.jsonl' })).config.dev).toEqual({ kind: 'jsonl', path: '/d/dev.jsonl' });
+    expect(stepProblems('data', filled({ devSource: 'dataset' }), [model])).toEqual([expect.stringMatching(/path of the dev set/)]);
   });
 
   it('checks the data without the hyperparameters and estimates the run as it would be created', () => {

@@ -28,6 +28,10 @@ export interface WizardState {
   dataKind: DatasetKind;
   dataPath: string;
   devFraction: number;
+  /** the dev examples: held out from the dataset (devFraction), or a separate dataset */
+  devSource: 'fraction' | 'dataset';
+  devKind: Exclude<DatasetKind, 'corrections'>;
+  devPath: string;
   method: TrainMethod;
   /** ROUTE: samples of each task per example */
   route: { ts: number; sl: number; nc: number; cw: number };
@@ -77,6 +81,9 @@ export function initialState(): WizardState {
     dataKind: 'jsonl',
     dataPath: '',
     devFraction: 0.1,
+    devSource: 'fraction',
+    devKind: 'jsonl',
+    devPath: '',
     method: 'sft',
     route: { ts: 1, sl: 1, nc: 1, cw: 1 },
     preset: 'quick',
@@ -101,7 +108,8 @@ export function stepProblems(step: WizardStep, s: WizardState, models: readonly 
   }
   if (step === 'data' || step === 'review') {
     if (s.dataKind !== 'corrections' && s.dataPath.trim() === '') out.push('Give the path of the dataset on the backend machine.');
-    if (!(s.devFraction >= 0 && s.devFraction <= 0.9)) out.push('The dev fraction must be between 0 and 0.9.');
+    if (s.devSource === 'fraction' && !(s.devFraction >= 0 && s.devFraction <= 0.9)) out.push('The dev fraction must be between 0 and 0.9.');
+    if (s.devSource === 'dataset' && s.devPath.trim() === '') out.push('Give the path of the dev set on the backend machine.');
   }
   if ((step === 'method' || step === 'review') && s.method === 'route') {
     const r = Object.values(s.route);
@@ -133,7 +141,10 @@ export function createInput(s: WizardState): Input<'train.create'> {
     config: {
       model: { id: s.modelId ?? '' },
       dataset: s.dataKind === 'corrections' ? { kind: 'corrections' } : { kind: s.dataKind, path: s.dataPath.trim() },
-      devFraction: s.devFraction,
+      ...(s.devSource === 'dataset'
+        ? // a Spider/BIRD folder as the dev set means its dev split
+          { dev: { kind: s.devKind, path: s.devPath.trim(), ...(s.devKind === 'jsonl' ? {} : { split: 'dev' as const }) }, devFraction: 0 }
+        : { devFraction: s.devFraction }),
       lora: { rank: h.rank, alpha: h.alpha },
       lr: h.lr,
       ...(h.length === 'steps' ? { steps: h.steps } : { epochs: h.epochs }),
@@ -154,7 +165,7 @@ export function createInput(s: WizardState): Input<'train.create'> {
 export function dataCheckInput(s: WizardState): Input<'train.checkData'> {
   const { config } = createInput(s);
   // the method does not change what is read: a fixed one keeps the check's cache key when the method changes
-  return { method: 'sft', config: { model: config.model, dataset: config.dataset, devFraction: config.devFraction } };
+  return { method: 'sft', config: { model: config.model, dataset: config.dataset, dev: config.dev, devFraction: config.devFraction } };
 }
 
 /** The train.estimate input: the run as it would be created. */
