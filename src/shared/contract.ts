@@ -769,7 +769,7 @@ export const TrainEstimateSchema = z.object({
       byTask: z.record(z.string(), z.number().int()),
       meanTokens: z.number(),
       longestTokens: z.number().int(),
-      /** the trainer context the job would use (the longest sequence, rounded up to 64) */
+      /** the trainer context the job would use (its longest sequence over all adapters, rounded up to 64) */
       ctx: z.number().int(),
       steps: z.number().int(),
       trainableParams: z.number().int(),

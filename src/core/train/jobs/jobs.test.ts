@@ -221,7 +221,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     expect(app.jobs.metrics(job.id).evals.map((e) => e.step)).toEqual([0, 4, 8]);
     expect(steps(app.store, job.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const log = app.jobs.log(job.id).text;
-    expect(log).toMatch(/main adapter: estimated peak memory \d+ MiB \(sequences up to \d+ tokens\)/);
+    expect(log).toMatch(/main adapter: estimated peak memory \d+ MiB \(context \d+, sequences up to \d+ tokens\)/);
     const measured = /main adapter: trainer peak memory (\d+) MiB, estimated (\d+) MiB \(([-+][\d.]+)%\)/.exec(log);
     expect(measured, log).not.toBeNull();
     console.log(`estimator on the tiny job: measured ${measured![1]} MiB, estimated ${measured![2]} MiB (${measured![3]}%)`);

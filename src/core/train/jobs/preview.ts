@@ -131,12 +131,15 @@ export async function estimateRun(method: TrainMethod, config: TrainConfig, mode
   const scale = train.length / previewed.length;
   const roles = method === 'lrsql' ? (['link', 'main'] as const) : (['main'] as const);
   const batch = config.batchSize * config.gradAccum;
+  for (const role of roles) {
+    if (!preview.totals.byAdapter[role]) throw new SquillError('VALIDATION', `The ${method} builder made no samples for the ${role} adapter from this data`);
+  }
+  // one trainer context for the job, as prepareData sets it: the longest sequence of any adapter
+  const ctx = trainerContext(Math.max(...roles.map((role) => preview.totals.byAdapter[role]!.maxSampleTokens)));
   const adapters = roles.map((role) => {
-    const a = preview.totals.byAdapter[role];
-    if (!a) throw new SquillError('VALIDATION', `The ${method} builder made no samples for the ${role} adapter from this data`);
+    const a = preview.totals.byAdapter[role]!;
     const samples = Math.round(a.samples * scale);
     const byTask = Object.fromEntries(Object.entries(a.byTask).map(([task, n]) => [task, Math.round(n * scale)]));
-    const ctx = trainerContext(a.maxSampleTokens);
     const common = { modelPath, rank: config.lora.rank, targets: config.lora.targets, batch };
     const memory = estimateJob({ ...common, seqLen: ctx });
     const timing = estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)), activeTokens: Math.max(1, Math.round(a.meanTargetTokens)) });

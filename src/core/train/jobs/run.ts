@@ -15,7 +15,7 @@ import type { Store } from '../../store/index.ts';
 import { startTrainer, type Trainer } from '../trainer.ts';
 import type { DatasetCache } from '../datasets/index.ts';
 import { estimateJob } from '../estimate.ts';
-import { jobData, prepareData, trainerContext, type JobData } from './data.ts';
+import { jobData, prepareData, type JobData } from './data.ts';
 import { evaluateDev } from './evaluate.ts';
 import { learningRate, planPhases, stepBatches, type Phase, type Role } from './plan.ts';
 import type { JobStore } from './store.ts';
@@ -75,11 +75,12 @@ export function resolveModel(config: TrainConfig, models?: Models): string {
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** The estimator's peak for a phase, logged so each run checks it against the trainer's measured peak. */
-function estimatePeak(model: string, config: TrainConfig, sequences: { tokens: number[] }[], log: (line: string) => void, role: Role): number | null {
+function estimatePeak(model: string, config: TrainConfig, sequences: { tokens: number[] }[], ctx: number, log: (line: string) => void, role: Role): number | null {
   const longest = sequences.reduce((m, q) => Math.max(m, q.tokens.length), 0);
   try {
-    const e = estimateJob({ modelPath: model, rank: config.lora.rank, targets: config.lora.targets, seqLen: trainerContext(longest), batch: config.batchSize });
-    log(`${role} adapter: estimated peak memory ${mib(e.totalBytes)} (sequences up to ${longest} tokens)`);
+    // at the engine's context (the job's longest sequence over all adapters): its KV cache and buffers are sized by it
+    const e = estimateJob({ modelPath: model, rank: config.lora.rank, targets: config.lora.targets, seqLen: ctx, batch: config.batchSize });
+    log(`${role} adapter: estimated peak memory ${mib(e.totalBytes)} (context ${ctx}, sequences up to ${longest} tokens)`);
     return e.totalBytes;
   } catch (err) {
     log(`${role} adapter: no memory estimate (${(err as Error).message})`);
@@ -197,7 +198,7 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
         prune(id, deps, log);
       };
       const n = phase.end - phase.start;
-      const estimated = estimatePeak(model, config, sequences, log, phase.role);
+      const estimated = estimatePeak(model, config, sequences, data.ctx, log, phase.role);
       let peakRss = 0;
       const evalStep = (s: number) => phase.role === 'main' && data.dev.length > 0 && config.evalEvery > 0 && (s - phase.start) % config.evalEvery === 0 && s < phase.end;
       let stoppedEarly: string | null = null;
