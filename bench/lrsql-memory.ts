@@ -9,8 +9,11 @@
  * the tables selected so far carried forward, as the lrsql strategy does, union of the parsed lists).
  * The LR-SQL paper reports ~40% less memory for ~2 points lower table accuracy (7B model, long BIRD schemas).
  * Data: Spider train questions on databases with >= --min-tables tables (../shared/bench/spider), else the demo
- * databases. Run: npm run bench:lrsql-memory [-- --shape tiny|25m] [--steps 30] [--questions 40] [--eval 20]
+ * databases. Run: npm run bench:lrsql-memory [-- --shape tiny|25m] [--steps 30 | --epochs E] [--questions 40] [--eval 20]
  *   [--slice-budget N (default: scaled to the schemas)] [--min-tables 9] [--lr 0.005] [--rank 16]
+ * --epochs gives each arm E passes over its own samples instead of the same step count: the sliced arm has ~2.5x
+ * the samples (one per slice), most with the answer None, so at equal steps it has seen each question's positive
+ * slice far less often than the full arm has seen the question.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,7 +34,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SPIDER = path.resolve(ROOT, '../shared/bench/spider');
 const arg = (name: string, fallback: string) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] ?? fallback : fallback);
 const shapeName = arg('shape', 'tiny');
-const steps = Number(arg('steps', '30'));
+const fixedSteps = Number(arg('steps', '30'));
+const epochs = process.argv.includes('--epochs') ? Number(arg('epochs', '1')) : null;
+const stepsOf = (samples: number) => (epochs ? Math.ceil(epochs * samples) : fixedSteps);
 const nTrain = Number(arg('questions', '40'));
 const nEval = Number(arg('eval', '20'));
 const minTables = Number(arg('min-tables', '9'));
@@ -145,6 +150,7 @@ const MAX_NEW = 48;
 interface ArmResult {
   name: string;
   samples: number;
+  steps: number;
   maxSeq: number;
   meanSeq: number;
   peakMiB: number;
@@ -169,6 +175,7 @@ async function runArm(name: 'full' | 'sliced', samples: TrainSample[]): Promise<
   const longest = seqs.findIndex((s) => s.tokens.length === maxSeq);
   order.splice(order.indexOf(longest), 1);
   order.unshift(longest);
+  const steps = stepsOf(seqs.length);
   const trainer = await startTrainer();
   try {
     await trainer.load({ model: modelFile, ctx, seed, lora: LORA });
@@ -213,6 +220,7 @@ async function runArm(name: 'full' | 'sliced', samples: TrainSample[]): Promise<
     return {
       name,
       samples: samples.length,
+      steps,
       maxSeq,
       meanSeq: mean(seqs.map((s) => s.tokens.length)),
       peakMiB: stats.peak_rss / MiB,
@@ -230,7 +238,7 @@ async function runArm(name: 'full' | 'sliced', samples: TrainSample[]): Promise<
   }
 }
 
-console.log(`LR-SQL schema-link training, full schema vs slices: ${shapeName} model (phi-3 vocab), LoRA r${rank} on all linear layers, ${steps} steps of 1 sequence, lr ${lr}`);
+console.log(`LR-SQL schema-link training, full schema vs slices: ${shapeName} model (phi-3 vocab), LoRA r${rank} on all linear layers, ${epochs ? `${epochs} epochs` : `${fixedSteps} steps`} of 1 sequence per step, lr ${lr}`);
 console.log(`data: ${source}, ${dbs.length} databases with >= ${minTables} tables, slice budget ${sliceBudget} tokens: ${dbs.map((d) => `${d} (DDL ${ddlTokens.get(d)}, largest slice ${largestSlice.get(d)})`).join(', ')}`);
 console.log(`${train.length} training questions, ${held.length} held-out questions; node ${process.version}, ${os.availableParallelism()} cores`);
 const results: ArmResult[] = [];
@@ -238,10 +246,10 @@ for (const [name, samples] of [['full', fullSamples], ['sliced', slicedSamples]]
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log('');
-console.log('arm     samples  max seq  mean seq  peak RSS MiB  (loaded  estimate)  s/step  loss first->last  table recall  precision  exact');
+console.log('arm     samples  steps  max seq  mean seq  peak RSS MiB  (loaded  estimate)  s/step  loss first->last  table recall  precision  exact');
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(7)} ${String(r.samples).padStart(7)} ${String(r.maxSeq).padStart(8)} ${r.meanSeq.toFixed(0).padStart(9)} ${r.peakMiB.toFixed(1).padStart(13)}  (${r.loadMiB.toFixed(1).padStart(6)} ${r.estimateMiB.toFixed(1).padStart(9)}) ${r.secondsPerStep.toFixed(2).padStart(7)}  ${r.firstLoss.toFixed(2).padStart(7)} -> ${r.lastLoss.toFixed(2).padEnd(6)} ${pct(r.recall).padStart(12)} ${pct(r.precision).padStart(10)} ${pct(r.exact).padStart(6)}`,
+    `${r.name.padEnd(7)} ${String(r.samples).padStart(7)} ${String(r.steps).padStart(6)} ${String(r.maxSeq).padStart(8)} ${r.meanSeq.toFixed(0).padStart(9)} ${r.peakMiB.toFixed(1).padStart(13)}  (${r.loadMiB.toFixed(1).padStart(6)} ${r.estimateMiB.toFixed(1).padStart(9)}) ${r.secondsPerStep.toFixed(2).padStart(7)}  ${r.firstLoss.toFixed(2).padStart(7)} -> ${r.lastLoss.toFixed(2).padEnd(6)} ${pct(r.recall).padStart(12)} ${pct(r.precision).padStart(10)} ${pct(r.exact).padStart(6)}`,
   );
 }
 const [full, sliced] = results as [ArmResult, ArmResult];
