@@ -13,7 +13,7 @@ import { createConnections } from '../../db/connections.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { openStore } from '../../store/index.ts';
 import { buildSamples } from '../methods/index.ts';
-import { contamination, loadDataset, normalizeQuestion, normalizeSql, previewDataset, splitDataset, type TrainExample } from './index.ts';
+import { contamination, exampleDbs, loadDataset, normalizeQuestion, normalizeSql, previewDataset, splitDataset, type TrainExample } from './index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const RESOURCES = path.join(ROOT, 'resources');
@@ -35,6 +35,41 @@ function writeJsonl(lines: (object | string)[]): string {
   fs.writeFileSync(file, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n'));
   return file;
 }
+
+describe('BIRD folders', () => {
+  it('reads BIRD-format train.json (SQL, evidence, question_id) beside train_databases/, with double-quoted strings as BIRD writes them', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'train_databases', 'concert_singer'), { recursive: true });
+    fs.copyFileSync(path.join(DEMO, 'concert_singer.sqlite'), path.join(dir, 'train_databases', 'concert_singer', 'concert_singer.sqlite'));
+    const rows = [
+      { question_id: 7, db_id: 'concert_singer', question: 'How many French singers?', evidence: 'French refers to Country = "France"', SQL: 'SELECT count(*) FROM singer WHERE Country = "France"', difficulty: 'simple' },
+      { question_id: 8, db_id: 'concert_singer', question: 'Stadium names', evidence: '', SQL: 'SELECT Name FROM stadium', difficulty: 'simple' },
+      { question_id: 9, db_id: 'missing_db', question: 'Anything', evidence: '', SQL: 'SELECT 1' },
+      { question_id: 10, db_id: 'concert_singer', question: '', evidence: '', SQL: 'SELECT 1' },
+    ];
+    fs.writeFileSync(path.join(dir, 'train.json'), JSON.stringify(rows));
+    const { examples, invalid } = await loadDataset({ kind: 'bird', path: dir }, { sandbox: pool });
+    expect(examples).toEqual([
+      expect.objectContaining({ id: 'bird-train-7', evidence: 'French refers to Country = "France"', dbId: 'concert_singer', doubleQuotedStrings: true }),
+      expect.objectContaining({ id: 'bird-train-8', evidence: null }),
+    ]);
+    expect(invalid).toEqual([
+      { line: 3, reason: expect.stringMatching(/^unknown database missing_db/) },
+      { line: 4, reason: 'the question is missing' },
+    ]);
+    // the double-quoted string runs through the example's own handle as the benchmark's tooling runs it
+    const h = await exampleDbs(pool)(examples[0]!);
+    expect((await h.execute(rows[0]!.SQL)).rows).toEqual([[expect.any(Number)]]);
+  });
+
+  it.skipIf(!fs.existsSync(path.resolve(ROOT, '../shared/bench/bird/dev.json')))('reports every BIRD dev row by line when its databases are absent', async () => {
+    const bird = path.resolve(ROOT, '../shared/bench/bird');
+    const { examples, invalid } = await loadDataset({ kind: 'bird', path: bird, split: 'dev', limit: 25 }, { sandbox: pool });
+    const present = fs.existsSync(path.join(bird, 'dev_databases'));
+    expect(examples.length + invalid.length).toBe(25);
+    if (!present) expect(invalid.map((r) => r.line)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  });
+});
 
 describe('JSONL datasets', () => {
   it('loads valid rows and reports every invalid one with its line number', async () => {

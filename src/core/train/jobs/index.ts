@@ -37,7 +37,7 @@ export interface Jobs {
   settled(id: string): Promise<TrainJob>;
   /** the running job's trainer process id, if any (tests kill it) */
   trainerPid(): number | null;
-  /** stops the running job without changing its state, so the next start resumes it */
+  /** stops the running job without changing its state (after a checkpoint when it comes quickly), so the next start resumes it */
   close(): Promise<void>;
 }
 
@@ -53,6 +53,8 @@ export interface JobsOptions {
   maxRetries?: number;
   /** false: jobs are only queued (the CLI's other commands open the store too); default true */
   run?: boolean;
+  /** how long close() lets the running job finish its step and write a checkpoint before killing the trainer (default 10 s) */
+  closeGraceMs?: number;
   /** evaluation benchmark folders on this machine, for the contamination check */
   benchmarks?: () => { bench: string; path: string }[];
 }
@@ -203,9 +205,13 @@ export function createJobs(o: JobsOptions): Jobs {
       if (closed) return;
       const running = current;
       if (running) {
+        // the step in flight finishes and a checkpoint is written, unless that takes longer than the grace period
         running.control.stop = 'close';
-        running.control.trainer?.kill();
-        await running.done;
+        const graceful = await Promise.race([running.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), o.closeGraceMs ?? 10_000).unref())]);
+        if (!graceful) {
+          running.control.trainer?.kill();
+          await running.done;
+        }
       }
       closed = true;
     },

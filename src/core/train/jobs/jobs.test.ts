@@ -180,7 +180,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     await app.close();
   }, 600_000);
 
-  it('resumes a job found running at start (the app died) from its last checkpoint', async () => {
+  it('resumes a job found running at start (the app quit mid-run) from the checkpoint written on quitting', async () => {
     const dataDir = path.join(dir, 'restart');
     const first = open(dataDir);
     const job = first.jobs.create({ method: 'sft', config: config() });
@@ -195,7 +195,10 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
       }, 20);
     });
     expect(first.jobs.get(job.id).job.state).toBe('running');
-    expect(steps(first.store, job.id).at(-1)).toBeGreaterThanOrEqual(5);
+    const reached = steps(first.store, job.id).at(-1)!;
+    expect(reached).toBeGreaterThanOrEqual(5);
+    // closing let the step in flight finish and checkpointed it: nothing is re-done at the next start
+    expect(first.jobs.get(job.id).checkpoints.at(-1)!.step).toBe(reached);
     await first.close();
 
     const second = open(dataDir);
@@ -203,6 +206,8 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     expect(done.state).toBe('done');
     expect(steps(second.store, job.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(second.jobs.log(job.id).text).toMatch(/found running at start/);
+    expect(second.jobs.log(job.id).text).toMatch(new RegExp(`resumed from the checkpoint at step ${reached}`));
+    expect(second.jobs.log(job.id).text).not.toMatch(/re-doing/);
     expect(finalAdapter(done).equals(baseline)).toBe(true);
     await second.close();
   }, 600_000);

@@ -130,7 +130,7 @@ export async function runJob(id: string, deps: RunDeps, control: Control): Promi
       if (err.kind === 'pause') deps.jobs.setState(id, 'paused', 'paused by the user');
       if (err.kind === 'cancel') deps.jobs.setState(id, 'cancelled', 'cancelled by the user');
       // close: the app is quitting; the job stays "running" and resumes from its last checkpoint at the next start
-      log(err.kind === 'close' ? 'interrupted: the app is closing; the job resumes at the next start' : `${err.kind === 'pause' ? 'paused' : 'cancelled'} at step ${deps.jobs.get(id).step}`);
+      log(err.kind === 'close' ? `interrupted at step ${deps.jobs.get(id).step}: the app is closing; the job resumes at the next start` : `${err.kind === 'pause' ? 'paused' : 'cancelled'} at step ${deps.jobs.get(id).step}`);
     } else {
       const message = err instanceof Error ? err.message : String(err);
       deps.jobs.setState(id, 'failed', message);
@@ -205,7 +205,8 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
       // an evaluation that a pause or a quit interrupted is taken again, on the checkpoint it was for
       if (at > phase.start && evalStep(at) && !evaluated().has(at)) stoppedEarly = await evaluateAt(at);
       for (let s = at + 1; !stoppedEarly && s <= phase.end; s++) {
-        if (control.stop === 'pause' && s - 1 > phase.start && !checkpointed().has(s - 1)) await checkpoint(s - 1);
+        // a pause, and an app that quits while the trainer still answers, keep every finished step
+        if ((control.stop === 'pause' || control.stop === 'close') && s - 1 > phase.start && !checkpointed().has(s - 1)) await checkpoint(s - 1);
         if (control.stop) throw new Stopped(control.stop);
         const k = s - phase.start;
         const lr = learningRate(config, k, n);
