@@ -781,8 +781,13 @@ export const TrainEstimateSchema = z.object({
   totalSteps: z.number().int(),
   /** the largest adapter phase's peak (phases run one after another) */
   peakBytes: z.number(),
-  /** training time (a rough figure: a factor of several either way); dev evaluations not included */
+  /** training time; dev evaluations not included */
   seconds: z.number(),
+  /**
+   * where the time comes from: the median tokens/s of earlier runs' steps on this model file on this machine, or
+   * (none yet) FLOPs at a measured CPU throughput, rough: a factor of a few either way
+   */
+  timeFrom: z.union([z.object({ kind: z.literal('runs'), steps: z.number().int(), tokensPerS: z.number() }), z.object({ kind: z.literal('flops') })]),
   host: z.object({ totalMemBytes: z.number(), freeMemBytes: z.number(), cpus: z.number().int() }),
   /** token counts of the first 20 previewed examples' samples (prompt includes the chat template) */
   examples: z.array(

@@ -60,6 +60,13 @@ export interface JobsOptions {
 }
 
 const LOG_CHUNK = 1024 * 1024;
+const realpath = (file: string) => {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+};
 const SETTLED: ReadonlySet<TrainJob['state']> = new Set(['done', 'failed', 'cancelled', 'paused']);
 
 export function createJobs(o: JobsOptions): Jobs {
@@ -111,6 +118,28 @@ export function createJobs(o: JobsOptions): Jobs {
   }
 
   const known = (id: string) => jobs.get(id); // throws NOT_FOUND
+
+  /** The median tokens/s of the latest steps trained on this model file (up to 500), or null when none. */
+  function measuredThroughput(modelPath: string): { steps: number; tokensPerS: number } | null {
+    const target = realpath(modelPath);
+    const rates: number[] = [];
+    for (const job of jobs.list()) {
+      if (rates.length >= 500) break;
+      let file: string;
+      try {
+        file = realpath(resolveModel(job.config, o.models));
+      } catch {
+        continue; // its model is gone
+      }
+      if (file !== target) continue;
+      // the first steps of a trainer run warm caches up; later ones are what a run sustains
+      rates.push(...jobs.metrics(job.id).slice(2).map((m) => m.tokensPerS).filter((r) => r > 0).slice(-(500 - rates.length)));
+    }
+    if (rates.length < 5) return null;
+    rates.sort((a, b) => a - b);
+    return { steps: rates.length, tokensPerS: rates[Math.floor(rates.length / 2)]! };
+  }
+
   const conflict = (job: TrainJob, what: string) => new SquillError('CONFLICT', `The job "${job.name}" is ${job.state}; it cannot be ${what}`);
 
   for (const id of jobs.pending()) {
@@ -189,7 +218,7 @@ export function createJobs(o: JobsOptions): Jobs {
     },
     async estimate({ method, config, limit }) {
       const model = resolveModel(config, o.models);
-      return estimateRun(method, config, model, { store: o.store, sandbox: o.sandbox, connections: o.connections, cache, log: () => {}, limit });
+      return estimateRun(method, config, model, { store: o.store, sandbox: o.sandbox, connections: o.connections, cache, log: () => {}, limit, measured: measuredThroughput(model) });
     },
     settled(id) {
       const job = known(id);

@@ -145,6 +145,12 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     const log = app.jobs.log(job.id).text;
     expect(log).toMatch(/main adapter: 6 samples/);
     expect(log).toMatch(/dev EX before training/);
+    // the next estimate on this model takes its time from these steps' measured throughput (the first 2 are warm-up)
+    const est = await app.jobs.estimate({ method: 'sft', config: config() });
+    expect(est.timeFrom).toEqual({ kind: 'runs', steps: 6, tokensPerS: expect.any(Number) });
+    const rates = metrics.slice(2).map((m) => m.tokensPerS).sort((a, b) => a - b);
+    expect((est.timeFrom as { tokensPerS: number }).tokensPerS).toBe(rates[3]);
+    expect(est.seconds).toBeCloseTo((8 * 2 * est.adapters[0]!.meanTokens) / rates[3]!, 6);
     await app.close();
   }, 600_000);
 
@@ -274,6 +280,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     expect(est.peakBytes).toBe(est.adapters[0]!.memory.totalBytes);
     expect(est.totalSteps).toBe(8);
     expect(est.seconds).toBeGreaterThan(0);
+    expect(est.timeFrom).toEqual({ kind: 'flops' }); // no run on this model in this data folder yet
     expect(est.examples).toHaveLength(6);
     // a subset is previewed and scaled up; lrsql has two adapters trained one after the other
     const part = await app.jobs.estimate({ method: 'sft', config: config(), limit: 3 });

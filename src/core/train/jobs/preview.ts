@@ -106,7 +106,12 @@ export async function checkData(config: TrainConfig, modelPath: string, deps: Da
  * dataset's estimate does not take as long as preparing the job), then runs the estimator per adapter at the
  * longest sequence (memory) and the mean one (time).
  */
-export async function estimateRun(method: TrainMethod, config: TrainConfig, modelPath: string, deps: DataDeps & { limit?: number }): Promise<TrainEstimate> {
+export async function estimateRun(
+  method: TrainMethod,
+  config: TrainConfig,
+  modelPath: string,
+  deps: DataDeps & { limit?: number; measured?: { steps: number; tokensPerS: number } | null },
+): Promise<TrainEstimate> {
   const started = performance.now();
   const { train } = await loadSplit(config, deps);
   if (train.length === 0) throw new SquillError('VALIDATION', 'The dataset has no usable training examples; check the data step for the rejected rows');
@@ -144,6 +149,8 @@ export async function estimateRun(method: TrainMethod, config: TrainConfig, mode
     const memory = estimateJob({ ...common, seqLen: ctx });
     const timing = estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)), activeTokens: Math.max(1, Math.round(a.meanTargetTokens)) });
     const steps = phaseSteps(config, samples);
+    // measured throughput beats the FLOP model when this machine has trained this model before
+    const secondsPerStep = deps.measured ? (batch * a.meanSampleTokens) / deps.measured.tokensPerS : timing.secondsPerStep;
     const { trainableParams, tokensPerSecond: _t, secondsPerStep: _s, ...breakdown } = memory;
     return {
       role,
@@ -155,8 +162,8 @@ export async function estimateRun(method: TrainMethod, config: TrainConfig, mode
       steps,
       trainableParams,
       memory: breakdown,
-      secondsPerStep: timing.secondsPerStep,
-      seconds: timing.secondsPerStep * steps,
+      secondsPerStep,
+      seconds: secondsPerStep * steps,
     };
   });
   const questions = new Map(previewed.map((e) => [e.id, e.question]));
@@ -167,6 +174,7 @@ export async function estimateRun(method: TrainMethod, config: TrainConfig, mode
     totalSteps: adapters.reduce((n, a) => n + a.steps, 0),
     peakBytes: Math.max(...adapters.map((a) => a.memory.totalBytes)),
     seconds: adapters.reduce((n, a) => n + a.seconds, 0),
+    timeFrom: deps.measured ? { kind: 'runs', ...deps.measured } : { kind: 'flops' },
     host: { totalMemBytes: os.totalmem(), freeMemBytes: os.freemem(), cpus: os.availableParallelism() },
     examples: preview.examples.slice(0, SAMPLE).map((r) => ({ ...r, question: questions.get(r.id) ?? '' })),
     ms: performance.now() - started,

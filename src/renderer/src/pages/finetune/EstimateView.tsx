@@ -17,7 +17,14 @@ export function EstimateHeadline({ estimate }: { estimate: TrainEstimate }) {
         </span>
       </span>
       <span>
-        Training ≈ <strong>{formatDuration(estimate.seconds)}</strong> <span className="muted small">for {formatCount(estimate.totalSteps)} steps (rough: a factor of a few either way; dev evaluations not included)</span>
+        Training ≈ <strong>{formatDuration(estimate.seconds)}</strong>{' '}
+        <span className="muted small">
+          for {formatCount(estimate.totalSteps)} steps,{' '}
+          {estimate.timeFrom.kind === 'runs'
+            ? `at the ${formatCount(Math.round(estimate.timeFrom.tokensPerS))} tokens/s measured over ${formatCount(estimate.timeFrom.steps)} earlier steps on this model`
+            : 'from the FLOPs (rough: a factor of a few either way until a run on this model measures it)'}
+          ; dev evaluations not included
+        </span>
       </span>
     </div>
   );
