@@ -61,6 +61,12 @@ test('runs a short SFT job through the wizard, watches its curves and opens the 
 
     // 2. data
     await expect(page.getByLabel('Dataset kind')).toHaveValue('jsonl');
+    // a path with no file: the check says so, and Next names it
+    await page.getByLabel('Dataset path').fill(path.join(dir, 'nope.jsonl'));
+    await expect(page.getByRole('alert')).toContainText('No JSONL file at');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'The data cannot be used' }).first()).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Data' })).toBeVisible();
     await page.getByLabel('Dataset path').fill(data);
     await page.getByLabel('Dev fraction').fill('0.25');
     // the data as the job will read it: split, the invalid row by its line, benchmark overlap, token counts
