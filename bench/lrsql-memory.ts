@@ -21,10 +21,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linkedBySql, parseTableList } from '../src/core/ai/parse.ts';
 import { ddlOf, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices, SLICE_SCAFFOLD_TOKENS } from '../src/core/ai/prompts.ts';
-import { fileDbHandle, type DbHandle } from '../src/core/ai/index.ts';
 import { createSandboxPool } from '../src/core/db/index.ts';
 import { createModel, SHAPES } from '../src/core/llm/modelCreate.ts';
-import type { TrainExample } from '../src/core/train/datasets/index.ts';
+import { exampleDbs, type TrainExample } from '../src/core/train/datasets/index.ts';
 import { estimateJob } from '../src/core/train/estimate.ts';
 import { buildSamples, chatExample, sampleTokens, type TrainSample } from '../src/core/train/methods/index.ts';
 import { openTokenizer } from '../src/core/train/tokens.ts';
@@ -67,7 +66,7 @@ if (fs.existsSync(path.join(SPIDER, 'train_spider.json'))) {
   const big = new Set(tables.filter((t) => t.table_names_original.length >= minTables).map((t) => t.db_id));
   const raw = JSON.parse(fs.readFileSync(path.join(SPIDER, 'train_spider.json'), 'utf8')) as Raw[];
   rows = raw
-    .map((r, i) => ({ id: `spider-train-${i}`, question: r.question, sql: r.query, evidence: null, dbId: r.db_id, dbPath: path.join(SPIDER, 'database', r.db_id, `${r.db_id}.sqlite`) }))
+    .map((r, i) => ({ id: `spider-train-${i}`, question: r.question, sql: r.query, evidence: null, dbId: r.db_id, dbPath: path.join(SPIDER, 'database', r.db_id, `${r.db_id}.sqlite`), doubleQuotedStrings: true }))
     .filter((r) => big.has(r.dbId) && fs.existsSync(r.dbPath));
 } else {
   // the demo databases have 3-6 tables: the difference will be small (examples/demo-*.jsonl questions)
@@ -77,7 +76,8 @@ if (fs.existsSync(path.join(SPIDER, 'train_spider.json'))) {
     fs.readFileSync(path.join(examples, f), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { id: string; question: string; sql: string; db_path: string }),
   ).map((r) => {
     const dbPath = path.resolve(examples, r.db_path);
-    return { id: r.id, question: r.question, sql: r.sql, evidence: null, dbId: path.basename(dbPath, '.sqlite'), dbPath };
+    // the demo databases are Spider's, run with its string rule as the Spider rows are
+    return { id: r.id, question: r.question, sql: r.sql, evidence: null, dbId: path.basename(dbPath, '.sqlite'), dbPath, doubleQuotedStrings: true };
   }).filter((r) => fs.existsSync(r.dbPath));
 }
 // a seeded shuffle so that train and eval both cover several databases
@@ -87,16 +87,8 @@ const rand = (() => {
 })();
 const shuffled = rows.map((r) => [rand(), r] as const).sort((x, y) => x[0] - y[0]).map(([, r]) => r);
 
-const handles = new Map<string, Promise<DbHandle>>();
-/** Spider's golds use "double-quoted" strings as Python's sqlite3 allows */
-const handleOf = (e: TrainExample): Promise<DbHandle> => {
-  let h = handles.get(e.dbPath);
-  if (!h) {
-    h = fileDbHandle(pool, e.dbPath, e.dbId, { doubleQuotedStrings: true });
-    handles.set(e.dbPath, h);
-  }
-  return h;
-};
+// Spider's golds use "double-quoted" strings as Python's sqlite3 allows (the rows below are marked so)
+const handleOf = exampleDbs(pool);
 
 // slice budget: given, or scaled so that a typical schema here splits into 2-3 slices (Spider's schemas are far
 // shorter than the 1100-token budget LR-SQL uses on BIRD, which would leave every schema in one slice)

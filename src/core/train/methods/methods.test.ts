@@ -11,9 +11,9 @@ import { tempDir } from '../../../../test/helpers.ts';
 import { linkedBySql } from '../../ai/parse.ts';
 import { ddlOf, LRSQL_LINK_SYSTEM, lrsqlSlices, ROUTE_TASKS } from '../../ai/prompts.ts';
 import { DEFAULT_SLICE_BUDGET } from '../../ai/strategies/context.ts';
-import { fileDbHandle, type DbHandle } from '../../ai/index.ts';
+import type { DbHandle } from '../../ai/index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
-import { loadDataset, type TrainExample } from '../datasets/index.ts';
+import { exampleDbs, loadDataset, type TrainExample } from '../datasets/index.ts';
 import { createModel } from '../../llm/modelCreate.ts';
 import { openTokenizer } from '../tokens.ts';
 import { buildSamples, chatExample, injectErrors, sampleTokens, type MethodOptions, type TrainSample } from './index.ts';
@@ -26,8 +26,9 @@ const hasSpider = fs.existsSync(path.join(SPIDER, 'train_spider.json')) && fs.ex
 const words = async (text: string) => text.split(/\s+/).filter(Boolean).length;
 const OPTIONS: MethodOptions = { count: words, schemaBudget: 4000, seed: 1 };
 
+// the demo databases are Spider's: their examples run SQL with Spider's string rule, as loadDataset marks Spider rows
 const demo = (id: string, db: string, question: string, sql: string): TrainExample => ({
-  id, question, sql, evidence: null, dbId: db, dbPath: path.join(DEMO, `${db}.sqlite`),
+  id, question, sql, evidence: null, dbId: db, dbPath: path.join(DEMO, `${db}.sqlite`), doubleQuotedStrings: true,
 });
 const DEMO_EXAMPLES: TrainExample[] = [
   demo('d1', 'concert_singer', 'How many singers are there?', 'SELECT count(*) FROM singer'),
@@ -41,19 +42,12 @@ const DEMO_EXAMPLES: TrainExample[] = [
 ];
 
 let pool: SandboxPool;
-const handles = new Map<string, Promise<DbHandle>>();
-/** Spider's golds use "double-quoted" strings as Python's sqlite3 allows, so the handle runs them that way. */
-const handleOf = (e: TrainExample): Promise<DbHandle> => {
-  let h = handles.get(e.dbPath);
-  if (!h) {
-    h = fileDbHandle(pool, e.dbPath, e.dbId, { doubleQuotedStrings: true });
-    handles.set(e.dbPath, h);
-  }
-  return h;
-};
+/** each example's database, with Spider's "double-quoted" string rule where the example carries it */
+let handleOf: (e: TrainExample) => Promise<DbHandle>;
 
 beforeAll(() => {
   pool = createSandboxPool({ size: 1 });
+  handleOf = exampleDbs(pool);
 });
 afterAll(async () => {
   await pool.close();
