@@ -1,11 +1,11 @@
 import { useId, useState, type FormEvent } from 'react';
-import { BENCHES, GRAMMARS, STRATEGIES, type Input, type StrategyName } from '../../../../shared/contract.ts';
+import { GRAMMARS, STRATEGIES, type Input, type StrategyName } from '../../../../shared/contract.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { formatCount } from '../../components/format.ts';
-import { PathInput } from '../../components/PathInput.tsx';
 import { useGenerateRun } from './hooks.ts';
-import { BENCH_LABEL, type Bench } from './model.ts';
+import { BenchmarkSource, useBenchmarkSource } from './BenchmarkSource.tsx';
+import { BENCH_LABEL } from './model.ts';
 import { StartErrors } from './StartErrors.tsx';
 
 const GRAMMAR_LABEL: Record<(typeof GRAMMARS)[number], string> = {
@@ -19,13 +19,12 @@ const GRAMMAR_LABEL: Record<(typeof GRAMMARS)[number], string> = {
  */
 export function GenerateRunForm({ onCancel }: { onCancel?: () => void }) {
   const id = useId();
-  const benchmarks = useProcedure('eval.benchmarks', {}, { staleTime: 60_000 });
+  const source = useBenchmarkSource();
+  const { bench, dataDir } = source;
   const models = useProcedure('models.list', {});
   const strategies = useProcedure('ai.strategies', {}, { staleTime: Infinity });
   const start = useGenerateRun();
 
-  const [bench, setBench] = useState<Bench>('spider');
-  const [typedDir, setTypedDir] = useState<string | null>(null);
   const [modelId, setModelId] = useState('');
   const [adapterId, setAdapterId] = useState('');
   const [strategy, setStrategy] = useState<StrategyName>('direct');
@@ -36,13 +35,10 @@ export function GenerateRunForm({ onCancel }: { onCancel?: () => void }) {
   const [name, setName] = useState('');
   const [problems, setProblems] = useState<string[]>([]);
 
-  const detected = (benchmarks.data ?? []).filter((b) => b.bench === bench);
-  const dataDir = typedDir ?? detected[0]?.path ?? '';
   const usable = (models.data ?? []).filter((m) => m.status === 'ok');
   const model = usable.find((m) => m.id === modelId) ?? usable[0];
   const adapter = model?.adapters.find((a) => a.id === adapterId && a.status === 'ok');
   const info = strategies.data?.find((s) => s.name === strategy);
-  const dirChoice = detected.some((b) => b.path === dataDir) ? dataDir : '';
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -88,45 +84,7 @@ export function GenerateRunForm({ onCancel }: { onCancel?: () => void }) {
         like a predictions file.
       </p>
       <form onSubmit={submit} className="ev-form" noValidate>
-        <fieldset className="ev-field">
-          <legend>Benchmark</legend>
-          <div className="tabs" role="radiogroup" aria-label="Benchmark">
-            {BENCHES.map((b) => (
-              <label key={b} className={`tab ev-radio-tab${bench === b ? ' tab-active' : ''}`}>
-                <input
-                  type="radio"
-                  name={`${id}-bench`}
-                  value={b}
-                  checked={bench === b}
-                  onChange={() => {
-                    setBench(b);
-                    setTypedDir(null);
-                  }}
-                />
-                {BENCH_LABEL[b]}
-              </label>
-            ))}
-          </div>
-        </fieldset>
-
-        <div className="ev-field">
-          <label htmlFor={`${id}-dir`} className="ev-label">
-            Data folder{bench === 'jsonl' && <span className="muted"> (the folder with examples.jsonl, or the file)</span>}
-          </label>
-          <div className="ev-row">
-            {detected.length > 0 && (
-              <select aria-label="Detected benchmark folders" value={dirChoice} onChange={(e) => setTypedDir(e.target.value)}>
-                {detected.map((b) => (
-                  <option key={b.path} value={b.path}>
-                    {b.path} — {formatCount(b.examples)} examples, {formatCount(b.databases)} databases
-                  </option>
-                ))}
-                <option value="">Another folder…</option>
-              </select>
-            )}
-            <PathInput id={`${id}-dir`} className="ev-grow" value={dataDir} onChange={setTypedDir} placeholder={`/path/to/bench/${bench}`} label="Data folder path" />
-          </div>
-        </div>
+        <BenchmarkSource id={id} source={source} jsonlHint="the folder with examples.jsonl, or the file" placeholder={`/path/to/bench/${bench}`} />
 
         <div className="ev-row">
           <label className="ev-inline">

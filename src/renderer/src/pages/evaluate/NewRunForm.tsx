@@ -1,12 +1,13 @@
 import { useId, useState, type ChangeEvent, type FormEvent } from 'react';
-import { BENCHES, METRICS, type Input, type MetricName } from '../../../../shared/contract.ts';
-import { useConnection, useProcedure } from '../../api/hooks.ts';
+import { METRICS, type Input, type MetricName } from '../../../../shared/contract.ts';
+import { useConnection } from '../../api/hooks.ts';
 import { navigate } from '../../app/router.ts';
 import { formatBytes, formatCount } from '../../components/format.ts';
 import { useStartRun } from './hooks.ts';
-import { BENCH_LABEL, DEFAULT_METRICS, METRIC_HELP, METRIC_LABEL, baseName, type Bench } from './model.ts';
+import { DEFAULT_METRICS, METRIC_HELP, METRIC_LABEL, baseName, type Bench } from './model.ts';
 import { checkPredictions, predictionWarnings, type PredictionsCheck } from './predictions.ts';
 import { PathInput } from '../../components/PathInput.tsx';
+import { BenchmarkSource, useBenchmarkSource } from './BenchmarkSource.tsx';
 import { StartErrors } from './StartErrors.tsx';
 
 /** The contract's limit on an uploaded predictions file (characters of its content). */
@@ -25,12 +26,10 @@ const SLOW_METRICS: ReadonlySet<MetricName> = new Set(['ves', 'rves']);
 export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
   const id = useId();
   const { kind } = useConnection();
-  const benchmarks = useProcedure('eval.benchmarks', {}, { staleTime: 60_000 });
+  const benchSource = useBenchmarkSource();
+  const { bench, dataDir } = benchSource;
   const start = useStartRun();
 
-  const [bench, setBench] = useState<Bench>('spider');
-  // the data folder follows the benchmark's first detected folder until the user picks or types one
-  const [typedDir, setTypedDir] = useState<string | null>(null);
   const [source, setSource] = useState<'upload' | 'path'>('upload');
   const [upload, setUpload] = useState<Upload | null>(null);
   const [uploadError, setUploadError] = useState<string | null>(null);
@@ -43,13 +42,9 @@ export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
   const [keepDistinct, setKeepDistinct] = useState(false);
   const [problems, setProblems] = useState<string[]>([]);
 
-  const detected = (benchmarks.data ?? []).filter((b) => b.bench === bench);
-  const dataDir = typedDir ?? detected[0]?.path ?? '';
-
   const chooseBench = (next: Bench) => {
-    setBench(next);
+    benchSource.chooseBench(next);
     setMetrics(new Set(DEFAULT_METRICS[next]));
-    setTypedDir(null);
     setProblems([]);
   };
 
@@ -117,7 +112,6 @@ export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
   };
 
   const warnings = upload ? predictionWarnings(upload.check) : [];
-  const dirChoice = detected.some((b) => b.path === dataDir) ? dataDir : '';
 
   return (
     <section className="panel ev-new" aria-label="New evaluation">
@@ -130,59 +124,13 @@ export function NewRunForm({ onCancel }: { onCancel?: () => void }) {
         )}
       </div>
       <form onSubmit={submit} className="ev-form" noValidate>
-        <fieldset className="ev-field">
-          <legend>Benchmark</legend>
-          <div className="tabs" role="radiogroup" aria-label="Benchmark">
-            {BENCHES.map((b) => (
-              <label key={b} className={`tab ev-radio-tab${bench === b ? ' tab-active' : ''}`}>
-                <input type="radio" name={`${id}-bench`} value={b} checked={bench === b} onChange={() => chooseBench(b)} />
-                {BENCH_LABEL[b]}
-              </label>
-            ))}
-          </div>
-        </fieldset>
-
-        <div className="ev-field">
-          <label htmlFor={`${id}-dir`} className="ev-label">
-            Data folder{bench === 'jsonl' && <span className="muted"> (optional: JSON lines examples name their databases)</span>}
-          </label>
-          <div className="ev-row">
-            {detected.length > 0 && (
-              <select
-                aria-label="Detected benchmark folders"
-                value={dirChoice}
-                onChange={(e) => setTypedDir(e.target.value)}
-              >
-                {detected.map((b) => (
-                  <option key={b.path} value={b.path}>
-                    {b.path} — {formatCount(b.examples)} examples, {formatCount(b.databases)} databases
-                  </option>
-                ))}
-                <option value="">Another folder…</option>
-              </select>
-            )}
-            <PathInput
-              id={`${id}-dir`}
-              className="ev-grow"
-              value={dataDir}
-              onChange={setTypedDir}
-              placeholder={bench === 'jsonl' ? '(none)' : `/path/to/bench/${bench}`}
-              label="Data folder path"
-            />
-          </div>
-          {benchmarks.isLoading && <p className="muted small ev-hint">Looking for benchmark folders…</p>}
-          {benchmarks.error && <p className="muted small ev-hint">Could not list benchmark folders ({benchmarks.error.message}); type the path.</p>}
-          {benchmarks.data && detected.length === 0 && bench !== 'jsonl' && (
-            <p className="muted small ev-hint">No {BENCH_LABEL[bench]} folder was found on the backend machine; type its path.</p>
-          )}
-          {detected
-            .filter((b) => b.path === dataDir && b.note)
-            .map((b) => (
-              <p key={b.path} className="muted small ev-hint">
-                {b.note}
-              </p>
-            ))}
-        </div>
+        <BenchmarkSource
+          id={id}
+          source={benchSource}
+          onBench={chooseBench}
+          jsonlHint="optional: JSON lines examples name their databases"
+          placeholder={bench === 'jsonl' ? '(none)' : `/path/to/bench/${bench}`}
+        />
 
         <fieldset className="ev-field">
           <legend>Predictions</legend>
