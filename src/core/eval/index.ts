@@ -20,7 +20,7 @@ import { schemaIndexFromTablesJson, type SchemaIndex } from './linking.ts';
 import { GoldCache, METRIC_VERSION, scoreExample, type ExampleScore, type ScoreOptions } from './score.ts';
 import { prepareSpider } from './spiderExec.ts';
 
-export { parsePredictions, loadBenchmark, loadQuestions } from './loaders.ts';
+export { parsePredictions, loadBenchmark, loadQuestions, type Bench } from './loaders.ts';
 export { officialPredictionFiles, predictionsJsonl, registeredModel, type GenerateDeps, type GenerateInput, type GenerateModel } from './generate.ts';
 export { hardnessOfSpiderSql } from './hardness.ts';
 export { GoldCache, scoreExample, type ScoreOptions } from './score.ts';

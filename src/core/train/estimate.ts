@@ -18,6 +18,8 @@ import type { LoraSpec } from './trainer.ts';
 
 export interface EstimateInput {
   modelPath: string;
+  /** the model's shape when the caller already read it (modelDims), so several estimates read the header once */
+  dims?: ModelDims;
   rank: number;
   targets: LoraSpec['targets'];
   /** max tokens per sequence (the engine's ctx) */
@@ -179,7 +181,7 @@ export function estimateJob(input: EstimateInput): JobEstimate {
   if (input.rank < 1 || input.seqLen < 2 || input.batch < 1) {
     throw new SquillError('VALIDATION', 'The estimate needs rank >= 1, seqLen >= 2 and batch >= 1');
   }
-  const d = modelDims(input.modelPath);
+  const d = input.dims ?? modelDims(input.modelPath);
   const chunk = Math.min(input.lossChunk ?? 32, input.seqLen);
   const T = input.seqLen;
 

@@ -233,7 +233,12 @@ export function createDatasetCache(max = 4): DatasetCache {
       const st = fs.statSync(abs);
       // a folder's own mtime does not change when its data file is rewritten: stamp the file loaders will read
       const files = st.isDirectory() ? ['train_spider.json', 'train.json', 'dev.json'].map((f) => path.join(abs, f)).filter((f) => fs.existsSync(f)) : [abs];
-      stamp = files.map((f) => `${f}:${fs.statSync(f).size}:${fs.statSync(f).mtimeMs}`).join('|');
+      stamp = files
+        .map((f) => {
+          const fst = fs.statSync(f);
+          return `${f}:${fst.size}:${fst.mtimeMs}`;
+        })
+        .join('|');
     } catch {
       return loadDataset(spec, deps); // its own error message
     }
@@ -343,15 +348,17 @@ export function contamination(
   examples: TrainExample[],
   benchmarks: { name: string; examples: { question: string; sql: string }[] }[],
 ): { name: string; questionOverlap: number; sqlOverlap: number; examples: { id: string; by: 'question' | 'sql' | 'both' }[] }[] {
+  // the training side is normalized once, not once per benchmark
+  const normalized = examples.map((e) => ({ id: e.id, question: normalizeQuestion(e.question), sql: normalizeSql(e.sql) }));
   return benchmarks.map((b) => {
     const questions = new Set(b.examples.map((e) => normalizeQuestion(e.question)).filter(Boolean));
     const sqls = new Set(b.examples.map((e) => normalizeSql(e.sql)).filter(Boolean));
     let questionOverlap = 0;
     let sqlOverlap = 0;
     const ids: { id: string; by: 'question' | 'sql' | 'both' }[] = [];
-    for (const e of examples) {
-      const q = questions.has(normalizeQuestion(e.question));
-      const s = sqls.has(normalizeSql(e.sql));
+    for (const e of normalized) {
+      const q = questions.has(e.question);
+      const s = sqls.has(e.sql);
       if (q) questionOverlap++;
       if (s) sqlOverlap++;
       if (q || s) ids.push({ id: e.id, by: q && s ? 'both' : q ? 'question' : 'sql' });

@@ -12,6 +12,7 @@ import type { EventHub } from '../../../shared/rpc/events.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Models } from '../../models/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { Bench } from '../../eval/index.ts';
 import { createDatasetCache } from '../datasets/index.ts';
 import { benchmarkExamples, checkData, estimateRun } from './preview.ts';
 import { appendLog, jobDir, resolveModel, runJob, type Control } from './run.ts';
@@ -56,7 +57,7 @@ export interface JobsOptions {
   /** how long close() lets the running job finish its step and write a checkpoint before killing the trainer (default 10 s) */
   closeGraceMs?: number;
   /** evaluation benchmark folders on this machine, for the contamination check */
-  benchmarks?: () => { bench: string; path: string }[];
+  benchmarks?: () => { bench: Bench; path: string }[];
 }
 
 const LOG_CHUNK = 1024 * 1024;
@@ -132,8 +133,7 @@ export function createJobs(o: JobsOptions): Jobs {
         continue; // its model is gone
       }
       if (file !== target) continue;
-      // the first steps of a trainer run warm caches up; later ones are what a run sustains
-      rates.push(...jobs.metrics(job.id).slice(2).map((m) => m.tokensPerS).filter((r) => r > 0).slice(-(500 - rates.length)));
+      rates.push(...jobs.sustainedRates(job.id, 500 - rates.length));
     }
     if (rates.length < 5) return null;
     rates.sort((a, b) => a - b);

@@ -65,7 +65,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     });
 
   /** a fresh data folder and queue around one store */
-  const open = (dataDir: string, withModels = false, benchmarks?: () => { bench: string; path: string }[]) => {
+  const open = (dataDir: string, withModels = false, benchmarks?: () => { bench: 'spider' | 'bird'; path: string }[]) => {
     const store = openStore(dataDir);
     const hub = createEventHub();
     const models = withModels ? createModels({ store, hub, dataDir }) : undefined;

@@ -2,14 +2,14 @@
  * What the wizard shows before a run starts: its data as the job will read it (train.checkData) and the estimator's
  * memory and time from the model file, the settings and the method's real samples (train.estimate).
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TrainConfig, TrainDataCheck, TrainEstimate, TrainMethod } from '../../../shared/contract.ts';
 import { SquillError } from '../../../shared/errors.ts';
+import { loadQuestions, type Bench } from '../../eval/index.ts';
 import { mulberry32, shuffled } from '../../../shared/random.ts';
 import { contamination, exampleDbs, previewDataset, type TrainExample } from '../datasets/index.ts';
-import { estimateJob } from '../estimate.ts';
+import { estimateJob, modelDims } from '../estimate.ts';
 import { sampleTokens } from '../methods/index.ts';
 import { openTokenizer } from '../tokens.ts';
 import { loadSplit, methodOptions, trainerContext, type DataDeps } from './data.ts';
@@ -26,19 +26,14 @@ export interface Benchmark {
 }
 
 /** The dev questions of the evaluation benchmarks found on this machine (Spider dev.json, BIRD dev.json). */
-export function benchmarkExamples(found: { bench: string; path: string }[]): Benchmark[] {
+export function benchmarkExamples(found: { bench: Bench; path: string }[]): Benchmark[] {
   const out: Benchmark[] = [];
   for (const b of found) {
-    const file = path.join(b.path, 'dev.json');
-    if (!fs.existsSync(file)) continue;
     try {
-      const rows = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>[];
-      const examples = rows
-        .map((r) => ({ question: typeof r.question === 'string' ? r.question : '', sql: typeof r.query === 'string' ? r.query : typeof r.SQL === 'string' ? r.SQL : '' }))
-        .filter((e) => e.question || e.sql);
-      out.push({ name: `${b.bench === 'bird' ? 'BIRD' : 'Spider'} dev`, path: file, examples });
+      const examples = loadQuestions(b.bench, b.path).map((q) => ({ question: q.question, sql: q.gold }));
+      out.push({ name: `${b.bench === 'bird' ? 'BIRD' : 'Spider'} dev`, path: path.join(b.path, 'dev.json'), examples });
     } catch {
-      // an unreadable benchmark file is the evaluation page's to report; the check goes on without it
+      // an absent or unreadable benchmark file is the evaluation page's to report; the check goes on without it
     }
   }
   return out;
@@ -141,17 +136,18 @@ export async function estimateRun(
   }
   // one trainer context for the job, as prepareData sets it: the longest sequence of any adapter
   const ctx = trainerContext(Math.max(...roles.map((role) => preview.totals.byAdapter[role]!.maxSampleTokens)));
+  // the model file's header is read once; every adapter phase holds the same engine context, so the same memory
+  const common = { modelPath, dims: modelDims(modelPath), rank: config.lora.rank, targets: config.lora.targets, batch };
+  const { trainableParams, tokensPerSecond: _t, secondsPerStep: _s, ...breakdown } = estimateJob({ ...common, seqLen: ctx });
   const adapters = roles.map((role) => {
     const a = preview.totals.byAdapter[role]!;
     const samples = Math.round(a.samples * scale);
     const byTask = Object.fromEntries(Object.entries(a.byTask).map(([task, n]) => [task, Math.round(n * scale)]));
-    const common = { modelPath, rank: config.lora.rank, targets: config.lora.targets, batch };
-    const memory = estimateJob({ ...common, seqLen: ctx });
-    const timing = estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)), activeTokens: Math.max(1, Math.round(a.meanTargetTokens)) });
     const steps = phaseSteps(config, samples);
     // measured throughput beats the FLOP model when this machine has trained this model before
-    const secondsPerStep = deps.measured ? (batch * a.meanSampleTokens) / deps.measured.tokensPerS : timing.secondsPerStep;
-    const { trainableParams, tokensPerSecond: _t, secondsPerStep: _s, ...breakdown } = memory;
+    const secondsPerStep = deps.measured
+      ? (batch * a.meanSampleTokens) / deps.measured.tokensPerS
+      : estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)), activeTokens: Math.max(1, Math.round(a.meanTargetTokens)) }).secondsPerStep;
     return {
       role,
       samples,

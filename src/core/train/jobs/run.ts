@@ -227,7 +227,7 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
         }
         const seconds = (performance.now() - started) / 1000;
         const stats = await trainer.stats().catch(died);
-        peakRss = Math.max(peakRss, stats.peak_rss);
+        peakRss = stats.peak_rss; // the process's high-water mark
         const metric: TrainMetric = { step: s, loss: weighted ? loss / weighted : 0, lr, gradNorm, tokensPerS: tokens / Math.max(seconds, 1e-6), rssBytes: stats.rss, at: now() };
         deps.jobs.addMetric(id, metric);
         deps.jobs.setProgress(id, s);

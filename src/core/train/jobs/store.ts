@@ -102,6 +102,10 @@ export function createJobStore(store: Store) {
         step: number; loss: number; lr: number; grad_norm: number; tokens_per_s: number; rss_bytes: number; at: string;
       }[]).map((r) => ({ step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.grad_norm, tokensPerS: r.tokens_per_s, rssBytes: r.rss_bytes, at: r.at }));
     },
+    /** tokens/s of the job's latest `limit` steps after its first two (a trainer's warm-up), newest first */
+    sustainedRates(jobId: string, limit: number): number[] {
+      return (db.prepare('SELECT tokens_per_s AS r FROM train_metrics WHERE job_id = ? AND step > 2 AND tokens_per_s > 0 ORDER BY step DESC LIMIT ?').all(jobId, limit) as { r: number }[]).map((x) => x.r);
+    },
     addEval(jobId: string, e: TrainEval) {
       db.prepare('INSERT OR REPLACE INTO train_evals (job_id, step, dev_ex, correct, total, ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
         jobId, e.step, e.devEx, e.correct, e.total, e.ms, e.at,
