@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { Model, TrainJob } from '../../../../shared/contract.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
@@ -123,6 +123,17 @@ function dataProblems(check: CheckQuery): string[] {
   return [];
 }
 
+/** A wizard query's answer as it settles: a note while it runs, its error, or its view (dimmed while outdated). */
+function LiveResult<T>({ query, loading, errorTitle, children }: { query: { data?: T; error: SquillError | null; isFetching: boolean; outdated: boolean }; loading: string; errorTitle: string; children: (data: T) => ReactNode }) {
+  return (
+    <div aria-live="polite" className={query.outdated && query.data ? 'ft-outdated' : undefined}>
+      {query.isFetching && <p className="muted small">{loading}</p>}
+      {query.error && !query.isFetching && <InlineError title={errorTitle} message={query.error.message} />}
+      {query.data && !query.error && children(query.data)}
+    </div>
+  );
+}
+
 /** A number field's value: an emptied field (NaN) stays empty instead of showing NaN. */
 const shown = (v: number) => (Number.isNaN(v) ? '' : v);
 
@@ -224,11 +235,9 @@ function DataStep({ state, update, check }: StepProps & { check: CheckQuery }) {
           </div>
         )}
       </fieldset>
-      <div aria-live="polite" className={check.outdated && check.data ? 'ft-outdated' : undefined}>
-        {check.isFetching && <p className="muted small">Reading the data as the run will: every gold SQL is executed…</p>}
-        {check.error && !check.isFetching && <InlineError title="The data cannot be used." message={check.error.message} />}
-        {check.data && !check.error && <DataCheckView check={check.data} />}
-      </div>
+      <LiveResult query={check} loading="Reading the data as the run will: every gold SQL is executed…" errorTitle="The data cannot be used.">
+        {(data) => <DataCheckView check={data} />}
+      </LiveResult>
     </>
   );
 }
@@ -350,11 +359,9 @@ function HyperStep({ state, update, estimate }: StepProps & { estimate: Estimate
           <input className="input ft-num" type="number" min={1} step={1} aria-label="Dev max tokens" value={shown(state.evalMaxTokens)} onChange={(e) => update({ evalMaxTokens: e.target.valueAsNumber })} />
         </label>
       </div>
-      <div aria-live="polite" className={estimate.outdated && estimate.data ? 'ft-outdated' : undefined}>
-        {estimate.isFetching && <p className="muted small">Estimating from the method's samples…</p>}
-        {estimate.error && !estimate.isFetching && <InlineError title="No estimate." message={estimate.error.message} />}
-        {estimate.data && !estimate.error && <EstimateView estimate={estimate.data} />}
-      </div>
+      <LiveResult query={estimate} loading="Estimating from the method's samples…" errorTitle="No estimate.">
+        {(data) => <EstimateView estimate={data} />}
+      </LiveResult>
     </>
   );
 }
