@@ -15,7 +15,7 @@ export interface TestServer {
 }
 
 /** A real `squill serve` (core + HTTP/WebSocket) on a free loopback port, with a temporary data folder. */
-export async function startTestServer(dataDir = tempDir()): Promise<TestServer> {
+export async function startTestServer(dataDir = tempDir(), options: { allow?: string[]; log?: (line: string) => void } = {}): Promise<TestServer> {
   const staticDir = path.join(dataDir, 'static');
   fs.mkdirSync(staticDir, { recursive: true });
   fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Squill test page</title>');
@@ -23,7 +23,7 @@ export async function startTestServer(dataDir = tempDir()): Promise<TestServer> 
   fs.writeFileSync(path.join(staticDir, 'assets', 'app-123.js'), 'console.log(1)');
   const core = createCore({ dataDir, host: 'server', log: () => undefined });
   const token = loadOrCreateToken(dataDir);
-  const server = await startServer({ core, token, port: 0, staticDir });
+  const server = await startServer({ core, token, port: 0, staticDir, allow: options.allow, log: options.log ?? (() => undefined) });
   const base = `http://127.0.0.1:${server.port}`;
   return {
     core,

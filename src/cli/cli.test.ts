@@ -38,6 +38,9 @@ describe('the squill command', () => {
     expect(badPort.code).toBe(EXIT.USAGE);
     expect(badPort.stderr).toContain('a port is a whole number');
     expect(squill(['serve', '--bogus']).code).toBe(EXIT.USAGE);
+    const badAllow = squill(['serve', '--allow', '/no/such/folder']);
+    expect(badAllow.code).toBe(EXIT.USAGE);
+    expect(badAllow.stderr).toContain('--allow /no/such/folder: no such folder');
   });
 
   it('exits 1 with a one-line reason when the port is taken', async () => {
@@ -122,9 +125,9 @@ describe('the squill command', () => {
     expect(squill(['eval', 'score', '--bench', 'spider', '--data', spider, '--predictions', '/nope.jsonl', '--out', out]).code).toBe(EXIT.USAGE);
   });
 
-  it('serve prints the token URL, answers /api/health, and stops cleanly on SIGTERM', async () => {
+  it('serve prints the token URL, answers /api/health, survives a malformed cookie, and stops cleanly on SIGTERM', async () => {
     const dataDir = tempDir();
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--allow', dataDir], {
       env: { ...process.env, SQUILL_DATA_DIR: dataDir },
     });
     let stdout = '';
@@ -138,6 +141,8 @@ describe('the squill command', () => {
     });
     const { origin, searchParams } = new URL(url);
     expect((await fetch(`${origin}/api/health`)).status).toBe(401);
+    // the request that used to end the process: a cookie that is not valid percent-encoding, without a token
+    expect((await fetch(`${origin}/`, { headers: { Cookie: 'x=%' } })).status).toBe(401);
     const ok = await fetch(`${origin}/api/health`, { headers: { Authorization: `Bearer ${searchParams.get('token')}` } });
     expect(ok.status).toBe(200);
     const exited = new Promise<number | null>((r) => child.on('exit', r));

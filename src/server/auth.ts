@@ -34,13 +34,28 @@ export function tokensEqual(a: string, b: string): boolean {
 /** Cookie names are per port: browsers share cookies between ports of one host. */
 export const cookieName = (port: number) => `squill_token_${port}`;
 
+/**
+ * The cookies of a request. A cookie that is not valid percent-encoding (`x=%`) is skipped: the header comes from
+ * anyone who can reach the port, before authentication, so nothing in it may throw.
+ */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) out.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    if (eq <= 0) continue;
+    const value = decodeComponent(part.slice(eq + 1).trim());
+    if (value !== null) out.set(part.slice(0, eq).trim(), value);
   }
   return out;
+}
+
+/** decodeURIComponent, or null for malformed percent-encoding (it throws URIError). */
+export function decodeComponent(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 export type TokenSource = 'header' | 'query' | 'cookie' | null;

@@ -10,10 +10,12 @@ import { WebSocketServer } from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp.ts';
 import type { Core } from '../core/index.ts';
 import { authenticate, cookieName, hostHeaderAllowed, isLoopbackHost } from './auth.ts';
+import { createPathPolicy } from './pathPolicy.ts';
 import { serveStatic } from './static.ts';
 import { serveConnection } from './websocket.ts';
 
 export { loadOrCreateToken, TOKEN_FILE_NAME } from './auth.ts';
+export { createPathPolicy, type PathPolicy } from './pathPolicy.ts';
 
 export interface ServerOptions {
   core: Core;
@@ -22,6 +24,13 @@ export interface ServerOptions {
   port?: number;
   /** the built renderer (out/renderer) */
   staticDir: string;
+  /**
+   * folders browser clients may name paths in (databases, models, datasets, evaluation folders); absent: any path
+   * the server's user can open, as in the desktop app
+   */
+  allow?: readonly string[];
+  /** one line per failed request or connection (default: stderr) */
+  log?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -55,18 +64,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new Error(`The renderer is not built (no index.html in ${staticDir}); run \`npm run build\` first`);
   }
   const { core, token } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const policy = options.allow ? createPathPolicy(options.allow) : null;
+  // Browser clients of a confined server go through the path policy; benchmark folders outside it are not listed.
+  const backend = policy
+    ? core.backendWith({
+        inputGuard: (method, input) => policy.checkInput(method, input),
+        handlers: { 'eval.benchmarks': async () => (await core.evaluations.benchmarks()).filter((b) => policy.allows(b.path)) },
+      })
+    : core.backend;
   let port = options.port ?? 0;
 
   const json = (res: http.ServerResponse, status: number, body: unknown, extra: http.OutgoingHttpHeaders = {}) =>
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra })
       .end(JSON.stringify(body));
 
-  const server = http.createServer(async (req, res) => {
+  // Everything a request does runs behind this boundary: a throw (sync or async) becomes a 500 (or a dropped
+  // response when the headers are gone) and a log line; the process, its connections and its jobs carry on.
+  const handleRequest = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     if (!hostHeaderAllowed(req.headers.host, loopback)) {
       return json(res, 403, { error: { code: 'UNAUTHORIZED', message: 'Host not allowed' } });
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) return json(res, 400, { error: { code: 'BAD_REQUEST', message: 'Malformed request target' } }, { Connection: 'close' });
     const source = authenticate(req, url, token, port);
     const isApi = url.pathname.startsWith('/api/');
     if (!source) {
@@ -81,7 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (isApi) {
       if (url.pathname === '/api/health') {
-        const result = await core.backend.call('app.health', {});
+        const result = await backend.call('app.health', {});
         if (!result.ok) return json(res, 500, { error: result.error });
         return json(res, (result.output as { ok: boolean }).ok ? 200 : 503, result.output);
       }
@@ -94,14 +115,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return res.writeHead(303, { Location: url.pathname + url.search }).end();
     }
     serveStatic(staticDir, url.pathname, res, method === 'HEAD');
+  };
+  const server = http.createServer((req, res) => {
+    handleRequest(req, res).catch((err: unknown) => {
+      log(`squill serve: ${req.method} ${String(req.url).slice(0, 200)} failed: ${(err as Error)?.stack ?? String(err)}`);
+      if (!res.headersSent) json(res, 500, { error: { code: 'INTERNAL', message: 'The request failed; the server log says why' } });
+      else res.destroy();
+    });
   });
+  // Slow or never-finished requests (slowloris) give up their socket after these, not after Node's minutes.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
-  server.on('upgrade', (req, socket: Socket, head) => {
+  const handleUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) return refuse('400 Bad Request');
     if (url.pathname !== '/ws') return refuse('404 Not Found');
     if (!hostHeaderAllowed(req.headers.host, loopback)) return refuse('403 Forbidden');
     // Browsers always send Origin on WebSocket upgrades: it must be this very server (no cross-site sockets).
@@ -111,8 +143,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wss.handleUpgrade(req, socket, head, (ws) => {
       // handleUpgrade (noServer) does not emit 'connection' itself; the heartbeat below counts on it
       wss.emit('connection', ws, req);
-      serveConnection(ws, core.backend);
+      serveConnection(ws, backend, log);
     });
+  };
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    // a reset or half-written upgrade must not become an unhandled 'error' event
+    socket.on('error', () => socket.destroy());
+    try {
+      handleUpgrade(req, socket, head);
+    } catch (err) {
+      log(`squill serve: upgrade ${String(req.url).slice(0, 200)} failed: ${(err as Error)?.stack ?? String(err)}`);
+      socket.destroy();
+    }
   });
 
   // Dead peers (a laptop that slept) are found by ping/pong and dropped, which ends their subscriptions.
@@ -131,6 +173,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }, 30_000);
   heartbeat.unref();
+  wss.on('error', (err) => log(`squill serve: WebSocket server: ${err.message}`));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -162,4 +205,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     },
   };
+}
+
+/** The request's URL, or null when its target is not one (`GET http://[ HTTP/1.1` makes `new URL` throw). */
+function requestUrl(req: http.IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
 }

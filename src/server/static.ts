@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
+import { decodeComponent } from './auth.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -19,43 +20,49 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
- * The built renderer from `root`. Paths outside root are never served; unknown paths without an extension get
- * index.html (client-side routes), unknown files a 404.
+ * The built renderer from `root`. Paths outside root are never served — neither by `..` in any spelling nor through
+ * a symbolic link that points out of it; unknown paths without an extension get index.html (client-side routes),
+ * unknown files a 404.
  */
 export function serveStatic(root: string, urlPath: string, res: ServerResponse, head: boolean): void {
-  let relative: string;
-  try {
-    relative = decodeURIComponent(urlPath);
-  } catch {
-    res.writeHead(400).end('Bad path');
+  const notFound = () => res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
+  const relative = decodeComponent(urlPath);
+  if (relative === null || relative.includes('\0')) {
+    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Bad path');
     return;
   }
-  let file = path.resolve(root, `.${path.posix.normalize(`/${relative}`)}`);
-  if (file !== root && !file.startsWith(root + path.sep)) {
-    res.writeHead(404).end('Not found');
-    return;
-  }
+  const realRoot = realPathOrNull(root) ?? root;
+  const inside = (p: string) => p === realRoot || p.startsWith(realRoot + path.sep);
+  let file = path.resolve(realRoot, `.${path.posix.normalize(`/${relative}`)}`);
+  if (!inside(file)) return void notFound();
   let stat = statOrNull(file);
   if (stat?.isDirectory()) {
     file = path.join(file, 'index.html');
     stat = statOrNull(file);
   }
   if (!stat && !path.extname(file)) {
-    file = path.join(root, 'index.html');
+    file = path.join(realRoot, 'index.html');
     stat = statOrNull(file);
   }
-  if (!stat?.isFile()) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
-    return;
-  }
-  const hashedAsset = file.includes(`${path.sep}assets${path.sep}`);
+  // a link inside the folder may point anywhere: what is served is judged by the file it resolves to
+  const real = stat?.isFile() ? realPathOrNull(file) : null;
+  if (!stat?.isFile() || real === null || !inside(real)) return void notFound();
+  const hashedAsset = real.includes(`${path.sep}assets${path.sep}`);
   res.writeHead(200, {
-    'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'Content-Type': CONTENT_TYPES[path.extname(real)] ?? 'application/octet-stream',
     'Content-Length': stat.size,
     'Cache-Control': hashedAsset ? 'public, max-age=31536000, immutable' : 'no-store',
   });
   if (head) res.end();
-  else fs.createReadStream(file).pipe(res);
+  else fs.createReadStream(real).on('error', () => res.destroy()).pipe(res);
+}
+
+function realPathOrNull(file: string): string | null {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return null;
+  }
 }
 
 function statOrNull(file: string): fs.Stats | null {

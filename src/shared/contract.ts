@@ -19,6 +19,17 @@ const procedure = <I extends z.ZodType, O extends z.ZodType>(def: ProcedureDef<I
 const event = <P extends z.ZodType>(def: EventDef<P>) => def;
 const noInput = z.strictObject({});
 
+/**
+ * Inputs that name a file or folder on the backend machine. A team server confines them (`squill serve --allow DIR`),
+ * so every such field must be built with `serverPath()`: `serverPathsOf` finds them in any input by this mark.
+ */
+export const SERVER_PATHS = z.registry<{ kind: 'file' | 'folder' }>();
+const serverPath = (kind: 'file' | 'folder') => {
+  const schema = z.string().trim().min(1, `a ${kind} path is required`).max(4096);
+  schema.register(SERVER_PATHS, { kind });
+  return schema;
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 // app.*
 
@@ -107,7 +118,7 @@ export const ConnectionSchema = z.object({
 export type Connection = z.infer<typeof ConnectionSchema>;
 
 const connectionId = z.string().min(1).max(64);
-const filePath = z.string().trim().min(1, 'a file path is required').max(4096);
+const filePath = serverPath('file');
 
 // ---------------------------------------------------------------------------------------------------------------
 // schema.* — introspection, cached per fingerprint
@@ -581,7 +592,7 @@ export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 export const TrainDatasetSpecSchema = z.strictObject({
   kind: z.enum(['spider', 'bird', 'jsonl', 'corrections']),
   /** spider/bird folder or train json file; a JSONL file */
-  path: z.string().trim().min(1).max(4096).optional(),
+  path: serverPath('file').optional(),
   split: z.enum(['train', 'dev']).optional(),
   limit: z.number().int().min(1).optional(),
 });
@@ -590,7 +601,7 @@ const datasets = z.union([TrainDatasetSpecSchema, z.array(TrainDatasetSpecSchema
 /** Everything a job needs to run, and to run again identically (same seed, same data order). */
 export const TrainConfigSchema = z.strictObject({
   /** a GGUF file or a registered model */
-  model: z.union([z.strictObject({ path: z.string().trim().min(1).max(4096) }), z.strictObject({ id: z.string().min(1).max(64) })]),
+  model: z.union([z.strictObject({ path: serverPath('file') }), z.strictObject({ id: z.string().min(1).max(64) })]),
   dataset: datasets,
   /** a separate dev set; without one, devFraction of the dataset is held out */
   dev: datasets.optional(),
@@ -943,9 +954,9 @@ export const procedures = {
     input: z.strictObject({
       bench: z.enum(BENCHES),
       /** the benchmark folder (e.g. .../bench/spider); jsonl examples name their databases themselves */
-      dataDir: z.string().trim().min(1).max(4096).optional(),
+      dataDir: serverPath('folder').optional(),
       predictions: z.union([
-        z.strictObject({ path: z.string().trim().min(1).max(4096) }),
+        z.strictObject({ path: serverPath('file') }),
         z.strictObject({ content: z.string().max(64 * 1024 * 1024), fileName: z.string().max(300) }),
       ]),
       metrics: z.array(z.enum(METRICS)).min(1).optional(),
@@ -1150,7 +1161,7 @@ export const procedures = {
     description: 'Runs a model + strategy over a benchmark, keeps a trace per example, and scores the predictions.',
     input: z.strictObject({
       bench: z.enum(BENCHES),
-      dataDir: z.string().trim().min(1).max(4096),
+      dataDir: serverPath('folder'),
       modelId,
       adapterId: z.string().min(1).max(64).nullable().optional(),
       strategy: z.enum(STRATEGIES),
@@ -1229,6 +1240,54 @@ export type Input<N extends ProcedureName> = z.input<Procedures[N]['input']>;
 export type ParsedInput<N extends ProcedureName> = z.output<Procedures[N]['input']>;
 export type Output<N extends ProcedureName> = z.output<Procedures[N]['output']>;
 export type Payload<E extends EventName> = z.output<Events[E]['payload']>;
+
+/**
+ * The server paths in a procedure's parsed input, with where they stand (`config.dataset[1].path`): walks the input
+ * schema beside the value; a union follows the option the value matches.
+ */
+export function serverPathsOf(method: ProcedureName, input: unknown): { at: string; path: string }[] {
+  const found: { at: string; path: string }[] = [];
+  walkServerPaths(procedures[method].input, input, '', found);
+  return found;
+}
+
+function walkServerPaths(schema: z.ZodType, value: unknown, at: string, found: { at: string; path: string }[]): void {
+  if (SERVER_PATHS.has(schema)) {
+    if (typeof value === 'string') found.push({ at, path: value });
+    return;
+  }
+  const def = (schema as z.core.$ZodType)._zod.def;
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'nonoptional':
+      if (value !== undefined && value !== null) walkServerPaths((def as unknown as { innerType: z.ZodType }).innerType, value, at, found);
+      return;
+    case 'object':
+      if (value !== null && typeof value === 'object') {
+        for (const [key, field] of Object.entries((def as z.core.$ZodObjectDef).shape)) {
+          walkServerPaths(field as z.ZodType, (value as Record<string, unknown>)[key], at ? `${at}.${key}` : key, found);
+        }
+      }
+      return;
+    case 'array':
+      if (Array.isArray(value)) value.forEach((item, i) => walkServerPaths((def as z.core.$ZodArrayDef).element as z.ZodType, item, `${at}[${i}]`, found));
+      return;
+    case 'union': {
+      const option = ((def as z.core.$ZodUnionDef).options as z.ZodType[]).find((o) => o.safeParse(value).success);
+      if (option) walkServerPaths(option, value, at, found);
+      return;
+    }
+    case 'pipe':
+      walkServerPaths((def as z.core.$ZodPipeDef).out as z.ZodType, value, at, found);
+      return;
+    default:
+      return;
+  }
+}
 
 export const isProcedureName = (name: string): name is ProcedureName => Object.hasOwn(procedures, name);
 export const isEventName = (name: string): name is EventName => Object.hasOwn(events, name);

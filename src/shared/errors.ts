@@ -5,6 +5,7 @@ export const ERROR_CODES = [
   'VALIDATION', // the input does not match the contract; details.issues lists the field paths
   'BAD_REQUEST', // malformed message, unknown procedure or event
   'UNAUTHORIZED',
+  'FORBIDDEN', // allowed in general, not here: a path outside the folders a team server lets browser clients name
   'NOT_FOUND',
   'CONFLICT',
   'TIMEOUT',
@@ -71,12 +72,13 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 export function validationError(what: string, error: z.ZodError): SquillError {
-  const issues: ValidationIssue[] = error.issues.map((issue) => ({
+  // at most 50 listed: an array of a million wrong items must not come back as a million issues
+  const issues: ValidationIssue[] = error.issues.slice(0, 50).map((issue) => ({
     path: formatPath(issue.path),
     message: issue.message,
   }));
   const first = issues[0];
   const summary = first ? `${first.path}: ${first.message}` : 'invalid value';
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
   return new SquillError('VALIDATION', `Invalid ${what}: ${summary}${more}`, { issues });
 }

@@ -19,19 +19,27 @@ export interface Backend {
 export interface BackendOptions {
   /** called with every INTERNAL failure, for the log */
   onInternalError?: (method: string, err: unknown) => void;
+  /**
+   * runs on every validated input before its handler and may refuse it by throwing a SquillError (a team server
+   * confines the paths browser clients name this way)
+   */
+  inputGuard?: (method: ProcedureName, input: unknown) => void;
 }
 
 export function createBackend(handlers: Handlers, hub: EventHub, options: BackendOptions = {}): Backend {
   return {
+    // Every step is inside the try, validation included: whatever a caller sends (a 100,000-deep nesting that
+    // overflows the stack, a getter that throws), the answer is an error result, never a throw into the transport.
     async call(method, input) {
       if (typeof method !== 'string' || !isProcedureName(method)) {
-        return fail(new SquillError('BAD_REQUEST', `Unknown procedure "${String(method)}"`));
+        return fail(new SquillError('BAD_REQUEST', `Unknown procedure "${String(method).slice(0, 128)}"`));
       }
-      const def = procedures[method];
-      // An absent input means "no arguments": callers may omit {} for procedures that take none.
-      const parsed = def.input.safeParse(input === undefined ? {} : input);
-      if (!parsed.success) return fail(validationError(`input for ${method}`, parsed.error));
       try {
+        const def = procedures[method];
+        // An absent input means "no arguments": callers may omit {} for procedures that take none.
+        const parsed = def.input.safeParse(input === undefined ? {} : input);
+        if (!parsed.success) return fail(validationError(`input for ${method}`, parsed.error));
+        options.inputGuard?.(method, parsed.data);
         const handler = handlers[method] as (input: unknown) => unknown;
         const output = await handler(parsed.data);
         const checked = def.output.safeParse(output);
