@@ -89,6 +89,17 @@ async function start(): Promise<void> {
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  // The same policy as `squill serve` (README, "Robustness"): IPC calls run behind the backend's boundary, so a
+  // throw that reaches the process came from a timer or event handler whose state is unknown. A rejection is
+  // logged and the app goes on; an exception is logged and shown, then the app quits the normal way (will-quit:
+  // the running job finishes its step and checkpoints) and is relaunched, so the job resumes there.
+  process.on('unhandledRejection', (reason) => console.error('squill: unhandled rejection (kept running):', reason));
+  process.on('uncaughtException', (err) => {
+    console.error('squill: uncaught exception, checkpointing and restarting:', err);
+    dialog.showErrorBox('Squill hit an internal error and restarts', `${err.stack ?? String(err)}\n\nA running training job resumes from its checkpoint.`);
+    app.relaunch();
+    app.quit();
+  });
   app.setAboutPanelOptions({ applicationName: 'Squill', applicationVersion: app.getVersion() });
   hardenApp(rendererUrl);
   app.on('second-instance', () => {
