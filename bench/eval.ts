@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createCore } from '../src/core/index.ts';
-import type { MetricName } from '../src/shared/contract.ts';
+import type { MetricName } from '../src/shared/contract/index.ts';
 
 const OFFICIAL_SECONDS = 20;
 const SPIDER = path.resolve(import.meta.dirname, '../../shared/bench/spider');

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { STRATEGIES, type GRAMMARS, type StrategyName, type Trace } from '../src/shared/contract.ts';
+import { STRATEGIES, type GRAMMARS, type StrategyName, type Trace } from '../src/shared/contract/index.ts';
 import { fileDbHandle, runStrategy, type DbHandle } from '../src/core/ai/index.ts';
 import { createSandboxPool } from '../src/core/db/index.ts';
 import { getLlama } from '../src/core/llm/engine.ts';

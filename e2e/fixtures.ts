@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base, type Page } from '@playwright/test';
-import type { Input, Output, ProcedureName } from '../src/shared/contract.ts';
+import type { Input, Output, ProcedureName } from '../src/shared/contract/index.ts';
 import { createClient } from '../src/shared/rpc/client.ts';
 import { createWebSocketTransport } from '../src/shared/rpc/websocket.ts';
 

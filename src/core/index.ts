@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppInfo } from '../shared/contract.ts';
+import type { AppInfo } from '../shared/contract/index.ts';
 import { SquillError } from '../shared/errors.ts';
 import { createBackend, type Backend, type BackendOptions, type Handlers } from '../shared/rpc/backend.ts';
 import { createEventHub, type EventHub } from '../shared/rpc/events.ts';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { procedures, SERVER_PATHS, serverPathsOf, type ProcedureName } from '../shared/contract.ts';
+import { procedures, SERVER_PATHS, serverPathsOf, type ProcedureName } from '../shared/contract/index.ts';
 import { startTestServer, type TestServer } from '../../test/server.ts';
 import { stringFields } from '../../test/zodArbitrary.ts';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { procedures, type ProcedureName } from '../shared/contract.ts';
+import { procedures, type ProcedureName } from '../shared/contract/index.ts';
 import { ERROR_CODES } from '../shared/errors.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { exchange, frame, httpRequest, serverCloseCode, upgradeRequest } from '../../test/rawClient.ts';

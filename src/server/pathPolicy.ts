@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serverPathsOf, type ProcedureName } from '../shared/contract.ts';
+import { serverPathsOf, type ProcedureName } from '../shared/contract/index.ts';
 import { SquillError } from '../shared/errors.ts';
 
 export interface PathPolicy {

@@ -1,4 +1,4 @@
-export * from './contract.ts';
+export * from './contract/index.ts';
 export * from './errors.ts';
 export { createBackend, type Backend, type Handlers } from './rpc/backend.ts';
 export { createEventHub, type EventHub, type EventSource, type Listener } from './rpc/events.ts';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { GRAMMARS, STRATEGIES, type StrategySettings } from '../../shared/contract.ts';
+import { GRAMMARS, STRATEGIES, type StrategySettings } from '../../shared/contract/index.ts';
 import { fileDbHandle, runStrategy } from '../../core/ai/index.ts';
 import { checkSqliteFile, createSandboxPool } from '../../core/db/index.ts';
 import { openModelSpec } from '../../core/llm/open.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { positiveInt } from '../options.ts';
-import { BENCHES, GRAMMARS, METRICS, STRATEGIES, type EvalExample, type EvalRun, type MetricName, type StrategySettings } from '../../shared/contract.ts';
+import { BENCHES, GRAMMARS, METRICS, STRATEGIES, type EvalExample, type EvalRun, type MetricName, type StrategySettings } from '../../shared/contract/index.ts';
 import { createCore, resolveDataDir, type Core } from '../../core/index.ts';
 import { loadQuestions, officialPredictionFiles, predictionsJsonl } from '../../core/eval/index.ts';
 import { openModelSpec } from '../../core/llm/open.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { positiveInt } from '../options.ts';
-import type { QueryResult } from '../../shared/contract.ts';
+import type { QueryResult } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import { checkSqliteFile, createSandboxPool, DEFAULT_LIMITS } from '../../core/db/index.ts';
 import { asUsageError } from '../errors.ts';

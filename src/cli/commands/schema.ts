@@ -1,7 +1,7 @@
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Command } from 'commander';
-import type { DbSchema } from '../../shared/contract.ts';
+import type { DbSchema } from '../../shared/contract/index.ts';
 import { fingerprintOf, introspect } from '../../core/db/index.ts';
 import { asUsageError } from '../errors.ts';
 

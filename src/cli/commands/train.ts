@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { TRAIN_METHODS, TrainConfigSchema, type TrainEval, type TrainJob, type TrainMethod, type TrainMetric } from '../../shared/contract.ts';
+import { TRAIN_METHODS, TrainConfigSchema, type TrainEval, type TrainJob, type TrainMethod, type TrainMetric } from '../../shared/contract/index.ts';
 import { createCore } from '../../core/index.ts';
 import { createModel, SHAPES } from '../../core/llm/modelCreate.ts';
 import { asUsageError, UsageError } from '../errors.ts';

@@ -4,7 +4,7 @@
  * (ROUTE: its tasks as MCP sends them; LR-SQL: one link sample per slice, carrying the gold tables found so far,
  * and the SQL-generation sample; vote: FINER's think-then-SQL format).
  */
-import type { StrategyName } from '../../shared/contract.ts';
+import type { StrategyName } from '../../shared/contract/index.ts';
 import type { ChatMessage } from '../llm/textModel.ts';
 import { linkedBySql, trimSql } from './parse.ts';
 import {

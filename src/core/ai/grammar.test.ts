@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { LlamaGrammar, LlamaModel } from 'node-llama-cpp';
 import { parse } from 'sql-parser-cst';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DbSchema } from '../../shared/contract.ts';
+import type { DbSchema } from '../../shared/contract/index.ts';
 import { identifierName, significant, tokenize } from '../../shared/sql/tokenize.ts';
 import { introspect } from '../db/introspect.ts';
 import { getLlama } from '../llm/engine.ts';

@@ -16,7 +16,7 @@
  * gold query has 410 characters), and random-weight models sampled at temperature 1 under it end after 50-90
  * tokens (grammar.test.ts checks 20+ of them end within 400).
  */
-import type { DbSchema } from '../../shared/contract.ts';
+import type { DbSchema } from '../../shared/contract/index.ts';
 import type { GrammarSpec } from '../llm/textModel.ts';
 
 /** Upper bounds of the SQL grammar (see the header for what they cost). */

@@ -2,7 +2,7 @@
  * The AI side of the workbench: ask a question with a model and a strategy, stream its progress, keep its trace;
  * the corrections dataset users build from the answers.
  */
-import type { Correction, DbSchema, ParsedInput, Trace } from '../../shared/contract.ts';
+import type { Correction, DbSchema, ParsedInput, Trace } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import { fingerprintOf, type Databases, type SandboxPool } from '../db/index.ts';

@@ -3,7 +3,7 @@
  * JSON, and which real tables and columns an SQL names. Lenient on form, strict on names: only identifiers that
  * exist in the schema count.
  */
-import type { DbSchema } from '../../shared/contract.ts';
+import type { DbSchema } from '../../shared/contract/index.ts';
 import { tokenize } from '../../shared/sql/tokenize.ts';
 
 export interface Linked {

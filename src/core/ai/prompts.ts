@@ -5,7 +5,7 @@
  * ROUTE: task sentence, single-line CREATE TABLE with keys, 3 sample rows per table (strings cut at 100 chars),
  * the question and, for BIRD, the hint. LR-SQL: DDL slices grouped by foreign keys under a token budget.
  */
-import type { Cell, DbSchema, Table } from '../../shared/contract.ts';
+import type { Cell, DbSchema, Table } from '../../shared/contract/index.ts';
 import { quoteIdentifier } from '../db/introspect.ts';
 import type { ChatMessage } from '../llm/textModel.ts';
 import { trimSql, type Linked } from './parse.ts';

@@ -1,5 +1,5 @@
 /** Traces and the corrections dataset in the app store. */
-import type { Correction, Trace } from '../../shared/contract.ts';
+import type { Correction, Trace } from '../../shared/contract/index.ts';
 import type { Store } from '../store/index.ts';
 
 export function saveTrace(store: Store, trace: Trace): void {

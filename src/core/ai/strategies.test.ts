@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { parse as parseSql } from 'sql-parser-cst';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRATEGIES, type DbSchema, type StrategyName, type Trace } from '../../shared/contract.ts';
+import { STRATEGIES, type DbSchema, type StrategyName, type Trace } from '../../shared/contract/index.ts';
 import { tempDir } from '../../../test/helpers.ts';
 import { createSandboxPool, type SandboxPool } from '../db/index.ts';
 import { createModel } from '../llm/modelCreate.ts';

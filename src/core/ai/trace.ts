@@ -2,7 +2,7 @@
  * Recording a strategy as it runs: every step gets its prompt, raw output, parsed result, executions and decision,
  * and is announced to listeners when it starts, while tokens stream, and when it ends.
  */
-import type { QueryResult, Sampling, TraceExecution, TraceStep } from '../../shared/contract.ts';
+import type { QueryResult, Sampling, TraceExecution, TraceStep } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { ChatMessage, Generation, GrammarSpec, TextModel } from '../llm/textModel.ts';
 import type { DbHandle, ProgressEvent } from './types.ts';

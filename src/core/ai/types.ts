@@ -1,4 +1,4 @@
-import type { DbSchema, GRAMMARS, QueryResult, StrategyName, StrategySettings, Trace, TraceStep } from '../../shared/contract.ts';
+import type { DbSchema, GRAMMARS, QueryResult, StrategyName, StrategySettings, Trace, TraceStep } from '../../shared/contract/index.ts';
 import type { TextModel } from '../llm/textModel.ts';
 
 /** A database as a strategy sees it: its schema and a way to run read-only SQL through the sandbox. */

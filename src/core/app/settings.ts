@@ -1,4 +1,4 @@
-import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from '../../shared/contract.ts';
+import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from '../../shared/contract/index.ts';
 import type { Store } from '../store/index.ts';
 
 /** Preferences are one JSON value per key; unknown or invalid stored values fall back to the default. */

@@ -1,7 +1,7 @@
 /** The databases Squill knows: the bundled demos plus the files a user added, kept in the app store. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection, Fingerprint } from '../../shared/contract.ts';
+import type { Connection, Fingerprint } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { Store } from '../store/index.ts';
 import { listDemoCatalog } from './demo.ts';

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import type { Fingerprint } from '../../shared/contract.ts';
+import type { Fingerprint } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');

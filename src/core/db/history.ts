@@ -1,5 +1,5 @@
 /** The query history of the workbench, in the app store. */
-import type { HistoryEntry } from '../../shared/contract.ts';
+import type { HistoryEntry } from '../../shared/contract/index.ts';
 import type { Store } from '../store/index.ts';
 
 const SELECT = `SELECT h.id, h.connection_id AS connectionId, c.name AS connectionName, h.sql, h.status,

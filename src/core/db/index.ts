@@ -2,7 +2,7 @@
  * Databases: the connection list, introspection (cached per fingerprint), and every SQL Squill runs for a user,
  * a model or an evaluation, through the sandbox pool.
  */
-import type { DbSchema, QueryResult } from '../../shared/contract.ts';
+import type { DbSchema, QueryResult } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { Store } from '../store/index.ts';
 import { createConnections, type Connections } from './connections.ts';

@@ -3,7 +3,7 @@
  * app (row counts and samples can take long on big tables) and in-process for `squill schema`.
  */
 import type { Database } from 'better-sqlite3';
-import type { Column, DbSchema, Table } from '../../shared/contract.ts';
+import type { Column, DbSchema, Table } from '../../shared/contract/index.ts';
 
 export const SAMPLE_VALUES = 5;
 /** sample values come from the first rows only, so a billion-row table costs no more than a small one */

@@ -1,7 +1,7 @@
 /** The database procedures of the contract, called as the renderer calls them (through the backend). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure, tempDir } from '../../../test/helpers.ts';
-import type { HistoryEntry } from '../../shared/contract.ts';
+import type { HistoryEntry } from '../../shared/contract/index.ts';
 import { createClient, type SquillClient } from '../../shared/rpc/client.ts';
 import { createCore, type Core } from '../index.ts';
 

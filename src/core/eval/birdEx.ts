@@ -2,7 +2,7 @@
  * BIRD execution accuracy as bird-bench's evaluation.py scores it: correct iff set(pred rows) == set(gold rows) —
  * row order and duplicates ignored, column order kept, Python equality (1 == 1.0).
  */
-import type { Reason } from '../../shared/contract.ts';
+import type { Reason } from '../../shared/contract/index.ts';
 import { significant, tokenize } from '../../shared/sql/tokenize.ts';
 import { rowKey, type PyRow } from './values.ts';
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Payload } from '../../shared/contract.ts';
+import type { Payload } from '../../shared/contract/index.ts';
 import { until } from '../../../test/helpers.ts';
 import { createModel, SHAPES } from '../llm/modelCreate.ts';
 import { createCore, type Core } from '../index.ts';

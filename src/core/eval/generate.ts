@@ -3,7 +3,7 @@
  * bottleneck, so one at a time), each answer keeps its trace, and the predictions go to the ordinary scoring path.
  * This file holds the generation loop and the prediction files; the run itself lives in index.ts.
  */
-import type { GRAMMARS, MetricName, StrategyName, StrategySettings, Trace } from '../../shared/contract.ts';
+import type { GRAMMARS, MetricName, StrategyName, StrategySettings, Trace } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import { fileDbHandle, runStrategy, saveTrace, STRATEGY_CATALOG, type DbHandle } from '../ai/index.ts';
 import type { SandboxPool } from '../db/sandbox/pool.ts';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
-import { METRICS, type EvalExample, type EvalRun, type MetricName, type ReproRecord } from '../../shared/contract.ts';
+import { METRICS, type EvalExample, type EvalRun, type MetricName, type ReproRecord } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from '../db/sandbox/pool.ts';
@@ -80,8 +80,8 @@ export interface ExampleFilter {
 }
 export interface DrillDown {
   example: EvalExample;
-  goldResult: import('../../shared/contract.ts').QueryResult | null;
-  predResult: import('../../shared/contract.ts').QueryResult | null;
+  goldResult: import('../../shared/contract/index.ts').QueryResult | null;
+  predResult: import('../../shared/contract/index.ts').QueryResult | null;
   goldError: string | null;
   predError: string | null;
   orderMatters: boolean;

@@ -3,7 +3,7 @@
  * resolved, `*` counts no column), compared between gold and prediction. Works on SQLite's tokens, so it reads
  * every query SQLite can run, including those a full parser rejects.
  */
-import type { Reason } from '../../shared/contract.ts';
+import type { Reason } from '../../shared/contract/index.ts';
 import { identifierName, significant, tokenize, type Token } from '../../shared/sql/tokenize.ts';
 
 /** table (lower-case) -> its columns (lower-case) */

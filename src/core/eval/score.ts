@@ -2,7 +2,7 @@
  * Scores one example on the chosen metrics, running SQL through the sandbox (legacy double-quoted strings on, as
  * in Python's sqlite3; caps raised for evaluation; real timeouts). Gold results are cached per database and query.
  */
-import type { MetricName, QueryResult, Reason } from '../../shared/contract.ts';
+import type { MetricName, QueryResult, Reason } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { SandboxPool } from '../db/sandbox/pool.ts';
 import { birdBlankPrediction, birdResultEq, pythonSqliteStatementError } from './birdEx.ts';

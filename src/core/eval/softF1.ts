@@ -3,7 +3,7 @@
  * first occurrences, the i-th predicted row paired with the i-th gold row, cell membership by Python equality
  * (NULL counts as a value), each count divided by the gold row's width.
  */
-import type { Reason } from '../../shared/contract.ts';
+import type { Reason } from '../../shared/contract/index.ts';
 import { pyEq, rowKey, type PyRow } from './values.ts';
 
 function dedupe(rows: PyRow[]): PyRow[] {

@@ -3,7 +3,7 @@
  * preprocessing, `result_eq` with its quick-reject step, the column-permutation search, and set + bag equality.
  * Every verdict comes with the rule that decided it.
  */
-import type { Reason } from '../../shared/contract.ts';
+import type { Reason } from '../../shared/contract/index.ts';
 import { significant, tokenize } from '../../shared/sql/tokenize.ts';
 import { compareCodePoints, pyKey, pyStrWithType, rowKey, rowsEqual, type PyRow } from './values.ts';
 

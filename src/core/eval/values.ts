@@ -2,7 +2,7 @@
  * SQLite results as Python's sqlite3 hands them to the official evaluators, and Python's semantics over them:
  * equality (1 == 1.0), hashing (sets and dicts), str() and type() (the test-suite's row sorting key).
  */
-import type { QueryResult } from '../../shared/contract.ts';
+import type { QueryResult } from '../../shared/contract/index.ts';
 
 /** int -> bigint, float -> number, str -> string, None -> null, bytes -> Uint8Array */
 export type PyValue = bigint | number | string | null | Uint8Array;

@@ -4,7 +4,7 @@
  * ratio is the mean of the rest. VES = 100 · mean over all examples of sqrt(ratio) (wrong = 0); R-VES rewards
  * ratio tiers (≥2: 1.25, [1,2): 1, [0.5,1): 0.75, [0.25,0.5): 0.5, below: 0.25) and averages 100 · sqrt(reward).
  */
-import type { Reason } from '../../shared/contract.ts';
+import type { Reason } from '../../shared/contract/index.ts';
 
 export function cleanAbnormal(values: number[]): number[] {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;

@@ -3,7 +3,7 @@
  * never built from source at run time: the prebuilt binaries cover CPU, CUDA, Vulkan and Metal.
  */
 import type { Llama } from 'node-llama-cpp';
-import type { EngineInfo } from '../../shared/contract.ts';
+import type { EngineInfo } from '../../shared/contract/index.ts';
 
 let llamaPromise: Promise<Llama> | null = null;
 

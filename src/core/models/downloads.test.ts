@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Download } from '../../shared/contract.ts';
+import type { Download } from '../../shared/contract/index.ts';
 import { createEventHub } from '../../shared/rpc/events.ts';
 import { failure, until } from '../../../test/helpers.ts';
 import { createModel } from '../llm/modelCreate.ts';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { createModelDownloader, type ModelDownloader } from 'node-llama-cpp';
-import type { Download, Model } from '../../shared/contract.ts';
+import type { Download, Model } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 
 export const PROGRESS_INTERVAL_MS = 250;

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type { Llama } from 'node-llama-cpp';
 import type { GgufInsights } from 'node-llama-cpp';
-import type { ModelFit } from '../../shared/contract.ts';
+import type { ModelFit } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { LoadSettings } from './types.ts';
 

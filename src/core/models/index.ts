@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LlamaModel } from 'node-llama-cpp';
-import type { Adapter, Model } from '../../shared/contract.ts';
+import type { Adapter, Model } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import { getLlama } from '../llm/engine.ts';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { GgufFileType, GgufInsights, readGgufFileInfo, type GgufFileInfo } from 'node-llama-cpp';
-import type { ModelMetadata } from '../../shared/contract.ts';
+import type { ModelMetadata } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import { getLlama } from '../llm/engine.ts';
 

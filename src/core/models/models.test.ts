@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Model } from '../../shared/contract.ts';
+import type { Model } from '../../shared/contract/index.ts';
 import { createEventHub } from '../../shared/rpc/events.ts';
 import { failure, tempDir, until } from '../../../test/helpers.ts';
 import { GREEDY } from '../llm/textModel.ts';

@@ -1,6 +1,6 @@
 /** The models and adapters tables of the app store, and turning their rows into contract objects. */
 import fs from 'node:fs';
-import type { Adapter, Model, ModelMetadata } from '../../shared/contract.ts';
+import type { Adapter, Model, ModelMetadata } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { Store } from '../store/index.ts';
 import { checkGgufFile } from './inspect.ts';

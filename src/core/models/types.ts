@@ -1,4 +1,4 @@
-import type { Adapter, Download, Model, ModelFit } from '../../shared/contract.ts';
+import type { Adapter, Download, Model, ModelFit } from '../../shared/contract/index.ts';
 import type { TextModel } from '../llm/textModel.ts';
 
 export interface LoadSettings {

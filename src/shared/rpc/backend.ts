@@ -2,7 +2,7 @@
  * The backend side of the contract, independent of any transport: validates the input, runs the handler,
  * checks the output, and turns every failure into {code, message, details}. Both transports call this.
  */
-import { procedures, isProcedureName, type Output, type ParsedInput, type ProcedureName } from '../contract.ts';
+import { procedures, isProcedureName, type Output, type ParsedInput, type ProcedureName } from '../contract/index.ts';
 import { SquillError, validationError } from '../errors.ts';
 import type { EventHub, Listener } from './events.ts';
 import type { CallResult } from './wire.ts';

@@ -1,5 +1,5 @@
 /** The renderer's one client. It does not know which transport carries it. */
-import type { EventName, Input, Output, Payload, ProcedureName } from '../contract.ts';
+import type { EventName, Input, Output, Payload, ProcedureName } from '../contract/index.ts';
 import { SquillError } from '../errors.ts';
 import type { Listener } from './events.ts';
 import { CallResultSchema, type CallResult } from './wire.ts';

@@ -1,4 +1,4 @@
-import { events, isEventName, type EventName, type Payload } from '../contract.ts';
+import { events, isEventName, type EventName, type Payload } from '../contract/index.ts';
 import { SquillError, validationError } from '../errors.ts';
 
 export type Listener = (payload: unknown) => void;

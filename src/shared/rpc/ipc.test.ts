@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir, until } from '../../../test/helpers.ts';
 import { createCore, type Core } from '../../core/index.ts';
-import type { Settings } from '../contract.ts';
+import type { Settings } from '../contract/index.ts';
 import { SquillError } from '../errors.ts';
 import { createPreloadApi } from './channels.ts';
 import { createClient } from './client.ts';

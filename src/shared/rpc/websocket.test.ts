@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { failure, until } from '../../../test/helpers.ts';
 import { startTestServer, type TestServer } from '../../../test/server.ts';
-import type { Metrics, Settings } from '../contract.ts';
+import type { Metrics, Settings } from '../contract/index.ts';
 import { createClient, type SquillClient } from './client.ts';
 import { createWebSocketTransport, type WebSocketTransport } from './websocket.ts';
 

@@ -2,7 +2,7 @@
  * What every strategy shares: resolved sampling, token counting, sample rows read once, the schema prompt, the
  * grammars (when `grammar: schema`), and running SQL as a traced execution.
  */
-import type { DbSchema, StrategyName, StrategySettings } from '../../../shared/contract.ts';
+import type { DbSchema, StrategyName, StrategySettings } from '../../../shared/contract/index.ts';
 import type { GrammarSpec, TextModel } from '../../llm/textModel.ts';
 import { schemaLinkJsonGrammar, sqlGrammar, tableListGrammar } from '../grammar.ts';
 import { readSampleRows, routeSchema, type SampleRows, type SchemaSelection, type SchemaText } from '../prompts.ts';

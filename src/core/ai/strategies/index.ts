@@ -1,6 +1,6 @@
 /** The strategies: each runs its pipeline into a trace; the final SQL is executed once more only when needed. */
 import crypto from 'node:crypto';
-import type { StrategyName, StrategySettings, Trace } from '../../../shared/contract.ts';
+import type { StrategyName, StrategySettings, Trace } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { cancelledError } from '../trace.ts';
 import type { StrategyInput } from '../types.ts';

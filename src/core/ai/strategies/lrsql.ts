@@ -2,7 +2,7 @@
  * LR-SQL: the schema-link model reads the schema slice by slice (FK groups under a token budget), carrying the
  * tables selected so far; the SQL model then writes the query from the DDL of the selected tables only. Greedy.
  */
-import type { DbSchema } from '../../../shared/contract.ts';
+import type { DbSchema } from '../../../shared/contract/index.ts';
 import { extractSql, linkedBySql, parseTableList } from '../parse.ts';
 import { ddlOf, lrsqlLinkPrompt, lrsqlSlices, lrsqlSqlPrompt } from '../prompts.ts';
 import { DEFAULT_SLICE_BUDGET, type Outcome, type StrategyContext } from './context.ts';

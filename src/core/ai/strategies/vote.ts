@@ -3,7 +3,7 @@
  * result rows, ignores errors and empty or all-zero results, and the largest group wins (falling back to the
  * largest successful group).
  */
-import type { Cell } from '../../../shared/contract.ts';
+import type { Cell } from '../../../shared/contract/index.ts';
 import { extractSql, linkedBySql, splitReasoning } from '../parse.ts';
 import { finerPrompt } from '../prompts.ts';
 import type { Executed } from '../trace.ts';

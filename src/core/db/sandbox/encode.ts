@@ -1,4 +1,4 @@
-import type { Cell } from '../../../shared/contract.ts';
+import type { Cell } from '../../../shared/contract/index.ts';
 
 /** First bytes of a BLOB sent to the UI; the size says how much there is. */
 export const BLOB_PREVIEW_BYTES = 48;

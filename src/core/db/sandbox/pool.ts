@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DbSchema, QueryResult } from '../../../shared/contract.ts';
+import type { DbSchema, QueryResult } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxRequest, SandboxResponseBody, WorkerMessage } from './protocol.ts';
 

@@ -1,5 +1,5 @@
 /** Messages between the pool and a sandbox process (Node IPC, JSON). */
-import type { DbSchema, QueryResult } from '../../../shared/contract.ts';
+import type { DbSchema, QueryResult } from '../../../shared/contract/index.ts';
 import type { ErrorData } from '../../../shared/errors.ts';
 
 export interface QueryRequest {

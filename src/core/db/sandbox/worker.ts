@@ -4,7 +4,7 @@
  */
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { SquillError, type ErrorData } from '../../../shared/errors.ts';
-import type { QueryResult } from '../../../shared/contract.ts';
+import type { QueryResult } from '../../../shared/contract/index.ts';
 import { classifySql } from '../../sql/classify.ts';
 import { prepareWithLegacyStrings } from '../../sql/legacy.ts';
 import { locateError } from '../../sql/locate.ts';

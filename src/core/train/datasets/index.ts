@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection } from '../../../shared/contract.ts';
+import type { Connection } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { significant, tokenize } from '../../../shared/sql/tokenize.ts';
 import { listCorrections } from '../../ai/store.ts';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TrainConfig, TrainMethod } from '../../../shared/contract.ts';
+import type { TrainConfig, TrainMethod } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Store } from '../../store/index.ts';
@@ -31,7 +31,7 @@ export interface JobData {
 export interface DataDeps {
   store: Store;
   sandbox: SandboxPool;
-  connections?: { list(): import('../../../shared/contract.ts').Connection[] };
+  connections?: { list(): import('../../../shared/contract/index.ts').Connection[] };
   /** keeps loaded datasets between the wizard's checks and the job's start */
   cache?: DatasetCache;
   log(line: string): void;

@@ -3,7 +3,7 @@
  * chosen strategy (grammar 'schema', greedy), scored with the evaluation harness's BIRD EX (result sets equal).
  */
 import path from 'node:path';
-import type { TrainConfig } from '../../../shared/contract.ts';
+import type { TrainConfig } from '../../../shared/contract/index.ts';
 import { runStrategy } from '../../ai/index.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import { GoldCache, scoreExample } from '../../eval/index.ts';

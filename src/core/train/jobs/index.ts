@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection, TrainCheckpoint, TrainConfig, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMethod, TrainMetric } from '../../../shared/contract.ts';
+import type { Connection, TrainCheckpoint, TrainConfig, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMethod, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { EventHub } from '../../../shared/rpc/events.ts';
 import type { SandboxPool } from '../../db/index.ts';

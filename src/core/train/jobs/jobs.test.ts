@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrainConfigSchema, type TrainJob } from '../../../shared/contract.ts';
+import { TrainConfigSchema, type TrainJob } from '../../../shared/contract/index.ts';
 import { createEventHub, type EventHub } from '../../../shared/rpc/events.ts';
 import { DEFAULT_RESOURCES_DIR } from '../../index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';

@@ -2,7 +2,7 @@
  * The deterministic parts of a job: the phases (one per adapter), the learning-rate schedule and the data order.
  * The data cursor is the step index itself, so a job resumed from a checkpoint needs no state beyond its step.
  */
-import type { TrainConfig } from '../../../shared/contract.ts';
+import type { TrainConfig } from '../../../shared/contract/index.ts';
 import { mulberry32, shuffled } from '../../../shared/random.ts';
 
 export type Role = 'main' | 'link';

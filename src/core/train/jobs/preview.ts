@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { TrainConfig, TrainDataCheck, TrainEstimate, TrainMethod } from '../../../shared/contract.ts';
+import type { TrainConfig, TrainDataCheck, TrainEstimate, TrainMethod } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { loadQuestions, type Bench } from '../../eval/index.ts';
 import { mulberry32, shuffled } from '../../../shared/random.ts';

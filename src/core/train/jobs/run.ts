@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TrainConfig, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract.ts';
+import type { TrainConfig, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Models } from '../../models/index.ts';
@@ -42,7 +42,7 @@ export interface RunDeps {
   sandbox: SandboxPool;
   dataDir: string;
   models?: Models;
-  connections?: { list(): import('../../../shared/contract.ts').Connection[] };
+  connections?: { list(): import('../../../shared/contract/index.ts').Connection[] };
   trainerBinary?: string;
   cache?: DatasetCache;
   /** trainer restarts after an unexpected death, per run */

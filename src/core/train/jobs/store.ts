@@ -1,6 +1,6 @@
 /** Jobs, per-step metrics, dev evaluations and checkpoints in the app store. */
 import crypto from 'node:crypto';
-import { TrainConfigSchema, type TrainCheckpoint, type TrainConfig, type TrainEval, type TrainJob, type TrainMethod, type TrainMetric } from '../../../shared/contract.ts';
+import { TrainConfigSchema, type TrainCheckpoint, type TrainConfig, type TrainEval, type TrainJob, type TrainMethod, type TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { Store } from '../../store/index.ts';
 

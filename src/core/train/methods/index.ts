@@ -10,7 +10,7 @@
  *   the gold SQL with target "correct") and CW (gold cut at a random token), mixed by configurable ratios.
  */
 import crypto from 'node:crypto';
-import type { Cell, DbSchema } from '../../../shared/contract.ts';
+import type { Cell, DbSchema } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { significant, tokenize, type Token } from '../../../shared/sql/tokenize.ts';
 import { strategyExamples, type ChatSample } from '../../ai/examples.ts';

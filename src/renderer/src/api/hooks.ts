@@ -1,6 +1,6 @@
 import { createContext, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useQuery, type UseQueryOptions } from '@tanstack/react-query';
-import type { EventName, Input, Output, Payload, ProcedureName } from '../../../shared/contract.ts';
+import type { EventName, Input, Output, Payload, ProcedureName } from '../../../shared/contract/index.ts';
 import type { SquillError } from '../../../shared/errors.ts';
 import type { Connection } from './client.ts';
 

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { THEMES, type Settings } from '../../../shared/contract.ts';
+import { THEMES, type Settings } from '../../../shared/contract/index.ts';
 import { procedureKey, useConnection, useConnectionStatus, useProcedure } from '../api/hooks.ts';
 import { DatabasesPage } from '../pages/DatabasesPage.tsx';
 import { EvaluatePage } from '../pages/evaluate/EvaluatePage.tsx';

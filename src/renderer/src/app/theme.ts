@@ -1,6 +1,6 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Settings } from '../../../shared/contract.ts';
+import type { Settings } from '../../../shared/contract/index.ts';
 import { procedureKey, useEvent, useProcedure } from '../api/hooks.ts';
 
 const media = () => window.matchMedia('(prefers-color-scheme: dark)');

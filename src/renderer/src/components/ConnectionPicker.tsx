@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Connection } from '../../../shared/contract.ts';
+import type { Connection } from '../../../shared/contract/index.ts';
 import { procedureKey, useEvent, useProcedure } from '../api/hooks.ts';
 
 const LAST_KEY = 'squill.lastConnection';

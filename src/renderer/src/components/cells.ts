@@ -3,7 +3,7 @@
  * class as one letter (i INTEGER, r REAL, t TEXT, b BLOB, n NULL); the letter, not the JSON type, decides the text,
  * because JSON alone cannot tell 1 from 1.0.
  */
-import type { Cell } from '../../../shared/contract.ts';
+import type { Cell } from '../../../shared/contract/index.ts';
 import { formatBytes } from './format.ts';
 
 export type StorageClassLetter = 'i' | 'r' | 't' | 'b' | 'n';

@@ -1,6 +1,6 @@
 import { useState, type DragEvent, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { Connection } from '../../../shared/contract.ts';
+import type { Connection } from '../../../shared/contract/index.ts';
 import { procedureKey, useConnection } from '../api/hooks.ts';
 import { href } from '../app/router.ts';
 import { useConnections } from '../components/ConnectionPicker.tsx';

@@ -1,4 +1,4 @@
-import type { AppInfo } from '../../../shared/contract.ts';
+import type { AppInfo } from '../../../shared/contract/index.ts';
 import { useConnection, useEventHistory, useProcedure } from '../api/hooks.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { formatBytes, formatDuration } from '../components/format.ts';

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { BENCHES } from '../../../../shared/contract.ts';
+import { BENCHES } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { formatCount } from '../../components/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';

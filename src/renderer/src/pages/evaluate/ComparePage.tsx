@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { EvalExample, EvalRun, MetricName, Output } from '../../../../shared/contract.ts';
+import type { EvalExample, EvalRun, MetricName, Output } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';

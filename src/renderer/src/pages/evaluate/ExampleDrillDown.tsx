@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { EvalExample, EvalRun } from '../../../../shared/contract.ts';
+import type { EvalExample, EvalRun } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type MouseEvent } from 'react';
 import { keepPreviousData } from '@tanstack/react-query';
-import type { EvalExample, EvalRun, MetricName } from '../../../../shared/contract.ts';
+import type { EvalExample, EvalRun, MetricName } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { GRAMMARS, STRATEGIES, type Input, type StrategyName } from '../../../../shared/contract.ts';
+import { GRAMMARS, STRATEGIES, type Input, type StrategyName } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { formatCount } from '../../components/format.ts';

@@ -1,5 +1,5 @@
 import { useId, useState, type ChangeEvent, type FormEvent } from 'react';
-import { METRICS, type Input, type MetricName } from '../../../../shared/contract.ts';
+import { METRICS, type Input, type MetricName } from '../../../../shared/contract/index.ts';
 import { useConnection } from '../../api/hooks.ts';
 import { navigate } from '../../app/router.ts';
 import { formatBytes, formatCount } from '../../components/format.ts';

@@ -1,6 +1,6 @@
 import { memo, useMemo, useState, type ReactNode } from 'react';
-import type { QueryResult } from '../../../../shared/contract.ts';
-import { STORAGE_CLASS_LETTERS } from '../../../../shared/contract.ts';
+import type { QueryResult } from '../../../../shared/contract/index.ts';
+import { STORAGE_CLASS_LETTERS } from '../../../../shared/contract/index.ts';
 import { cellClassName, describeCell, formatCell } from '../../components/cells.ts';
 import { formatCount } from '../../components/format.ts';
 import { formatElapsed, formatRows } from '../workbench/formatting.ts';

@@ -1,4 +1,4 @@
-import type { EvalRun, MetricName, ReproRecord } from '../../../../shared/contract.ts';
+import type { EvalRun, MetricName, ReproRecord } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';

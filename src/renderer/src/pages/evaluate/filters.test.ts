@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EvalRun } from '../../../../shared/contract.ts';
+import type { EvalRun } from '../../../../shared/contract/index.ts';
 import { EMPTY_FILTER, describeFilter, filterKey, isFilterActive, parseFilterState, reasonOptions, toEvalFilter, withMetric } from './filters.ts';
 
 const RUN: Pick<EvalRun, 'summary' | 'metrics'> = {

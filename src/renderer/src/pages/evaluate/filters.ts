@@ -3,7 +3,7 @@
  * choices offered (reasons and groups from the run's summary) and a line that says it. Pure.
  */
 import type { z } from 'zod';
-import type { EvalFilterSchema, EvalRun, MetricName } from '../../../../shared/contract.ts';
+import type { EvalFilterSchema, EvalRun, MetricName } from '../../../../shared/contract/index.ts';
 import { METRIC_LABEL, isMetric, mainMetric, runGroups, sortedReasons } from './model.ts';
 
 export type EvalFilter = z.input<typeof EvalFilterSchema>;

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useMutation, useQuery, useQueryClient, type Query, type QueryClient } from '@tanstack/react-query';
-import type { EvalExample, EvalRun, Input, Payload } from '../../../../shared/contract.ts';
+import type { EvalExample, EvalRun, Input, Payload } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { procedureKey, useConnection, useEvent } from '../../api/hooks.ts';
 import { EMPTY_FILTER, filterKey, parseFilterState, type EvalFilter, type FilterState } from './filters.ts';

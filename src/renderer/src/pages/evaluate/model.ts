@@ -2,7 +2,7 @@
  * Names, defaults and display rules of the Evaluate page (pure: no React, no DOM). The scores themselves come from
  * the backend; this module only says how to read them.
  */
-import { BENCHES, METRICS, type EvalRun, type MetricName } from '../../../../shared/contract.ts';
+import { BENCHES, METRICS, type EvalRun, type MetricName } from '../../../../shared/contract/index.ts';
 
 export type Bench = (typeof BENCHES)[number];
 export type RunStatus = EvalRun['status'];

@@ -1,6 +1,6 @@
 /** Small pieces shared by the Evaluate views: status badge, progress bar, verdict chips, hashes, elapsed time. */
 import { useEffect, useState } from 'react';
-import type { EvalRun, MetricName, Reason } from '../../../../shared/contract.ts';
+import type { EvalRun, MetricName, Reason } from '../../../../shared/contract/index.ts';
 import { formatCount } from '../../components/format.ts';
 import { writeClipboard } from '../workbench/clipboard.ts';
 import { formatElapsed } from '../workbench/formatting.ts';

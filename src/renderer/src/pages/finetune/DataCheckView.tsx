@@ -1,4 +1,4 @@
-import type { TrainDataCheck } from '../../../../shared/contract.ts';
+import type { TrainDataCheck } from '../../../../shared/contract/index.ts';
 import { formatCount } from '../../components/format.ts';
 
 const DEV_FROM: Record<TrainDataCheck['devFrom'], string> = {

@@ -1,4 +1,4 @@
-import type { TrainEstimate } from '../../../../shared/contract.ts';
+import type { TrainEstimate } from '../../../../shared/contract/index.ts';
 import { formatBytes, formatCount, formatDuration } from '../../components/format.ts';
 import { formatParams } from '../models/hooks.ts';
 

@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import type { TrainJob } from '../../../../shared/contract.ts';
+import type { TrainJob } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { useConnection } from '../../api/hooks.ts';
 import { href } from '../../app/router.ts';

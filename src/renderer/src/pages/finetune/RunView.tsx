@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { Model, TrainJob, TrainMetric } from '../../../../shared/contract.ts';
+import type { Model, TrainJob, TrainMetric } from '../../../../shared/contract/index.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';

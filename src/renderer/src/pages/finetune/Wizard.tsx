@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { Model, TrainJob } from '../../../../shared/contract.ts';
+import type { Model, TrainJob } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { procedureKey, useConnection } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Model, TrainMetric } from '../../../../shared/contract.ts';
-import { TrainConfigSchema } from '../../../../shared/contract.ts';
+import type { Model, TrainMetric } from '../../../../shared/contract/index.ts';
+import { TrainConfigSchema } from '../../../../shared/contract/index.ts';
 import { align, mergeProgress, type Series } from './series.ts';
 import { PRESETS, createInput, dataCheckInput, estimateInput, initialState, stepProblems, type WizardState } from './wizardConfig.ts';
 

@@ -1,5 +1,5 @@
 import { keepPreviousData, useQueries, useQueryClient } from '@tanstack/react-query';
-import type { Input, TrainJob } from '../../../../shared/contract.ts';
+import type { Input, TrainJob } from '../../../../shared/contract/index.ts';
 import { procedureKey, useConnection, useEvent, useProcedure } from '../../api/hooks.ts';
 import { useDebounced } from '../../components/useDebounced.ts';
 import { mergeProgress, type Series } from './series.ts';

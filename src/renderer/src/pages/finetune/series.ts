@@ -1,5 +1,5 @@
 /** Pure helpers of the dashboard's curves: merging live points into a run's series, and aligning lines for uPlot. */
-import type { Output, Payload } from '../../../../shared/contract.ts';
+import type { Output, Payload } from '../../../../shared/contract/index.ts';
 
 export type Series = Output<'train.metrics'>;
 

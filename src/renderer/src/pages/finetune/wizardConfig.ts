@@ -2,7 +2,7 @@
  * The fine-tune wizard's form: its state, the hyperparameter presets, what each step still lacks, the train.create
  * input it becomes and the inputs of its data check and estimate. Pure, so it is tested without a page.
  */
-import type { Input, Model, TrainMethod } from '../../../../shared/contract.ts';
+import type { Input, Model, TrainMethod } from '../../../../shared/contract/index.ts';
 
 export type DatasetKind = 'spider' | 'bird' | 'jsonl' | 'corrections';
 export type PresetName = 'quick' | 'authors';

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import type { Model } from '../../../../shared/contract.ts';
+import type { Model } from '../../../../shared/contract/index.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { formatBytes } from '../../components/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Download } from '../../../../shared/contract.ts';
+import type { Download } from '../../../../shared/contract/index.ts';
 import { procedureKey, useEvent, useProcedure } from '../../api/hooks.ts';
 
 /** The model list, kept current by models.changed (from this tab, other tabs and background hashing). */

@@ -1,4 +1,4 @@
-import type { ModelFit } from '../../../../shared/contract.ts';
+import type { ModelFit } from '../../../../shared/contract/index.ts';
 import { formatBytes } from '../../components/format.ts';
 
 /** The memory estimate in one line: fits or not, what it needs, what is free. */

@@ -1,4 +1,4 @@
-import type { Column, Connection, DbSchema, ForeignKey, Table } from '../../../../shared/contract.ts';
+import type { Column, Connection, DbSchema, ForeignKey, Table } from '../../../../shared/contract/index.ts';
 import { href } from '../../app/router.ts';
 import { cellClassName, describeCell, formatCell } from '../../components/cells.ts';
 import { formatCount } from '../../components/format.ts';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Cell, QueryResult } from '../../../../shared/contract.ts';
+import type { Cell, QueryResult } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { cellClassName, describeCell, formatCell } from '../../components/cells.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';

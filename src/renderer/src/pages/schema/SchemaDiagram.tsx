@@ -14,7 +14,7 @@ import {
   useStoreApi,
   type Edge,
 } from '@xyflow/react';
-import type { DbSchema } from '../../../../shared/contract.ts';
+import type { DbSchema } from '../../../../shared/contract/index.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { buildDiagram, type DiagramModel } from './diagramModel.ts';
 import { layoutDiagram, type Positions } from './diagramLayout.ts';

@@ -1,4 +1,4 @@
-import type { DbSchema } from '../../../../shared/contract.ts';
+import type { DbSchema } from '../../../../shared/contract/index.ts';
 import { href } from '../../app/router.ts';
 import { formatBytes, formatCount } from '../../components/format.ts';
 import { primaryKey, referencingKeys } from './model.ts';

@@ -1,6 +1,6 @@
 import { Suspense, lazy, useState, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { Connection, DbSchema } from '../../../../shared/contract.ts';
+import type { Connection, DbSchema } from '../../../../shared/contract/index.ts';
 import { procedureKey, useConnection, useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ConnectionPicker, useChosenConnection } from '../../components/ConnectionPicker.tsx';

@@ -1,5 +1,5 @@
 import { useState, type KeyboardEvent } from 'react';
-import type { DbSchema, Table } from '../../../../shared/contract.ts';
+import type { DbSchema, Table } from '../../../../shared/contract/index.ts';
 import { href } from '../../app/router.ts';
 import { formatCount } from '../../components/format.ts';
 import { KeyBadges } from './KeyBadges.tsx';

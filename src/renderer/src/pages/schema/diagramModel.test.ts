@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Column, DbSchema, ForeignKey, Table } from '../../../../shared/contract.ts';
+import type { Column, DbSchema, ForeignKey, Table } from '../../../../shared/contract/index.ts';
 import { layoutDiagram } from './diagramLayout.ts';
 import { HEADER_HEIGHT, ROW_HEIGHT, TABLE_HANDLE, buildDiagram, handleOffset } from './diagramModel.ts';
 

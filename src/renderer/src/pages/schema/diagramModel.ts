@@ -3,7 +3,7 @@
  * sit, one link per foreign key column. Box sizes are computed here, not measured after render, so ELK can lay out
  * the graph before React Flow draws it; the CSS of the nodes (.er-*) uses the same constants.
  */
-import type { DbSchema, Table } from '../../../../shared/contract.ts';
+import type { DbSchema, Table } from '../../../../shared/contract/index.ts';
 import { findTable, foreignKeyColumns, referencedColumns } from './model.ts';
 
 export const HEADER_HEIGHT = 32;

@@ -3,7 +3,7 @@
  * real databases (Spider's among them) write `REFERENCES Stadium` for a table created as `stadium`, so every lookup
  * here ignores case.
  */
-import type { DbSchema, ForeignKey, Table } from '../../../../shared/contract.ts';
+import type { DbSchema, ForeignKey, Table } from '../../../../shared/contract/index.ts';
 
 export type View = DbSchema['views'][number];
 

@@ -1,4 +1,4 @@
-import type { Cell, TraceExecution } from '../../../../shared/contract.ts';
+import type { Cell, TraceExecution } from '../../../../shared/contract/index.ts';
 import { cellClassName, formatCell } from '../../components/cells.ts';
 import { formatCount } from '../../components/format.ts';
 import { formatElapsed } from '../workbench/formatting.ts';

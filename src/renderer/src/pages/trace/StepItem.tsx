@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import type { TraceStep } from '../../../../shared/contract.ts';
+import type { TraceStep } from '../../../../shared/contract/index.ts';
 import { formatCount } from '../../components/format.ts';
 import { formatElapsed } from '../workbench/formatting.ts';
 import { ExecutionView } from './ExecutionView.tsx';

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import type { Trace } from '../../../../shared/contract.ts';
+import type { Trace } from '../../../../shared/contract/index.ts';
 import { formatCount } from '../../components/format.ts';
 import { writeClipboard } from '../workbench/clipboard.ts';
 import { formatElapsed } from '../workbench/formatting.ts';

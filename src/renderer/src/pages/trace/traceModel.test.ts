@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TraceStep } from '../../../../shared/contract.ts';
+import type { TraceStep } from '../../../../shared/contract/index.ts';
 import { applyProgress, linkedOf, splitReasoning, sqlChanges, toJson, type LiveStep } from './traceModel.ts';
 
 const step = (index: number, over: Partial<TraceStep> = {}): TraceStep => ({

@@ -3,7 +3,7 @@
  * step to step, which tables and columns the steps linked, and the live steps of an ask as its progress events
  * arrive. Pure: no React, no DOM.
  */
-import type { Payload, Trace, TraceStep } from '../../../../shared/contract.ts';
+import type { Payload, Trace, TraceStep } from '../../../../shared/contract/index.ts';
 
 const THINK = /<think>([\s\S]*?)(?:<\/think>|$)/i;
 

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Connection, Trace } from '../../../../shared/contract.ts';
+import type { Connection, Trace } from '../../../../shared/contract/index.ts';
 import { procedureKey, useEvent, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { AskProgress } from './AskProgress.tsx';

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { Model, Output, Sampling, StrategySettings } from '../../../../shared/contract.ts';
+import type { Model, Output, Sampling, StrategySettings } from '../../../../shared/contract/index.ts';
 import { settingsFor, type AskChoice, type Grammar } from './askChoice.ts';
 
 export type StrategyInfo = Output<'ai.strategies'>[number];

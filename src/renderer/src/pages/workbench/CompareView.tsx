@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Model, QueryResult } from '../../../../shared/contract.ts';
+import type { Model, QueryResult } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { diffResults } from '../evaluate/resultDiff.ts';

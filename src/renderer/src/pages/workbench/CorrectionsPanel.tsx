@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { Correction } from '../../../../shared/contract.ts';
+import type { Correction } from '../../../../shared/contract/index.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { timeAgo } from './formatting.ts';

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { keepPreviousData, useMutation, useQueryClient } from '@tanstack/react-query';
-import type { HistoryEntry } from '../../../../shared/contract.ts';
+import type { HistoryEntry } from '../../../../shared/contract/index.ts';
 import { useConnection, useEvent, useProcedure } from '../../api/hooks.ts';
 import { formatCount } from '../../components/format.ts';
 import { loadFlag, saveFlag } from './drafts.ts';

@@ -1,6 +1,6 @@
 import { memo, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { Cell, QueryResult } from '../../../../shared/contract.ts';
+import type { Cell, QueryResult } from '../../../../shared/contract/index.ts';
 import { cellClassName, describeCell, formatCell } from '../../components/cells.ts';
 import { clickSelection, isRowSelected, moveSelection, type GridSelection } from './gridSelection.ts';
 import { hasToggleModifier } from './shortcuts.ts';

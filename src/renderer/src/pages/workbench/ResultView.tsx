@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { QueryResult } from '../../../../shared/contract.ts';
+import type { QueryResult } from '../../../../shared/contract/index.ts';
 import { formatBytes, formatCount } from '../../components/format.ts';
 import { writeClipboard } from './clipboard.ts';
 import { formatElapsed, formatRows } from './formatting.ts';

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { Correction } from '../../../../shared/contract.ts';
+import type { Correction } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { useConnection } from '../../api/hooks.ts';
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { keepPreviousData, useMutation, useQueryClient } from '@tanstack/react-query';
-import type { Output } from '../../../../shared/contract.ts';
+import type { Output } from '../../../../shared/contract/index.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { formatElapsed, timeAgo } from './formatting.ts';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Correction, HistoryEntry, Trace } from '../../../../shared/contract.ts';
+import type { Correction, HistoryEntry, Trace } from '../../../../shared/contract/index.ts';
 import { procedureKey } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ConnectionPicker, useChosenConnection } from '../../components/ConnectionPicker.tsx';

@@ -1,6 +1,6 @@
 import { Suspense, lazy, useEffect, useMemo, useRef, useState } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import type { Connection, DbSchema, QueryResult } from '../../../../shared/contract.ts';
+import type { Connection, DbSchema, QueryResult } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { loadNumber, saveNumber } from './drafts.ts';

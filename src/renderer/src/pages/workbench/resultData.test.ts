@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { QueryResult } from '../../../../shared/contract.ts';
+import type { QueryResult } from '../../../../shared/contract/index.ts';
 import { cellText, exportFileName, toCsv, toJson, toTsv, uniqueNames } from './resultData.ts';
 
 const RESULT: QueryResult = {

@@ -3,7 +3,7 @@
  * files. Pure functions; the download itself is the one DOM-bound helper at the end.
  */
 import Papa from 'papaparse';
-import type { Cell, QueryResult } from '../../../../shared/contract.ts';
+import type { Cell, QueryResult } from '../../../../shared/contract/index.ts';
 import { formatCell } from '../../components/cells.ts';
 
 /** A cell as plain text: NULL is empty (as spreadsheets and CSV readers expect), everything else as displayed. */

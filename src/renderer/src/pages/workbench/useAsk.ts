@@ -1,6 +1,6 @@
 import { useCallback, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Trace } from '../../../../shared/contract.ts';
+import type { Trace } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { useConnection, useEvent } from '../../api/hooks.ts';
 import { applyProgress, type LiveStep } from '../trace/index.ts';

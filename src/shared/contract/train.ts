@@ -1,0 +1,303 @@
+/** The contract, train.*: fine-tuning jobs. */
+import { z } from 'zod';
+import { STRATEGIES } from './ai.ts';
+import { event, noInput, procedure, serverPath } from './define.ts';
+
+// train.* — fine-tuning jobs: a persistent queue, per-step metrics, dev evaluations, checkpoints and logs
+
+export const TRAIN_METHODS = ['sft', 'lrsql', 'route'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+export const JOB_STATES = ['queued', 'running', 'paused', 'failed', 'cancelled', 'done'] as const;
+export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
+
+export const TrainDatasetSpecSchema = z.strictObject({
+  kind: z.enum(['spider', 'bird', 'jsonl', 'corrections']),
+  /** spider/bird folder or train json file; a JSONL file */
+  path: serverPath('file').optional(),
+  split: z.enum(['train', 'dev']).optional(),
+  limit: z.number().int().min(1).optional(),
+});
+const datasets = z.union([TrainDatasetSpecSchema, z.array(TrainDatasetSpecSchema).min(1)]);
+
+/** Everything a job needs to run, and to run again identically (same seed, same data order). */
+export const TrainConfigSchema = z.strictObject({
+  /** a GGUF file or a registered model */
+  model: z.union([z.strictObject({ path: serverPath('file') }), z.strictObject({ id: z.string().min(1).max(64) })]),
+  dataset: datasets,
+  /** a separate dev set; without one, devFraction of the dataset is held out */
+  dev: datasets.optional(),
+  devFraction: z.number().min(0).max(0.9).default(0.1),
+  lora: z
+    .strictObject({
+      rank: z.number().int().min(1).max(512).default(8),
+      alpha: z.number().positive().max(4096).default(16),
+      targets: z.array(z.enum(LORA_TARGETS)).min(1).default([...LORA_TARGETS]),
+    })
+    .prefault({}),
+  lr: z.number().positive().max(1).default(1e-3),
+  schedule: z
+    .strictObject({
+      kind: z.enum(['constant', 'cosine']).default('cosine'),
+      /** steps of linear warm-up from 0 */
+      warmup: z.number().int().min(0).default(0),
+      /** the cosine's floor, as a fraction of lr */
+      minRatio: z.number().min(0).max(1).default(0.1),
+    })
+    .prefault({}),
+  /** passes over the training samples (when steps is not given; default 1) */
+  epochs: z.number().positive().max(1000).optional(),
+  /** optimizer steps per adapter (overrides epochs) */
+  steps: z.number().int().min(1).max(10_000_000).optional(),
+  /** sequences per micro-batch */
+  batchSize: z.number().int().min(1).max(1024).default(4),
+  /** micro-batches per optimizer step */
+  gradAccum: z.number().int().min(1).max(1024).default(1),
+  clip: z.number().min(0).default(1),
+  weightDecay: z.number().min(0).max(1).default(0),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  checkpointEvery: z.number().int().min(1).default(50),
+  /** steps between dev evaluations (0: only before and after training) */
+  evalEvery: z.number().int().min(0).default(0),
+  /** stop after this many evaluations without a better dev score (0: never stop early) */
+  patience: z.number().int().min(0).default(0),
+  eval: z
+    .strictObject({
+      strategy: z.enum(STRATEGIES).default('direct'),
+      /** the first N dev examples (default: all) */
+      limit: z.number().int().min(1).optional(),
+      maxTokens: z.number().int().min(1).max(4096).default(128),
+      /** the evaluation context (default: the model's own, capped by node-llama-cpp) */
+      contextSize: z.number().int().min(256).max(131_072).optional(),
+    })
+    .prefault({}),
+  /** how prompts are built (training and evaluation alike) */
+  prompt: z
+    .strictObject({
+      sampleRows: z.number().int().min(0).max(10).default(3),
+      schemaBudget: z.number().int().min(100).max(131_072).default(4096),
+      sliceBudget: z.number().int().min(200).max(32_768).optional(),
+    })
+    .prefault({}),
+  /** route: samples of each task per example */
+  route: z.strictObject({ ts: z.number().min(0).optional(), sl: z.number().min(0).optional(), nc: z.number().min(0).optional(), cw: z.number().min(0).optional() }).optional(),
+  /** CPU threads for training and evaluation (default: SQUILL_THREADS, else all cores) */
+  threads: z.number().int().min(1).max(1024).optional(),
+});
+export type TrainConfig = z.output<typeof TrainConfigSchema>;
+
+export const TrainJobSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  method: z.enum(TRAIN_METHODS),
+  config: TrainConfigSchema,
+  state: z.enum(JOB_STATES),
+  /** why it is in that state (failure, cancel, early stop, restart), or null */
+  reason: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  step: z.number().int(),
+  totalSteps: z.number().int(),
+  /** the adapters a finished job produced (lrsql: link and main), and their ids in the model manager */
+  adapters: z.array(z.object({ role: z.enum(['main', 'link']), path: z.string(), adapterId: z.string().nullable(), step: z.number().int() })),
+  modelId: z.string().nullable(),
+  devExBefore: z.number().nullable(),
+  devExAfter: z.number().nullable(),
+  best: z.object({ step: z.number().int(), devEx: z.number() }).nullable(),
+});
+export type TrainJob = z.infer<typeof TrainJobSchema>;
+
+export const TrainMetricSchema = z.object({
+  step: z.number().int(),
+  loss: z.number(),
+  lr: z.number(),
+  gradNorm: z.number(),
+  tokensPerS: z.number(),
+  rssBytes: z.number(),
+  at: z.string(),
+});
+export type TrainMetric = z.infer<typeof TrainMetricSchema>;
+export const TrainEvalSchema = z.object({
+  step: z.number().int(),
+  devEx: z.number(),
+  correct: z.number().int(),
+  total: z.number().int(),
+  ms: z.number(),
+  at: z.string(),
+});
+export type TrainEval = z.infer<typeof TrainEvalSchema>;
+export const TrainCheckpointSchema = z.object({
+  step: z.number().int(),
+  role: z.enum(['main', 'link']),
+  path: z.string(),
+  devEx: z.number().nullable(),
+  best: z.boolean(),
+  at: z.string(),
+});
+export type TrainCheckpoint = z.infer<typeof TrainCheckpointSchema>;
+
+/** What a run's data holds, checked before training: rows read, invalid rows by line, the split, overlap with benchmarks. */
+export const TrainDataCheckSchema = z.object({
+  sources: z.array(
+    z.object({
+      /** dataset: training data (split into train/dev unless a dev set is given); dev: the separate dev set */
+      role: z.enum(['dataset', 'dev']),
+      kind: TrainDatasetSpecSchema.shape.kind,
+      path: z.string().nullable(),
+      examples: z.number().int(),
+      /** the first 500 invalid rows */
+      invalid: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+      invalidTotal: z.number().int(),
+    }),
+  ),
+  train: z.number().int(),
+  dev: z.number().int(),
+  devFrom: z.enum(['split', 'dev set', 'none']),
+  databases: z.array(z.object({ dbId: z.string(), train: z.number().int(), dev: z.number().int() })),
+  /** per evaluation benchmark found on this machine: training examples sharing a normalized question or SQL */
+  contamination: z.array(
+    z.object({
+      name: z.string(),
+      path: z.string().nullable(),
+      examples: z.number().int(),
+      questionOverlap: z.number().int(),
+      sqlOverlap: z.number().int(),
+      /** training examples sharing either */
+      overlapExamples: z.number().int(),
+      /** the first 100 overlapping training examples */
+      overlapping: z.array(z.object({ id: z.string(), question: z.string(), sql: z.string(), by: z.enum(['question', 'sql', 'both']) })),
+    }),
+  ),
+  /** token counts with the base model's tokenizer, over all training examples */
+  tokens: z.object({
+    question: z.object({ mean: z.number(), max: z.number().int() }),
+    sql: z.object({ mean: z.number(), max: z.number().int() }),
+  }),
+  /** the first 20 training examples */
+  sample: z.array(z.object({ id: z.string(), dbId: z.string(), question: z.string(), sql: z.string(), questionTokens: z.number().int(), sqlTokens: z.number().int() })),
+  ms: z.number(),
+});
+export type TrainDataCheck = z.infer<typeof TrainDataCheckSchema>;
+
+const MemoryBreakdownSchema = z.object({
+  baseBytes: z.number(),
+  loraBytes: z.number(),
+  optimizerBytes: z.number(),
+  activationBytes: z.number(),
+  lossBytes: z.number(),
+  totalBytes: z.number(),
+});
+
+/** The estimator's figures for a run, from the model file, the settings and the method's real samples. */
+export const TrainEstimateSchema = z.object({
+  trainExamples: z.number().int(),
+  /** training examples whose samples were built and tokenized (a seeded subset of big datasets) */
+  previewed: z.number().int(),
+  adapters: z.array(
+    z.object({
+      role: z.enum(['main', 'link']),
+      /** samples over all training examples (extrapolated from the previewed ones when fewer) */
+      samples: z.number().int(),
+      byTask: z.record(z.string(), z.number().int()),
+      meanTokens: z.number(),
+      longestTokens: z.number().int(),
+      /** the trainer context the job would use (its longest sequence over all adapters, rounded up to 64) */
+      ctx: z.number().int(),
+      steps: z.number().int(),
+      trainableParams: z.number().int(),
+      memory: MemoryBreakdownSchema,
+      secondsPerStep: z.number(),
+      seconds: z.number(),
+    }),
+  ),
+  totalSteps: z.number().int(),
+  /** the largest adapter phase's peak (phases run one after another) */
+  peakBytes: z.number(),
+  /** training time; dev evaluations not included */
+  seconds: z.number(),
+  /**
+   * where the time comes from: the median tokens/s of earlier runs' steps on this model file on this machine, or
+   * (none yet) FLOPs at a measured CPU throughput, rough: a factor of a few either way
+   */
+  timeFrom: z.union([z.object({ kind: z.literal('runs'), steps: z.number().int(), tokensPerS: z.number() }), z.object({ kind: z.literal('flops') })]),
+  host: z.object({ totalMemBytes: z.number(), freeMemBytes: z.number(), cpus: z.number().int() }),
+  /** token counts of the first 20 previewed examples' samples (prompt includes the chat template) */
+  examples: z.array(
+    z.object({ id: z.string(), question: z.string(), samples: z.number().int(), promptTokens: z.number().int(), targetTokens: z.number().int(), maxSampleTokens: z.number().int() }),
+  ),
+  ms: z.number(),
+});
+export type TrainEstimate = z.infer<typeof TrainEstimateSchema>;
+
+const jobId = z.string().min(1).max(64);
+
+export const trainProcedures = {
+  'train.jobs': procedure({
+    description: 'Training jobs, newest first.',
+    input: noInput,
+    output: z.array(TrainJobSchema),
+  }),
+  'train.job': procedure({
+    description: 'One job with its checkpoints and dev evaluations.',
+    input: z.strictObject({ id: jobId }),
+    output: z.object({ job: TrainJobSchema, checkpoints: z.array(TrainCheckpointSchema), evals: z.array(TrainEvalSchema) }),
+  }),
+  'train.create': procedure({
+    description: 'Queues a training job; it starts when no other job runs.',
+    input: z.strictObject({ name: z.string().trim().min(1).max(200).optional(), method: z.enum(TRAIN_METHODS), config: TrainConfigSchema }),
+    output: TrainJobSchema,
+  }),
+  'train.checkData': procedure({
+    description: "Reads a run's dataset(s) as a job would: examples, invalid rows by line, the train/dev split, token counts and overlap with the evaluation benchmarks.",
+    input: z.strictObject({ method: z.enum(TRAIN_METHODS), config: TrainConfigSchema }),
+    output: TrainDataCheckSchema,
+  }),
+  'train.estimate': procedure({
+    description: "Memory and time of a run from the model file, its settings and the method's real samples (up to `limit` training examples, default 200).",
+    input: z.strictObject({ method: z.enum(TRAIN_METHODS), config: TrainConfigSchema, limit: z.number().int().min(1).max(5000).optional() }),
+    output: TrainEstimateSchema,
+  }),
+  'train.pause': procedure({
+    description: 'Checkpoints a running job and stops it (state paused); a queued job is paused at once.',
+    input: z.strictObject({ id: jobId }),
+    output: TrainJobSchema,
+  }),
+  'train.resume': procedure({
+    description: 'Queues a paused, failed or interrupted job again; it continues from its last checkpoint.',
+    input: z.strictObject({ id: jobId }),
+    output: TrainJobSchema,
+  }),
+  'train.cancel': procedure({
+    description: 'Stops a job for good (state cancelled); its checkpoints stay on disk.',
+    input: z.strictObject({ id: jobId }),
+    output: TrainJobSchema,
+  }),
+  'train.metrics': procedure({
+    description: 'Per-step metrics and dev evaluations after step `since` (default: all), for live curves.',
+    input: z.strictObject({ id: jobId, since: z.number().int().min(0).optional() }),
+    output: z.object({ metrics: z.array(TrainMetricSchema), evals: z.array(TrainEvalSchema) }),
+  }),
+  'train.log': procedure({
+    description: "The job's log from byte `offset` (default 0), at most 1 MiB per call.",
+    input: z.strictObject({ id: jobId, offset: z.number().int().min(0).optional() }),
+    output: z.object({ text: z.string(), size: z.number().int() }),
+  }),
+} as const;
+
+export const trainEvents = {
+  'train.progress': event({
+    description: 'A job took a step or evaluated: its state, step and the latest metrics.',
+    payload: z.object({
+      jobId: z.string(),
+      state: z.enum(JOB_STATES),
+      step: z.number().int(),
+      totalSteps: z.number().int(),
+      metric: TrainMetricSchema.nullable(),
+      eval: TrainEvalSchema.nullable(),
+    }),
+  }),
+  'train.changed': event({
+    description: 'The job list after any change of state (created, started, paused, resumed, cancelled, failed, done).',
+    payload: z.array(TrainJobSchema),
+  }),
+} as const;
