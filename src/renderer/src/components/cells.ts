@@ -4,7 +4,7 @@
  * because JSON alone cannot tell 1 from 1.0.
  */
 import type { Cell } from '../../../shared/contract/index.ts';
-import { formatBytes } from './format.ts';
+import { formatBytes } from '../lib/format.ts';
 
 export type StorageClassLetter = 'i' | 'r' | 't' | 'b' | 'n';
 

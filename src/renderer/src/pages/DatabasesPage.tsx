@@ -6,7 +6,7 @@ import { href } from '../app/router.ts';
 import { useConnections } from '../components/ConnectionPicker.tsx';
 import { ConfirmRemove } from '../components/ConfirmRemove.tsx';
 import { ErrorNotice, InlineError } from '../components/ErrorNotice.tsx';
-import { formatBytes, formatCount } from '../components/format.ts';
+import { formatBytes, formatCount } from '../lib/format.ts';
 import { PathInput } from '../components/PathInput.tsx';
 
 /** The connections manager: every database Squill knows, and adding or forgetting one. */

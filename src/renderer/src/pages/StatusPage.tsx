@@ -1,7 +1,7 @@
 import type { AppInfo } from '../../../shared/contract/index.ts';
 import { useConnection, useEventHistory, useProcedure } from '../api/hooks.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
-import { formatBytes, formatDuration } from '../components/format.ts';
+import { formatBytes, formatDuration } from '../lib/format.ts';
 
 const HOSTS: Record<AppInfo['host'], string> = {
   electron: 'Desktop app',

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { BENCHES } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';
 import { BENCH_LABEL, type Bench } from './model.ts';
 

@@ -3,7 +3,7 @@ import type { EvalExample, EvalRun } from '../../../../shared/contract/index.ts'
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 import { describeFilter, toEvalFilter, type EvalFilter } from './filters.ts';
 import { rememberPosition, useNeighbours, usePrefetchExample, useRunFilter } from './hooks.ts';
 import { ACCURACY_METRICS, METRIC_HELP, METRIC_LABEL, mainMetric, trimNumber, verdictOf } from './model.ts';

@@ -4,7 +4,7 @@ import type { EvalExample, EvalRun, MetricName } from '../../../../shared/contra
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 import { EMPTY_FILTER, MAX_SEARCH, groupOptions, isFilterActive, pageCount, reasonOptions, toEvalFilter, withMetric, type FilterState } from './filters.ts';
 import { rememberPosition } from './hooks.ts';
 import { METRIC_LABEL, mainMetric } from './model.ts';

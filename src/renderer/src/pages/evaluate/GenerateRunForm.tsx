@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { GRAMMARS, STRATEGIES, type Input, type StrategyName } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 import { useGenerateRun } from './hooks.ts';
 import { BenchmarkSource, useBenchmarkSource } from './BenchmarkSource.tsx';
 import { BENCH_LABEL } from './model.ts';

@@ -2,7 +2,7 @@ import { useId, useState, type ChangeEvent, type FormEvent } from 'react';
 import { METRICS, type Input, type MetricName } from '../../../../shared/contract/index.ts';
 import { useConnection } from '../../api/hooks.ts';
 import { navigate } from '../../app/router.ts';
-import { formatBytes, formatCount } from '../../components/format.ts';
+import { formatBytes, formatCount } from '../../lib/format.ts';
 import { useStartRun } from './hooks.ts';
 import { DEFAULT_METRICS, METRIC_HELP, METRIC_LABEL, baseName, type Bench } from './model.ts';
 import { checkPredictions, predictionWarnings, type PredictionsCheck } from './predictions.ts';

@@ -2,8 +2,8 @@ import type { EvalRun, MetricName, ReproRecord } from '../../../../shared/contra
 import { useProcedure } from '../../api/hooks.ts';
 import { href } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatCount } from '../../components/format.ts';
-import { formatElapsed } from '../workbench/formatting.ts';
+import { formatCount } from '../../lib/format.ts';
+import { formatElapsed } from '../../lib/format.ts';
 import { ExamplesTable } from './ExamplesTable.tsx';
 import { EMPTY_FILTER } from './filters.ts';
 import { pollWhileRunning, useCancelRun, useRunFilter } from './hooks.ts';
@@ -21,12 +21,13 @@ export function RunPage({ runId }: { runId: string }) {
       </nav>
       {run.error && <ErrorNotice error={run.error} what="the evaluation run" />}
       {run.isLoading && <p className="muted">Loading the run…</p>}
-      {run.data && <RunView run={run.data} />}
+      {run.data && <EvalRunView run={run.data} />}
     </div>
   );
 }
 
-function RunView({ run }: { run: EvalRun }) {
+/** One evaluation run: its summary, examples and drill-down (the training dashboard is finetune/TrainingRunView). */
+function EvalRunView({ run }: { run: EvalRun }) {
   const [filter, setFilter] = useRunFilter(run.id);
   const metrics = run.metrics.filter((m) => run.summary[m]);
   const scoredNothing = metrics.length === 0;

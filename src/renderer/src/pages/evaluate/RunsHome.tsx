@@ -3,7 +3,7 @@ import type { EvalRun } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { timeAgo } from '../workbench/formatting.ts';
+import { timeAgo } from '../../lib/format.ts';
 import { useDeleteRun, useNow } from './hooks.ts';
 import { BENCH_LABEL, METRIC_LABEL, formatScore } from './model.ts';
 import { GenerateRunForm } from './GenerateRunForm.tsx';

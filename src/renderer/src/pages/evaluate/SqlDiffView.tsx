@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { formatDialect, sqlite } from 'sql-formatter';
-import { writeClipboard } from '../workbench/clipboard.ts';
-import { diffSql, type DiffSegment } from './sqlDiff.ts';
+import { writeClipboard } from '../../lib/clipboard.ts';
+import { diffSql, type DiffSegment } from '../../lib/sqlDiff.ts';
 
 const FORMAT_KEY = 'squill.evalFormatSql';
 

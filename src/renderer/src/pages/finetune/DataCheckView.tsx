@@ -1,5 +1,5 @@
 import type { TrainDataCheck } from '../../../../shared/contract/index.ts';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 
 const DEV_FROM: Record<TrainDataCheck['devFrom'], string> = {
   split: 'held out from the dataset',

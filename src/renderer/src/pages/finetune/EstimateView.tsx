@@ -1,6 +1,6 @@
 import type { TrainEstimate } from '../../../../shared/contract/index.ts';
-import { formatBytes, formatCount, formatDuration } from '../../components/format.ts';
-import { formatParams } from '../models/hooks.ts';
+import { formatBytes, formatCount, formatDuration } from '../../lib/format.ts';
+import { formatParams } from '../../lib/format.ts';
 
 const ROLE: Record<TrainEstimate['adapters'][number]['role'], string> = { main: 'SQL adapter', link: 'schema-link adapter' };
 

@@ -3,9 +3,9 @@ import type { Model, TrainJob, TrainMetric } from '../../../../shared/contract/i
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatBytes } from '../../components/format.ts';
-import { loadChoice, saveChoice } from '../workbench/askChoice.ts';
-import { useModels } from '../models/hooks.ts';
+import { formatBytes } from '../../lib/format.ts';
+import { loadChoice, saveChoice } from '../../lib/askChoice.ts';
+import { useModels } from '../../lib/models.ts';
 import { Chart, type Line } from './Chart.tsx';
 import { JobActions, StateBadge } from './FinetunePage.tsx';
 import { useSeries, type Series } from './hooks.ts';

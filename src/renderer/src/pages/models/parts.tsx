@@ -1,5 +1,5 @@
 import type { ModelFit } from '../../../../shared/contract/index.ts';
-import { formatBytes } from '../../components/format.ts';
+import { formatBytes } from '../../lib/format.ts';
 
 /** The memory estimate in one line: fits or not, what it needs, what is free. */
 export function FitSummary({ fit, testId }: { fit: ModelFit; testId?: string }) {

@@ -1,7 +1,7 @@
 import type { Column, Connection, DbSchema, ForeignKey, Table } from '../../../../shared/contract/index.ts';
 import { href } from '../../app/router.ts';
 import { cellClassName, describeCell, formatCell } from '../../components/cells.ts';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 import {
   findRelation,
   findTable,

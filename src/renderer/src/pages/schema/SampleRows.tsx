@@ -3,7 +3,7 @@ import type { Cell, QueryResult } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { cellClassName, describeCell, formatCell } from '../../components/cells.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 
 const LIMITS = [20, 100, 1000] as const;
 

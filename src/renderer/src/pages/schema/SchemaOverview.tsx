@@ -1,6 +1,6 @@
 import type { DbSchema } from '../../../../shared/contract/index.ts';
 import { href } from '../../app/router.ts';
-import { formatBytes, formatCount } from '../../components/format.ts';
+import { formatBytes, formatCount } from '../../lib/format.ts';
 import { primaryKey, referencingKeys } from './model.ts';
 
 /** Shown when no table is chosen: every table at a glance, and what the schema was read from. */

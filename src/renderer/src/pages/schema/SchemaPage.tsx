@@ -5,7 +5,7 @@ import { procedureKey, useConnection, useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ConnectionPicker, useChosenConnection } from '../../components/ConnectionPicker.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 import { totalRows } from './model.ts';
 import { RelationDetail } from './RelationDetail.tsx';
 import { SchemaOverview } from './SchemaOverview.tsx';

@@ -1,7 +1,7 @@
 import { useState, type KeyboardEvent } from 'react';
 import type { DbSchema, Table } from '../../../../shared/contract/index.ts';
 import { href } from '../../app/router.ts';
-import { formatCount } from '../../components/format.ts';
+import { formatCount } from '../../lib/format.ts';
 import { KeyBadges } from './KeyBadges.tsx';
 import { foreignKeyColumns, type View } from './model.ts';
 

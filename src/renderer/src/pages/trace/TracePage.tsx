@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { TraceView } from './TraceView.tsx';
+import { TraceView } from '../../components/trace/TraceView.tsx';
 
 /** A trace on a page of its own (#/trace/<id>), linkable from the Workbench and the Evaluate drill-down. */
 export function TracePage({ rest }: { rest: string[] }) {

@@ -4,7 +4,7 @@ import type { Connection, Trace } from '../../../../shared/contract/index.ts';
 import { procedureKey, useEvent, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { AskProgress } from './AskProgress.tsx';
-import { askRequest, loadChoice, resolveChoice, saveChoice, usableModels, type AskChoice } from './askChoice.ts';
+import { askRequest, loadChoice, resolveChoice, saveChoice, usableModels, type AskChoice } from '../../lib/askChoice.ts';
 import { ChoiceFields } from './ChoiceFields.tsx';
 import { CompareView } from './CompareView.tsx';
 import { loadFlag, saveFlag } from './drafts.ts';

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
-import { stepFacts } from '../trace/index.ts';
-import { formatElapsed } from './formatting.ts';
+import { stepFacts } from '../../components/trace/index.ts';
+import { formatElapsed } from '../../lib/format.ts';
 import type { AskRun } from './useAsk.ts';
 
 const STATUS_TEXT: Record<AskRun['status'], string> = { running: 'Asking…', done: 'Answered', failed: 'Failed', cancelled: 'Cancelled' };

@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import type { Model, Output, Sampling, StrategySettings } from '../../../../shared/contract/index.ts';
-import { settingsFor, type AskChoice, type Grammar } from './askChoice.ts';
+import { settingsFor, type AskChoice, type Grammar } from '../../lib/askChoice.ts';
 
 export type StrategyInfo = Output<'ai.strategies'>[number];
 

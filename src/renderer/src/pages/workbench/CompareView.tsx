@@ -2,11 +2,11 @@ import { useState } from 'react';
 import type { Model, QueryResult } from '../../../../shared/contract/index.ts';
 import { useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { diffResults } from '../evaluate/resultDiff.ts';
-import { PreviewTable, TraceView } from '../trace/index.ts';
+import { diffResults } from '../../lib/resultDiff.ts';
+import { PreviewTable, TraceView } from '../../components/trace/index.ts';
 import { AskProgress } from './AskProgress.tsx';
-import { choiceLabel, type AskChoice } from './askChoice.ts';
-import { formatRows } from './formatting.ts';
+import { choiceLabel, type AskChoice } from '../../lib/askChoice.ts';
+import { formatRows } from '../../lib/format.ts';
 import type { AskRun } from './useAsk.ts';
 
 const PREVIEW_ROWS = 50;

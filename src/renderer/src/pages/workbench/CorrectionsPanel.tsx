@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { Correction } from '../../../../shared/contract/index.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { timeAgo } from './formatting.ts';
+import { timeAgo } from '../../lib/format.ts';
 
 /**
  * The corrections saved on this database: questions with the SQL a person fixed or wrote, the training examples of

@@ -1,5 +1,5 @@
 import type { SquillError } from '../../../../shared/errors.ts';
-import { lineAndColumn } from './formatting.ts';
+import { lineAndColumn } from '../../lib/format.ts';
 
 const TITLES: Partial<Record<SquillError['code'], string>> = {
   REFUSED: 'Refused by the sandbox',

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { buildPlanTree, isFullScan, planText, type PlanNode, type PlanStep } from './planTree.ts';
-import { writeClipboard } from './clipboard.ts';
+import { writeClipboard } from '../../lib/clipboard.ts';
 
 /** EXPLAIN QUERY PLAN as an indented tree; full table scans are flagged, as they are what makes queries slow. */
 export function QueryPlan({ steps, sql }: { steps: PlanStep[]; sql: string }) {

@@ -1,6 +1,6 @@
 import { useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { TraceView } from '../trace/index.ts';
+import { TraceView } from '../../components/trace/index.ts';
 
 /** The trace of an ask beside the results (fetched by id; an ask that just finished is already in the cache). */
 export function TracePanel({ traceId, onClose, onUseSql }: { traceId: string; onClose: () => void; onUseSql: (sql: string) => void }) {

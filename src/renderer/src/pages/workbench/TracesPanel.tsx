@@ -3,7 +3,7 @@ import { keepPreviousData, useMutation, useQueryClient } from '@tanstack/react-q
 import type { Output } from '../../../../shared/contract/index.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatElapsed, timeAgo } from './formatting.ts';
+import { formatElapsed, timeAgo } from '../../lib/format.ts';
 import { useDebounced } from '../../components/useDebounced.ts';
 
 type TraceSummary = Output<'traces.list'>[number];

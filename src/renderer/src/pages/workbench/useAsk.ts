@@ -3,8 +3,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { Trace } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { useConnection, useEvent } from '../../api/hooks.ts';
-import { applyProgress, type LiveStep } from '../trace/index.ts';
-import { newAskId, type AskRequest } from './askChoice.ts';
+import { applyProgress, type LiveStep } from '../../components/trace/index.ts';
+import { newAskId, type AskRequest } from '../../lib/askChoice.ts';
 
 export interface AskRun {
   askId: string;

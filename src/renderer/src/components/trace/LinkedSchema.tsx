@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useProcedure } from '../../api/hooks.ts';
-import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { ErrorNotice } from '../ErrorNotice.tsx';
 import { columnKey, type Linked } from './traceModel.ts';
 
 const stepsText = (steps: number[] | undefined) => (steps ? `linked by step ${steps.map((s) => s + 1).join(', ')}` : undefined);

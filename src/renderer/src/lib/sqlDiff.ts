@@ -5,7 +5,7 @@
  * as SQLite reads them; strings and numbers compare exactly. Whitespace and comments never count as a change.
  * Pure: no React, no DOM.
  */
-import { tokenize, tokenValue, type Token } from '../../../../shared/sql/tokenize.ts';
+import { tokenize, tokenValue, type Token } from '../../../shared/sql/tokenize.ts';
 
 export type SegmentKind = 'same' | 'removed' | 'added';
 

@@ -3,7 +3,7 @@
  * this browser/window, checked against the models that exist now, and turned into an ai.ask input. Pure apart
  * from the storage passed in.
  */
-import { GRAMMARS, STRATEGIES, type Input, type Model, type StrategyName, type StrategySettings } from '../../../../shared/contract/index.ts';
+import { GRAMMARS, STRATEGIES, type Input, type Model, type StrategyName, type StrategySettings } from '../../../shared/contract/index.ts';
 
 export type Grammar = (typeof GRAMMARS)[number];
 

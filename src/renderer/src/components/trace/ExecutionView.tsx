@@ -1,7 +1,7 @@
 import type { Cell, TraceExecution } from '../../../../shared/contract/index.ts';
-import { cellClassName, formatCell } from '../../components/cells.ts';
-import { formatCount } from '../../components/format.ts';
-import { formatElapsed } from '../workbench/formatting.ts';
+import { cellClassName, formatCell } from '../cells.ts';
+import { formatCount } from '../../lib/format.ts';
+import { formatElapsed } from '../../lib/format.ts';
 
 /** The first rows of a result, as a small table (the trace keeps a preview, not the whole result). */
 export function PreviewTable({ columns, rows, label }: { columns: string[]; rows: Cell[][]; label: string }) {

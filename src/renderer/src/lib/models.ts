@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { Download } from '../../../../shared/contract/index.ts';
-import { procedureKey, useEvent, useProcedure } from '../../api/hooks.ts';
+import type { Download } from '../../../shared/contract/index.ts';
+import { procedureKey, useEvent, useProcedure } from '../api/hooks.ts';
 
 /** The model list, kept current by models.changed (from this tab, other tabs and background hashing). */
 export function useModels() {
@@ -26,4 +26,3 @@ export function useDownloads(): Download[] {
   return [...merged.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
 }
 
-export const formatParams = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n.toLocaleString('en-US'));

@@ -7,8 +7,8 @@
  * This explains a verdict; it does not give one. The verdicts come from the backend, which implements each metric
  * exactly (column permutations, sets vs bags, quirks). Pure: no React, no DOM.
  */
-import type { Cell, QueryResult } from '../../../../shared/contract/index.ts';
-import { formatCell, typeLetterOf } from '../../components/cells.ts';
+import type { Cell, QueryResult } from '../../../shared/contract/index.ts';
+import { formatCell, typeLetterOf } from '../components/cells.ts';
 
 export type RowStatus = 'match' | 'missing' | 'extra' | 'moved';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Cell, QueryResult } from '../../../../shared/contract/index.ts';
+import type { Cell, QueryResult } from '../../../shared/contract/index.ts';
 import { cellKey, diffResults, summaryLine } from './resultDiff.ts';
 
 /** A result from rows and one types string per row (or one for all rows). */

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { diffSql, type DiffSegment } from '../evaluate/sqlDiff.ts';
+import { diffSql, type DiffSegment } from '../../lib/sqlDiff.ts';
 import type { SqlChange } from './traceModel.ts';
 
 function Segments({ segments }: { segments: DiffSegment[] }) {

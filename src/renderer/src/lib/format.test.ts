@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatElapsed, formatRows, lineAndColumn, timeAgo } from './formatting.ts';
+import { formatElapsed, formatRows, lineAndColumn, timeAgo } from './format.ts';
 
 describe('workbench formatting', () => {
   it('formats elapsed times and row counts', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelSchema, type Model } from '../../../../shared/contract/index.ts';
+import { ModelSchema, type Model } from '../../../shared/contract/index.ts';
 import { askRequest, DEFAULT_CHOICE, loadChoice, newAskId, resolveChoice, saveChoice, settingsFor } from './askChoice.ts';
 
 const model = (id: string, over: Partial<Model> = {}): Model =>

@@ -1,5 +1,24 @@
-/** Small display helpers of the workbench (pure). */
-import { formatCount } from '../../components/format.ts';
+/** Display formatting shared by every page (pure): sizes, counts, durations, times, parameters. */
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+export const formatCount = (n: number) => n.toLocaleString('en-US');
+
+export function formatDuration(seconds: number): string {
+  const s = Math.floor(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s % 60} s` : `${s} s`;
+}
 
 /** "0.4 ms", "12 ms", "1.25 s", "2 min 5 s". */
 export function formatElapsed(ms: number): string {
@@ -30,3 +49,6 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
   const line = before.split('\n').length;
   return { line, column: offset - before.lastIndexOf('\n') };
 }
+
+/** "494.0M", "1.54B": a model's parameter count. */
+export const formatParams = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n.toLocaleString('en-US'));
