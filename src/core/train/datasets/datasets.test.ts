@@ -6,21 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/helpers.ts';
-import { fileDbHandle } from '../../ai/index.ts';
 import { addCorrection } from '../../ai/store.ts';
-import type { DbHandle } from '../../ai/types.ts';
 import { createConnections } from '../../db/connections.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { openStore } from '../../store/index.ts';
-import { buildSamples } from '../methods/index.ts';
-import { contamination, exampleDbs, loadDataset, normalizeQuestion, normalizeSql, previewDataset, splitDataset, type TrainExample } from './index.ts';
+import { contamination, exampleDbs, loadDataset, normalizeQuestion, normalizeSql, splitDataset, type TrainExample } from './index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const RESOURCES = path.join(ROOT, 'resources');
 const DEMO = path.join(RESOURCES, 'demo');
 const SPIDER = path.resolve(ROOT, '../shared/bench/spider');
 const hasSpider = fs.existsSync(path.join(SPIDER, 'train_spider.json')) && fs.existsSync(path.join(SPIDER, 'database'));
-const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
 let pool: SandboxPool;
 beforeAll(() => {
@@ -191,27 +187,6 @@ describe('contamination', () => {
     });
     expect(contamination(train, [{ name: 'clean', examples: [{ question: 'unrelated', sql: 'SELECT 7' }] }])[0]).toMatchObject({ questionOverlap: 0, sqlOverlap: 0, examples: [] });
     expect(normalizeSql("SELECT  a\n FROM t -- note\n;")).toBe('select a from t');
-  });
-});
-
-describe('preview', () => {
-  it('counts the tokens of the method\'s real samples', async () => {
-    const singer = path.join(DEMO, 'concert_singer.sqlite');
-    const examples = [
-      { id: 'p1', question: 'How many singers?', sql: 'SELECT count(*) FROM singer', evidence: null, dbId: 'concert_singer', dbPath: singer },
-      { id: 'p2', question: 'Stadium names', sql: 'SELECT Name FROM stadium', evidence: null, dbId: 'concert_singer', dbPath: singer },
-    ];
-    const handle = fileDbHandle(pool, singer, 'concert_singer');
-    const db = (): Promise<DbHandle> => handle;
-    const p = await previewDataset(examples, words, { method: 'sft', db, options: { schemaBudget: 4000 } });
-    const samples = await buildSamples('sft', examples, db, { count: async (t) => words(t), schemaBudget: 4000, seed: 0 });
-    expect(p.totals.samples).toBe(2);
-    expect(p.examples.map((e) => e.targetTokens)).toEqual(samples.map((s) => words(s.target)));
-    expect(p.examples.map((e) => e.promptTokens)).toEqual(samples.map((s) => words(s.messages[0]!.content)));
-    expect(p.totals.promptTokens).toBe(p.examples[0]!.promptTokens + p.examples[1]!.promptTokens);
-    const r = await previewDataset(examples, words, { method: 'route', db, options: { schemaBudget: 4000 } });
-    expect(r.totals.byTask.cw).toBe(2);
-    expect(r.totals.samples).toBeGreaterThan(10);
   });
 });
 
