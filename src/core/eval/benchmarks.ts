@@ -34,14 +34,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BENCHES } from '../../shared/contract/index.ts';
+import type { BENCHES, Output, TrainDatasetSpec } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import { sha256File } from './record.ts';
 
 export type Bench = (typeof BENCHES)[number];
 /** the benchmarks with a folder layout */
 export type BenchFolderKind = Exclude<Bench, 'jsonl'>;
-export type Split = 'train' | 'dev';
+export type Split = NonNullable<TrainDatasetSpec['split']>;
 
 const LAYOUT: Record<BenchFolderKind, { label: string; questions: Record<Split, string[]>; tables: Record<Split, string>; databases: Record<Split, string> }> = {
   spider: {
@@ -77,9 +77,9 @@ export interface BenchDatabase {
 export interface BenchmarkFolder {
   bench: BenchFolderKind;
   dir: string;
-  /** the split's question file, when present */
+  /** the split's question file, when present (Spider train: train_spider.json, else train.json) */
   questions(split: Split): string | null;
-  /** the split's question files that may be read, present ones only (Spider train: train_spider.json, else train.json) */
+  /** the split's schema file (tables.json, BIRD's <split>_tables.json), when present */
   tables(split: Split): string | null;
   databasesDir(split: Split): string;
   /** the database `dbId` of a split; `variants` adds Spider's test-suite variants (evaluation's rule) */
@@ -171,15 +171,11 @@ export function jsonlDatabase(base: string, dbId: string): string | null {
 /** JSONL: where a db_id's database is looked for first (for messages when it is nowhere). */
 export const jsonlDefaultDatabase = (base: string, dbId: string) => path.join(base, 'database', dbId, `${dbId}.sqlite`);
 
-export interface FoundBenchmark {
-  bench: Bench;
-  path: string;
-  /** dev questions */
-  examples: number;
-  /** databases present (Spider: both splits' folders with their <db>.sqlite; BIRD: dev databases, not hashed here) */
-  databases: number;
-  note: string | null;
-}
+/**
+ * A benchmark folder found on this machine (eval.benchmarks): its dev questions, the databases present (folders
+ * holding their <db>.sqlite; BIRD's are not hashed here), and a note when something a run needs is missing.
+ */
+export type FoundBenchmark = Output<'eval.benchmarks'>[number];
 
 const countJson = (file: string | null) => (file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]).length : 0);
 

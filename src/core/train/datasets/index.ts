@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection } from '../../../shared/contract/index.ts';
+import type { Connection, TrainDatasetSpec } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { significant, tokenize } from '../../../shared/sql/tokenize.ts';
 import { listCorrections } from '../../ai/store.ts';
@@ -26,13 +26,8 @@ export interface TrainExample {
   doubleQuotedStrings?: boolean;
 }
 export interface InvalidRow { line: number; reason: string }
-export interface DatasetSpec {
-  kind: 'spider' | 'bird' | 'jsonl' | 'corrections';
-  /** spider/bird folder or a train json file inside it; jsonl file */
-  path?: string;
-  split?: 'train' | 'dev';
-  limit?: number;
-}
+/** a dataset as a training config names it (spider/bird: the folder or a json file inside it; jsonl: the file) */
+export type DatasetSpec = TrainDatasetSpec;
 
 export interface DatasetDeps {
   /** the app store (corrections) */
