@@ -12,7 +12,7 @@ import { createSandboxPool, type SandboxPool } from '../db/index.ts';
 import { loadDataset } from '../train/datasets/index.ts';
 import { benchmarkFile, benchmarkFolder, findBenchmarks, jsonlDatabase, questionFiles } from './benchmarks.ts';
 import { loadBenchmark, type EvalExampleInput } from './loaders.ts';
-import { sha256File } from './record.ts';
+import { sha256File } from './hash.ts';
 import { GoldCache, scoreExample } from './score.ts';
 
 const BENCH = path.resolve(import.meta.dirname, '../../../../shared/bench');

@@ -36,7 +36,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BENCHES, Output, TrainDatasetSpec } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
-import { sha256File } from './record.ts';
+import { sha256File } from './hash.ts';
 
 export type Bench = (typeof BENCHES)[number];
 /** the benchmarks with a folder layout */

@@ -2,35 +2,12 @@
  * The reproducibility record of a run: the versions (Squill, SQLite, metrics), the sha256 of every dataset and
  * database file read, the predictions' hash, the options and the hardware — everything needed to reproduce a score.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { ReproRecord } from '../../shared/contract/index.ts';
+import { sha256File } from './hash.ts';
 import { METRIC_VERSION } from './score.ts';
-
-/** sha256 of a file, cached by path, size and mtime (BIRD databases are large). */
-const hashCache = new Map<string, string>();
-export function sha256File(file: string): string {
-  const stat = fs.statSync(file);
-  const key = `${file}:${stat.size}:${stat.mtimeMs}`;
-  let hash = hashCache.get(key);
-  if (!hash) {
-    const h = crypto.createHash('sha256');
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      let n: number;
-      while ((n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) h.update(buffer.subarray(0, n));
-    } finally {
-      fs.closeSync(fd);
-    }
-    hash = h.digest('hex');
-    hashCache.set(key, hash);
-  }
-  return hash;
-}
 
 export function reproRecord(o: {
   squillVersion: string;
