@@ -1,7 +1,7 @@
 /**
  * The benchmark layouts (benchmarks.ts) against the shared Spider/BIRD copy (skipped where absent) and against small
  * folders made here for what the shared copy lacks: test-suite variants, side files, BIRD databases and their hash
- * list, a train split. The last tests check that evaluation and training read folders by the same rules.
+ * list, a train split. That training reads folders by the same rules is checked in train/datasets/datasets.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,6 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure, tempDir } from '../../../test/helpers.ts';
 import { createSandboxPool, type SandboxPool } from '../db/index.ts';
-import { loadDataset } from '../train/datasets/index.ts';
 import { benchmarkFile, benchmarkFolder, findBenchmarks, jsonlDatabase, questionFiles } from './benchmarks.ts';
 import { loadBenchmark, type EvalExampleInput } from './loaders.ts';
 import { sha256File } from './hash.ts';
@@ -163,19 +162,6 @@ describe('BIRD folders', () => {
     expect(findBenchmarks([root])).toEqual([{ bench: 'bird', path: path.join(root, 'bird'), examples: 1, databases: 0, note: expect.stringContaining('unavailable') }]);
     makeDb(path.join(root, 'bird', 'dev_databases', 'a', 'a.sqlite'), [1]);
     expect(findBenchmarks([root])[0]).toMatchObject({ databases: 1, note: null });
-  });
-
-  it('evaluation and training take the same databases from the same folder', async () => {
-    const dir = birdFolder();
-    const predictions = ['a', 'b', 'c', 'd'].map((db, i) => ({ id: String(i), db_id: db, gold: 'SELECT v FROM t', pred: 'SELECT v FROM t' }));
-    const scored = loadBenchmark('bird', dir, predictions).examples.map((e) => e.unavailable === null);
-    const { examples, invalid } = await loadDataset({ kind: 'bird', path: dir, split: 'dev' }, { sandbox: pool });
-    expect(scored).toEqual([true, false, true, false]);
-    expect(examples.map((e) => e.dbId)).toEqual(['a', 'c']);
-    expect(invalid).toEqual([
-      { line: 2, reason: expect.stringContaining('does not match the expected sha256') },
-      { line: 4, reason: expect.stringMatching(/^unknown database d \(no file at .*dev_databases/) },
-    ]);
   });
 });
 

@@ -6,7 +6,7 @@
 import type { GRAMMARS, ParsedInput, StrategyName, StrategySettings, Trace } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import { fileDbHandle, runStrategy, saveTrace, STRATEGY_CATALOG, type DbHandle } from '../ai/index.ts';
-import type { SandboxPool } from '../db/sandbox/pool.ts';
+import type { SandboxPool } from '../db/index.ts';
 import type { TextModel } from '../llm/textModel.ts';
 import { sha256File, type Models } from '../models/index.ts';
 import type { Store } from '../store/index.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { METRICS, type EvalExample, type EvalRun, type MetricName } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
-import type { SandboxPool, SandboxPoolOptions } from '../db/sandbox/pool.ts';
+import type { SandboxPool, SandboxPoolOptions } from '../db/index.ts';
 import type { Store } from '../store/index.ts';
 import { findBenchmarks, type FoundBenchmark } from './benchmarks.ts';
 import type { GenerateDeps, GenerateInput } from './generate.ts';
@@ -23,6 +23,7 @@ export {
   type Bench, type BenchDatabase, type BenchmarkFolder, type FoundBenchmark, type Split,
 } from './benchmarks.ts';
 export { officialPredictionFiles, predictionsJsonl, registeredModel, type GenerateDeps, type GenerateInput, type GenerateModel } from './generate.ts';
+export { sha256File } from './hash.ts';
 export { hardnessOfSpiderSql } from './hardness.ts';
 export { DEFAULT_METRICS, type DrillDown, type StartInput } from './runner.ts';
 export { GoldCache, scoreExample, type ScoreOptions } from './score.ts';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { EvalRun, MetricName, Output, ParsedInput, ReproRecord } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
-import { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from '../db/sandbox/pool.ts';
+import { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from '../db/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Bench } from './benchmarks.ts';
 import { decodingOf, generatePredictions, predictionsJsonl, type GenerateDeps, type GenerateInput } from './generate.ts';

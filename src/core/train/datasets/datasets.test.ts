@@ -9,6 +9,7 @@ import { tempDir } from '../../../../test/helpers.ts';
 import { addCorrection } from '../../ai/store.ts';
 import { createConnections } from '../../db/connections.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
+import { loadBenchmark, sha256File } from '../../eval/index.ts';
 import { openStore } from '../../store/index.ts';
 import { contamination, exampleDbs, loadDataset, normalizeQuestion, normalizeSql, splitDataset, type TrainExample } from './index.ts';
 
@@ -64,6 +65,31 @@ describe('BIRD folders', () => {
     const present = fs.existsSync(path.join(bird, 'dev_databases'));
     expect(examples.length + invalid.length).toBe(25);
     if (!present) expect(invalid.map((r) => r.line)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  });
+});
+
+describe('benchmark layouts shared with evaluation (eval/benchmarks.ts)', () => {
+  it('a BIRD dev folder gives training the databases it gives evaluation: a copy that differs from the expected sha256 is refused by both', async () => {
+    const dir = tempDir();
+    const singer = path.join(DEMO, 'concert_singer.sqlite');
+    for (const id of ['a', 'b', 'c']) {
+      fs.mkdirSync(path.join(dir, 'dev_databases', id), { recursive: true });
+      fs.copyFileSync(singer, path.join(dir, 'dev_databases', id, `${id}.sqlite`));
+    }
+    // a is listed with its real hash, b with another one, c is not listed (nothing to check), d has no file
+    const hash = sha256File(singer);
+    fs.writeFileSync(path.join(dir, 'dev_databases_expected_sha256_size.txt'), `a sha256:${hash} 1\nb sha256:${'0'.repeat(64)} 1\n`);
+    const sql = 'SELECT count(*) FROM singer';
+    const rows = ['a', 'b', 'c', 'd'].map((db, i) => ({ question_id: i, db_id: db, question: `q${i}`, evidence: '', SQL: sql }));
+    fs.writeFileSync(path.join(dir, 'dev.json'), JSON.stringify(rows));
+    const scored = loadBenchmark('bird', dir, rows.map((r) => ({ id: String(r.question_id), db_id: r.db_id, gold: sql, pred: sql })));
+    const { examples, invalid } = await loadDataset({ kind: 'bird', path: dir, split: 'dev' }, { sandbox: pool });
+    expect(scored.examples.map((e) => e.unavailable === null)).toEqual([true, false, true, false]);
+    expect(examples.map((e) => e.dbId)).toEqual(['a', 'c']);
+    expect(invalid).toEqual([
+      { line: 2, reason: expect.stringContaining('does not match the expected sha256') },
+      { line: 4, reason: expect.stringMatching(/^unknown database d \(no file at .*dev_databases/) },
+    ]);
   });
 });
 
