@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchmarkFolder } from '../src/core/eval/index.ts';
 import { createCore } from '../src/core/index.ts';
 import type { MetricName } from '../src/shared/contract/index.ts';
 
@@ -20,12 +21,13 @@ if (!fs.existsSync(path.join(SPIDER, 'dev_gold.sql'))) {
 const workersArg = process.argv.indexOf('--workers');
 const workers = workersArg > 0 ? Number(process.argv[workersArg + 1]) : os.availableParallelism();
 
+const spider = benchmarkFolder('spider', SPIDER);
 const golds = fs
   .readFileSync(path.join(SPIDER, 'dev_gold.sql'), 'utf8')
   .split('\n')
   .filter((l) => l.trim())
   .map((l) => l.split('\t') as [string, string])
-  .filter(([, db]) => fs.existsSync(path.join(SPIDER, 'database', db.trim(), `${db.trim()}.sqlite`)));
+  .filter(([, db]) => !spider.database('dev', db.trim()).unavailable);
 const variants = (gold: string) => [
   gold,
   /\blimit\b/i.test(gold) ? gold.replace(/\blimit\s+\d+/i, 'LIMIT 3') : `${gold} LIMIT 3`,

@@ -23,6 +23,7 @@ import { linkedBySql, parseTableList } from '../src/core/ai/parse.ts';
 import { ddlOf, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices, SLICE_SCAFFOLD_TOKENS } from '../src/core/ai/prompts.ts';
 import { createSandboxPool } from '../src/core/db/index.ts';
 import { createModel, SHAPES } from '../src/core/llm/modelCreate.ts';
+import { benchmarkFolder } from '../src/core/eval/index.ts';
 import { exampleDbs, type TrainExample } from '../src/core/train/datasets/index.ts';
 import { estimateJob } from '../src/core/train/estimate.ts';
 import { buildSamples, chatExample, sampleTokens, type TrainSample } from '../src/core/train/methods/index.ts';
@@ -60,14 +61,18 @@ const pool = createSandboxPool({ size: 1 });
 interface Raw { db_id: string; question: string; query: string }
 let source: 'spider' | 'demo';
 let rows: TrainExample[];
-if (fs.existsSync(path.join(SPIDER, 'train_spider.json'))) {
+const spider = benchmarkFolder('spider', SPIDER);
+const spiderTrain = spider.questions('train');
+const spiderTables = spider.tables('train');
+if (spiderTrain && spiderTables) {
   source = 'spider';
-  const tables = JSON.parse(fs.readFileSync(path.join(SPIDER, 'tables.json'), 'utf8')) as { db_id: string; table_names_original: string[] }[];
+  const tables = JSON.parse(fs.readFileSync(spiderTables, 'utf8')) as { db_id: string; table_names_original: string[] }[];
   const big = new Set(tables.filter((t) => t.table_names_original.length >= minTables).map((t) => t.db_id));
-  const raw = JSON.parse(fs.readFileSync(path.join(SPIDER, 'train_spider.json'), 'utf8')) as Raw[];
+  const raw = JSON.parse(fs.readFileSync(spiderTrain, 'utf8')) as Raw[];
   rows = raw
-    .map((r, i) => ({ id: `spider-train-${i}`, question: r.question, sql: r.query, evidence: null, dbId: r.db_id, dbPath: path.join(SPIDER, 'database', r.db_id, `${r.db_id}.sqlite`), doubleQuotedStrings: true }))
-    .filter((r) => big.has(r.dbId) && fs.existsSync(r.dbPath));
+    .map((r, i) => ({ r, i, db: spider.database('train', r.db_id) }))
+    .filter(({ r, db }) => big.has(r.db_id) && !db.unavailable)
+    .map(({ r, i, db }) => ({ id: `spider-train-${i}`, question: r.question, sql: r.query, evidence: null, dbId: r.db_id, dbPath: db.file, doubleQuotedStrings: true }));
 } else {
   // the demo databases have 3-6 tables: the difference will be small (examples/demo-*.jsonl questions)
   source = 'demo';

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { createSandboxPool } from '../src/core/db/sandbox/pool.ts';
+import { benchmarkFolder } from '../src/core/eval/index.ts';
 import { encodeCell } from '../src/core/db/sandbox/encode.ts';
 import { prepareWithLegacyStrings } from '../src/core/sql/legacy.ts';
 
@@ -18,7 +19,8 @@ if (!fs.existsSync(path.join(SPIDER, 'dev_gold.sql'))) {
   console.error(`Spider data not found at ${SPIDER}; nothing to measure`);
   process.exit(1);
 }
-const dbFile = (id: string) => path.join(SPIDER, 'database', id, `${id}.sqlite`);
+const spider = benchmarkFolder('spider', SPIDER);
+const dbFile = (id: string) => spider.database('dev', id).file;
 const queries = fs
   .readFileSync(path.join(SPIDER, 'dev_gold.sql'), 'utf8')
   .split('\n')

@@ -47,7 +47,7 @@ function scoreCommand(): Command {
     .option('--ves-iterations <n>', 'timed runs per query for VES/R-VES (default 100, as the official)', positiveInt('--ves-iterations'))
     .option('--keep-distinct', 'do not remove DISTINCT before executing (test-suite --keep_distinct)')
     .action(async (opts: {
-      bench: 'spider' | 'bird' | 'jsonl'; data: string; predictions: string; out: string; metrics?: MetricName[];
+      bench: (typeof BENCHES)[number]; data: string; predictions: string; out: string; metrics?: MetricName[];
       workers?: number; timeoutMs?: number; vesIterations?: number; keepDistinct?: boolean;
     }) => {
       if (!fs.existsSync(opts.predictions)) throw new UsageError(`No predictions file at ${opts.predictions}`);
@@ -100,7 +100,7 @@ function writeFileAtomic(file: string, content: string) {
 }
 
 interface RunOptions {
-  bench: 'spider' | 'bird' | 'jsonl';
+  bench: (typeof BENCHES)[number];
   data: string;
   model: string;
   adapter?: string;

@@ -13,7 +13,7 @@ export { checkSqliteFile, fingerprintOf } from './fingerprint.ts';
 export { affinityOf, introspect, quoteIdentifier } from './introspect.ts';
 export { listDemoCatalog } from './demo.ts';
 export { deleteHistory, listHistory, recordHistory } from './history.ts';
-export { createSandboxPool, DEFAULT_LIMITS, type QueryLimits, type SandboxPool } from './sandbox/pool.ts';
+export { createSandboxPool, DEFAULT_LIMITS, type QueryLimits, type SandboxPool, type SandboxPoolOptions } from './sandbox/pool.ts';
 export type { Connections } from './connections.ts';
 
 export interface Databases {

@@ -3,26 +3,18 @@
  * bottleneck, so one at a time), each answer keeps its trace, and the predictions go to the ordinary scoring path.
  * This file holds the generation loop and the prediction files; the run itself lives in index.ts.
  */
-import type { GRAMMARS, MetricName, StrategyName, StrategySettings, Trace } from '../../shared/contract/index.ts';
+import type { GRAMMARS, ParsedInput, StrategyName, StrategySettings, Trace } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import { fileDbHandle, runStrategy, saveTrace, STRATEGY_CATALOG, type DbHandle } from '../ai/index.ts';
-import type { SandboxPool } from '../db/sandbox/pool.ts';
+import type { SandboxPool } from '../db/index.ts';
 import type { TextModel } from '../llm/textModel.ts';
 import { sha256File, type Models } from '../models/index.ts';
 import type { Store } from '../store/index.ts';
-import type { Bench, EvalExampleInput } from './loaders.ts';
+import type { Bench } from './benchmarks.ts';
+import type { EvalExampleInput } from './loaders.ts';
 
-export interface GenerateInput {
-  bench: Bench;
-  dataDir: string;
-  strategy: StrategyName;
-  grammar?: (typeof GRAMMARS)[number];
-  settings?: StrategySettings;
-  /** the first N questions of the dev split */
-  limit?: number;
-  metrics?: MetricName[];
-  name?: string;
-}
+/** eval.generate's input without the registered model, which the caller opens (GenerateDeps) */
+export type GenerateInput = Omit<ParsedInput<'eval.generate'>, 'modelId' | 'adapterId'>;
 
 /** The model a run generates with, opened by the caller (the model manager, or a GGUF path on the command line). */
 export interface GenerateModel {

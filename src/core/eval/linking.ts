@@ -3,6 +3,8 @@
  * resolved, `*` counts no column), compared between gold and prediction. Works on SQLite's tokens, so it reads
  * every query SQLite can run, including those a full parser rejects.
  */
+import fs from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Reason } from '../../shared/contract/index.ts';
 import { identifierName, significant, tokenize, type Token } from '../../shared/sql/tokenize.ts';
 
@@ -110,4 +112,32 @@ export function schemaLinkingScore(gold: string, pred: string, schema: SchemaInd
     (extra.length ? `; extra ${extra.join(', ')}` : '');
   const code = score ? 'exact' : missing.length && extra.length ? 'missing_and_extra' : missing.length ? 'missing' : extra.length ? 'extra' : 'tables_differ';
   return { tables, columns, score, reason: { code, detail } };
+}
+
+/**
+ * The schema index of each database a run's examples use, for schema linking: from the benchmark's schema file
+ * (Spider tables.json, BIRD dev_tables.json) when it has one, else (JSONL) from the database files themselves.
+ */
+export function schemasFor(tablesFile: string | null, examples: { dbId: string; dbFiles: string[] }[]): Map<string, SchemaIndex> {
+  const schemas = new Map<string, SchemaIndex>();
+  if (tablesFile) {
+    for (const entry of JSON.parse(fs.readFileSync(tablesFile, 'utf8')) as (Parameters<typeof schemaIndexFromTablesJson>[0] & { db_id: string })[]) {
+      schemas.set(entry.db_id, schemaIndexFromTablesJson(entry));
+    }
+    return schemas;
+  }
+  for (const ex of examples) {
+    if (schemas.has(ex.dbId) || !ex.dbFiles[0]) continue;
+    const file = new BetterSqlite3(ex.dbFiles[0], { readonly: true, fileMustExist: true });
+    try {
+      const tables = file.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).pluck().all() as string[];
+      schemas.set(ex.dbId, new Map(tables.map((t) => [
+        t.toLowerCase(),
+        new Set((file.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(t) as string[]).map((c) => c.toLowerCase())),
+      ])));
+    } finally {
+      file.close();
+    }
+  }
+  return schemas;
 }

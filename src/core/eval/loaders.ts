@@ -1,16 +1,15 @@
 /**
- * Benchmarks on disk: Spider (dev/train json, tables.json, database/<db>/*.sqlite), BIRD (dev.json with evidence and
- * difficulty, dev_tables.json, dev_databases/<db>/<db>.sqlite checked against the expected sha256 list) and a
- * generic JSONL format. Predictions are JSON lines {id, db_id, gold, pred, evidence?}.
+ * Reading a benchmark for a run: its questions and gold SQL matched to a predictions file (JSON lines {id, db_id,
+ * gold, pred, evidence?}), each with the database files to run on. Spider, BIRD and a generic JSONL format; where
+ * their files and databases are is benchmarks.ts's to say.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { SquillError } from '../../shared/errors.ts';
+import { benchmarkFolder, jsonlDatabase, jsonlDefaultDatabase, type Bench } from './benchmarks.ts';
 import { hardnessOfSpiderSql, type SpiderSql } from './hardness.ts';
 
-export type Bench = 'spider' | 'bird' | 'jsonl';
 
 export interface EvalExampleInput {
   index: number;
@@ -81,28 +80,25 @@ const requireDir = (dir: string, what: string) => {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new SquillError('NOT_FOUND', `No ${what} folder at ${dir}`);
 };
 
-/** Every file in a Spider database folder whose name contains ".sqlite" (test-suite's rule). */
-function spiderDbFiles(dataDir: string, dbId: string): string[] {
-  const dir = path.join(dataDir, 'database', dbId);
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.includes('.sqlite')).sort().map((f) => path.join(dir, f));
-}
-
 const keyOf = (dbId: string, sql: string) => `${dbId}\u0000${sql.trim()}`;
 
 function loadSpider(dataDir: string, predictions: Prediction[]): LoadedBenchmark {
-  requireDir(path.join(dataDir, 'database'), 'Spider database');
-  const datasetFiles = ['dev.json', 'train_spider.json', 'tables.json'].map((f) => path.join(dataDir, f)).filter((f) => fs.existsSync(f));
+  const folder = benchmarkFolder('spider', dataDir);
+  requireDir(folder.databasesDir('dev'), 'Spider database');
+  const questionFiles = [folder.questions('dev'), folder.questions('train')].filter((f): f is string => f !== null);
+  const tables = folder.tables('dev');
+  const datasetFiles = tables ? [...questionFiles, tables] : questionFiles;
   // question and parsed gold (for hardness) by (db_id, gold query)
   const known = new Map<string, { question: string; sql?: SpiderSql }>();
-  for (const file of datasetFiles.filter((f) => !f.endsWith('tables.json'))) {
+  for (const file of questionFiles) {
     for (const e of readJson(file) as { db_id: string; query: string; question: string; sql?: SpiderSql }[]) {
       if (!known.has(keyOf(e.db_id, e.query))) known.set(keyOf(e.db_id, e.query), { question: e.question, sql: e.sql });
     }
   }
   const examples = predictions.map((p, index): EvalExampleInput => {
     const entry = known.get(keyOf(p.db_id, p.gold));
-    const dbFiles = spiderDbFiles(dataDir, p.db_id);
+    // Spider's execution metric runs on the database and its test-suite variants
+    const db = folder.database('dev', p.db_id, { variants: true });
     return {
       index,
       id: p.id,
@@ -112,67 +108,23 @@ function loadSpider(dataDir: string, predictions: Prediction[]): LoadedBenchmark
       gold: p.gold,
       pred: p.pred,
       group: entry?.sql ? hardnessOfSpiderSql(entry.sql) : null,
-      dbFiles,
-      unavailable: dbFiles.length ? null : `The database ${p.db_id} is not in ${path.join(dataDir, 'database')}`,
+      dbFiles: db.files,
+      unavailable: db.unavailable,
     };
   });
-  const tables = path.join(dataDir, 'tables.json');
-  return { bench: 'spider', dataDir, examples, datasetFiles, tablesFile: fs.existsSync(tables) ? tables : null };
-}
-
-/** sha256 of a file, cached by path, size and mtime (BIRD databases are large). */
-const hashCache = new Map<string, string>();
-export function sha256File(file: string): string {
-  const stat = fs.statSync(file);
-  const key = `${file}:${stat.size}:${stat.mtimeMs}`;
-  let hash = hashCache.get(key);
-  if (!hash) {
-    const h = crypto.createHash('sha256');
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      let n: number;
-      while ((n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) h.update(buffer.subarray(0, n));
-    } finally {
-      fs.closeSync(fd);
-    }
-    hash = h.digest('hex');
-    hashCache.set(key, hash);
-  }
-  return hash;
+  return { bench: 'spider', dataDir, examples, datasetFiles, tablesFile: tables };
 }
 
 function loadBird(dataDir: string, predictions: Prediction[]): LoadedBenchmark {
-  const devFile = path.join(dataDir, 'dev.json');
-  if (!fs.existsSync(devFile)) throw new SquillError('NOT_FOUND', `No BIRD dev.json in ${dataDir}`);
+  const folder = benchmarkFolder('bird', dataDir);
+  const devFile = folder.questions('dev');
+  if (!devFile) throw new SquillError('NOT_FOUND', `No BIRD dev.json in ${dataDir}`);
   const dev = readJson(devFile) as { question_id: number; db_id: string; question: string; evidence: string; SQL: string; difficulty?: string }[];
   const byId = new Map(dev.map((e) => [String(e.question_id), e]));
   const byGold = new Map(dev.map((e) => [keyOf(e.db_id, e.SQL), e]));
-  // name -> expected sha256, from "db sha256:HEX size" lines
-  const expected = new Map<string, string>();
-  const expectedFile = path.join(dataDir, 'dev_databases_expected_sha256_size.txt');
-  if (fs.existsSync(expectedFile)) {
-    for (const line of fs.readFileSync(expectedFile, 'utf8').split('\n')) {
-      const m = /^(\S+)\s+sha256:([0-9a-f]{64})/.exec(line.trim());
-      if (m) expected.set(m[1]!, m[2]!);
-    }
-  }
-  const verdicts = new Map<string, string | null>();
-  const availability = (dbId: string): { file: string | null; why: string | null } => {
-    const file = path.join(dataDir, 'dev_databases', dbId, `${dbId}.sqlite`);
-    if (!fs.existsSync(file)) {
-      return { file: null, why: `The BIRD database ${dbId} is not present (${file}); BIRD ships without its databases` };
-    }
-    if (!verdicts.has(dbId)) {
-      const want = expected.get(dbId);
-      verdicts.set(dbId, want && sha256File(file) !== want ? `${file} does not match the expected sha256 ${want.slice(0, 12)}…` : null);
-    }
-    const why = verdicts.get(dbId)!;
-    return { file: why ? null : file, why };
-  };
   const examples = predictions.map((p, index): EvalExampleInput => {
     const entry = byId.get(p.id) ?? byGold.get(keyOf(p.db_id, p.gold));
-    const { file, why } = availability(p.db_id);
+    const db = folder.database('dev', p.db_id);
     return {
       index,
       id: p.id,
@@ -182,13 +134,13 @@ function loadBird(dataDir: string, predictions: Prediction[]): LoadedBenchmark {
       gold: p.gold,
       pred: p.pred,
       group: entry?.difficulty ?? null,
-      dbFiles: file ? [file] : [],
-      unavailable: why,
+      dbFiles: db.files,
+      unavailable: db.unavailable,
     };
   });
-  const tables = path.join(dataDir, 'dev_tables.json');
-  const datasetFiles = [devFile, tables, expectedFile].filter((f) => fs.existsSync(f));
-  return { bench: 'bird', dataDir, examples, datasetFiles, tablesFile: fs.existsSync(tables) ? tables : null };
+  const tables = folder.tables('dev');
+  const datasetFiles = [devFile, tables, folder.hashList()].filter((f): f is string => f !== null);
+  return { bench: 'bird', dataDir, examples, datasetFiles, tablesFile: tables };
 }
 
 const JsonlExample = z.object({
@@ -219,13 +171,8 @@ function loadJsonl(dataDir: string, predictions: Prediction[]): LoadedBenchmark 
     if (!parsed.success) throw new SquillError('VALIDATION', `${file} line ${n + 1} is not a valid example {id, question, gold, db_path | db_id}`);
     byId.set(parsed.data.id, parsed.data);
   });
-  const dbFileOf = (e: z.output<typeof JsonlExample> | undefined, dbId: string) => {
-    if (e?.db_path) return path.resolve(base, e.db_path);
-    for (const candidate of [path.join(base, 'database', dbId, `${dbId}.sqlite`), path.join(base, `${dbId}.sqlite`)]) {
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    return path.join(base, 'database', dbId, `${dbId}.sqlite`);
-  };
+  const dbFileOf = (e: z.output<typeof JsonlExample> | undefined, dbId: string) =>
+    e?.db_path ? path.resolve(base, e.db_path) : (jsonlDatabase(base, dbId) ?? jsonlDefaultDatabase(base, dbId));
   const examples = predictions.map((p, index): EvalExampleInput => {
     const e = byId.get(p.id);
     const dbFile = dbFileOf(e, p.db_id);
@@ -261,15 +208,15 @@ export function loadBenchmark(bench: Bench, dataDir: string, predictions: Predic
 export function loadQuestions(bench: Bench, dataDir: string): (Prediction & { question: string })[] {
   const dir = path.resolve(dataDir);
   if (bench === 'spider') {
-    const dev = path.join(dir, 'dev.json');
-    if (!fs.existsSync(dev)) throw new SquillError('NOT_FOUND', `No Spider dev.json in ${dir}`);
+    const dev = benchmarkFolder('spider', dir).questions('dev');
+    if (!dev) throw new SquillError('NOT_FOUND', `No Spider dev.json in ${dir}`);
     return (readJson(dev) as { db_id: string; query: string; question: string }[]).map((e, i) => ({
       id: String(i), db_id: e.db_id, gold: e.query, pred: '', question: e.question,
     }));
   }
   if (bench === 'bird') {
-    const dev = path.join(dir, 'dev.json');
-    if (!fs.existsSync(dev)) throw new SquillError('NOT_FOUND', `No BIRD dev.json in ${dir}`);
+    const dev = benchmarkFolder('bird', dir).questions('dev');
+    if (!dev) throw new SquillError('NOT_FOUND', `No BIRD dev.json in ${dir}`);
     return (readJson(dev) as { question_id: number; db_id: string; question: string; evidence?: string; SQL: string }[]).map((e) => ({
       id: String(e.question_id), db_id: e.db_id, gold: e.SQL, pred: '', evidence: e.evidence?.trim() ? e.evidence : null, question: e.question,
     }));

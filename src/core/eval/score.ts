@@ -4,7 +4,7 @@
  */
 import type { MetricName, QueryResult, Reason } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
-import type { SandboxPool } from '../db/sandbox/pool.ts';
+import type { SandboxPool } from '../db/index.ts';
 import { birdBlankPrediction, birdResultEq, pythonSqliteStatementError } from './birdEx.ts';
 import type { EvalExampleInput } from './loaders.ts';
 import { schemaLinkingScore, type SchemaIndex } from './linking.ts';

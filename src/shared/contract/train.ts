@@ -17,7 +17,26 @@ export const TrainDatasetSpecSchema = z.strictObject({
   split: z.enum(['train', 'dev']).optional(),
   limit: z.number().int().min(1).optional(),
 });
+export type TrainDatasetSpec = z.infer<typeof TrainDatasetSpecSchema>;
 const datasets = z.union([TrainDatasetSpecSchema, z.array(TrainDatasetSpecSchema).min(1)]);
+
+/**
+ * Bounds of the config's numbers a person types, declared once: the schema below enforces them and the wizard's
+ * messages quote them (it checks its form with the schema itself).
+ */
+export const TRAIN_LIMITS = {
+  devFraction: { min: 0, max: 0.9 },
+  rank: { min: 1, max: 512 },
+  /** above 0 */
+  alpha: { max: 4096 },
+  /** above 0 */
+  lr: { max: 1 },
+  /** above 0 */
+  epochs: { max: 1000 },
+  steps: { min: 1, max: 10_000_000 },
+  batchSize: { min: 1, max: 1024 },
+  evalMaxTokens: { min: 1, max: 4096 },
+} as const;
 
 /** Everything a job needs to run, and to run again identically (same seed, same data order). */
 export const TrainConfigSchema = z.strictObject({
@@ -26,15 +45,15 @@ export const TrainConfigSchema = z.strictObject({
   dataset: datasets,
   /** a separate dev set; without one, devFraction of the dataset is held out */
   dev: datasets.optional(),
-  devFraction: z.number().min(0).max(0.9).default(0.1),
+  devFraction: z.number().min(TRAIN_LIMITS.devFraction.min).max(TRAIN_LIMITS.devFraction.max).default(0.1),
   lora: z
     .strictObject({
-      rank: z.number().int().min(1).max(512).default(8),
-      alpha: z.number().positive().max(4096).default(16),
+      rank: z.number().int().min(TRAIN_LIMITS.rank.min).max(TRAIN_LIMITS.rank.max).default(8),
+      alpha: z.number().positive().max(TRAIN_LIMITS.alpha.max).default(16),
       targets: z.array(z.enum(LORA_TARGETS)).min(1).default([...LORA_TARGETS]),
     })
     .prefault({}),
-  lr: z.number().positive().max(1).default(1e-3),
+  lr: z.number().positive().max(TRAIN_LIMITS.lr.max).default(1e-3),
   schedule: z
     .strictObject({
       kind: z.enum(['constant', 'cosine']).default('cosine'),
@@ -45,11 +64,11 @@ export const TrainConfigSchema = z.strictObject({
     })
     .prefault({}),
   /** passes over the training samples (when steps is not given; default 1) */
-  epochs: z.number().positive().max(1000).optional(),
+  epochs: z.number().positive().max(TRAIN_LIMITS.epochs.max).optional(),
   /** optimizer steps per adapter (overrides epochs) */
-  steps: z.number().int().min(1).max(10_000_000).optional(),
+  steps: z.number().int().min(TRAIN_LIMITS.steps.min).max(TRAIN_LIMITS.steps.max).optional(),
   /** sequences per micro-batch */
-  batchSize: z.number().int().min(1).max(1024).default(4),
+  batchSize: z.number().int().min(TRAIN_LIMITS.batchSize.min).max(TRAIN_LIMITS.batchSize.max).default(4),
   /** micro-batches per optimizer step */
   gradAccum: z.number().int().min(1).max(1024).default(1),
   clip: z.number().min(0).default(1),
@@ -65,7 +84,7 @@ export const TrainConfigSchema = z.strictObject({
       strategy: z.enum(STRATEGIES).default('direct'),
       /** the first N dev examples (default: all) */
       limit: z.number().int().min(1).optional(),
-      maxTokens: z.number().int().min(1).max(4096).default(128),
+      maxTokens: z.number().int().min(TRAIN_LIMITS.evalMaxTokens.min).max(TRAIN_LIMITS.evalMaxTokens.max).default(128),
       /** the evaluation context (default: the model's own, capped by node-llama-cpp) */
       contextSize: z.number().int().min(256).max(131_072).optional(),
     })

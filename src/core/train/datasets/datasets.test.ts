@@ -6,21 +6,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/helpers.ts';
-import { fileDbHandle } from '../../ai/index.ts';
 import { addCorrection } from '../../ai/store.ts';
-import type { DbHandle } from '../../ai/types.ts';
 import { createConnections } from '../../db/connections.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
+import { loadBenchmark, sha256File } from '../../eval/index.ts';
 import { openStore } from '../../store/index.ts';
-import { buildSamples } from '../methods/index.ts';
-import { contamination, exampleDbs, loadDataset, normalizeQuestion, normalizeSql, previewDataset, splitDataset, type TrainExample } from './index.ts';
+import { contamination, exampleDbs, loadDataset, normalizeQuestion, normalizeSql, splitDataset, type TrainExample } from './index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const RESOURCES = path.join(ROOT, 'resources');
 const DEMO = path.join(RESOURCES, 'demo');
 const SPIDER = path.resolve(ROOT, '../shared/bench/spider');
 const hasSpider = fs.existsSync(path.join(SPIDER, 'train_spider.json')) && fs.existsSync(path.join(SPIDER, 'database'));
-const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
 let pool: SandboxPool;
 beforeAll(() => {
@@ -68,6 +65,31 @@ describe('BIRD folders', () => {
     const present = fs.existsSync(path.join(bird, 'dev_databases'));
     expect(examples.length + invalid.length).toBe(25);
     if (!present) expect(invalid.map((r) => r.line)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  });
+});
+
+describe('benchmark layouts shared with evaluation (eval/benchmarks.ts)', () => {
+  it('a BIRD dev folder gives training the databases it gives evaluation: a copy that differs from the expected sha256 is refused by both', async () => {
+    const dir = tempDir();
+    const singer = path.join(DEMO, 'concert_singer.sqlite');
+    for (const id of ['a', 'b', 'c']) {
+      fs.mkdirSync(path.join(dir, 'dev_databases', id), { recursive: true });
+      fs.copyFileSync(singer, path.join(dir, 'dev_databases', id, `${id}.sqlite`));
+    }
+    // a is listed with its real hash, b with another one, c is not listed (nothing to check), d has no file
+    const hash = sha256File(singer);
+    fs.writeFileSync(path.join(dir, 'dev_databases_expected_sha256_size.txt'), `a sha256:${hash} 1\nb sha256:${'0'.repeat(64)} 1\n`);
+    const sql = 'SELECT count(*) FROM singer';
+    const rows = ['a', 'b', 'c', 'd'].map((db, i) => ({ question_id: i, db_id: db, question: `q${i}`, evidence: '', SQL: sql }));
+    fs.writeFileSync(path.join(dir, 'dev.json'), JSON.stringify(rows));
+    const scored = loadBenchmark('bird', dir, rows.map((r) => ({ id: String(r.question_id), db_id: r.db_id, gold: sql, pred: sql })));
+    const { examples, invalid } = await loadDataset({ kind: 'bird', path: dir, split: 'dev' }, { sandbox: pool });
+    expect(scored.examples.map((e) => e.unavailable === null)).toEqual([true, false, true, false]);
+    expect(examples.map((e) => e.dbId)).toEqual(['a', 'c']);
+    expect(invalid).toEqual([
+      { line: 2, reason: expect.stringContaining('does not match the expected sha256') },
+      { line: 4, reason: expect.stringMatching(/^unknown database d \(no file at .*dev_databases/) },
+    ]);
   });
 });
 
@@ -191,27 +213,6 @@ describe('contamination', () => {
     });
     expect(contamination(train, [{ name: 'clean', examples: [{ question: 'unrelated', sql: 'SELECT 7' }] }])[0]).toMatchObject({ questionOverlap: 0, sqlOverlap: 0, examples: [] });
     expect(normalizeSql("SELECT  a\n FROM t -- note\n;")).toBe('select a from t');
-  });
-});
-
-describe('preview', () => {
-  it('counts the tokens of the method\'s real samples', async () => {
-    const singer = path.join(DEMO, 'concert_singer.sqlite');
-    const examples = [
-      { id: 'p1', question: 'How many singers?', sql: 'SELECT count(*) FROM singer', evidence: null, dbId: 'concert_singer', dbPath: singer },
-      { id: 'p2', question: 'Stadium names', sql: 'SELECT Name FROM stadium', evidence: null, dbId: 'concert_singer', dbPath: singer },
-    ];
-    const handle = fileDbHandle(pool, singer, 'concert_singer');
-    const db = (): Promise<DbHandle> => handle;
-    const p = await previewDataset(examples, words, { method: 'sft', db, options: { schemaBudget: 4000 } });
-    const samples = await buildSamples('sft', examples, db, { count: async (t) => words(t), schemaBudget: 4000, seed: 0 });
-    expect(p.totals.samples).toBe(2);
-    expect(p.examples.map((e) => e.targetTokens)).toEqual(samples.map((s) => words(s.target)));
-    expect(p.examples.map((e) => e.promptTokens)).toEqual(samples.map((s) => words(s.messages[0]!.content)));
-    expect(p.totals.promptTokens).toBe(p.examples[0]!.promptTokens + p.examples[1]!.promptTokens);
-    const r = await previewDataset(examples, words, { method: 'route', db, options: { schemaBudget: 4000 } });
-    expect(r.totals.byTask.cw).toBe(2);
-    expect(r.totals.samples).toBeGreaterThan(10);
   });
 });
 

@@ -1,20 +1,19 @@
 /**
  * Training datasets: question/SQL pairs from Spider/BIRD folders, JSONL files or the workbench's corrections; a
- * deterministic train/dev split; a contamination check against evaluation benchmarks; a token-count preview made
- * from the method builders' own samples. A row that cannot be used is reported with its line number (JSONL line, or
+ * deterministic train/dev split; a contamination check against evaluation benchmarks. A row that cannot be used is reported with its line number (JSONL line, or
  * its index in the JSON array + 1), never silently dropped.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection } from '../../../shared/contract/index.ts';
+import type { Connection, TrainDatasetSpec } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { significant, tokenize } from '../../../shared/sql/tokenize.ts';
 import { listCorrections } from '../../ai/store.ts';
 import { fileDbHandle, type DbHandle } from '../../ai/index.ts';
+import { benchmarkFile, jsonlDatabase, jsonlDefaultDatabase, questionFiles, type BenchmarkFolder, type Split } from '../../eval/index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import type { Store } from '../../store/index.ts';
-import { buildSamples, type MethodName, type MethodOptions, type TrainSample } from '../methods/index.ts';
 
 export interface TrainExample {
   id: string;
@@ -27,13 +26,8 @@ export interface TrainExample {
   doubleQuotedStrings?: boolean;
 }
 export interface InvalidRow { line: number; reason: string }
-export interface DatasetSpec {
-  kind: 'spider' | 'bird' | 'jsonl' | 'corrections';
-  /** spider/bird folder or a train json file inside it; jsonl file */
-  path?: string;
-  split?: 'train' | 'dev';
-  limit?: number;
-}
+/** a dataset as a training config names it (spider/bird: the folder or a json file inside it; jsonl: the file) */
+export type DatasetSpec = TrainDatasetSpec;
 
 export interface DatasetDeps {
   /** the app store (corrections) */
@@ -56,6 +50,8 @@ interface RawRow {
   evidence: unknown;
   dbId: string;
   dbPath: string | null;
+  /** why the database cannot be used though its file exists (benchmark layouts' rule) */
+  dbUnavailable?: string | null;
   /** why the row could not even be read */
   broken?: string;
 }
@@ -70,39 +66,29 @@ const readJson = (file: string): unknown => {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
 
-/** A benchmark folder and the data file inside it: `p` is the folder or a json file in it. */
-function benchFile(p: string, defaults: string[]): { dir: string; file: string } {
-  const abs = path.resolve(p);
-  if (!fs.existsSync(abs)) throw new SquillError('NOT_FOUND', `No dataset at ${abs}`);
-  if (fs.statSync(abs).isFile()) return { dir: path.dirname(abs), file: abs };
-  const file = defaults.map((f) => path.join(abs, f)).find((f) => fs.existsSync(f));
-  if (!file) throw new SquillError('NOT_FOUND', `No ${defaults.join(' or ')} in ${abs}`);
-  return { dir: abs, file };
-}
-
 function jsonArray(file: string): unknown[] {
   const data = readJson(file);
   if (!Array.isArray(data)) throw new SquillError('VALIDATION', `${file} is not a JSON array of examples`);
   return data;
 }
 
+/** Spider/BIRD rows: where the files and databases are is the benchmark layout's (eval/benchmarks.ts). */
 function spiderRows(spec: DatasetSpec): RawRow[] {
   if (!spec.path) throw new SquillError('VALIDATION', 'A Spider dataset needs the path of its folder');
-  const { dir, file } = benchFile(spec.path, spec.split === 'dev' ? ['dev.json'] : ['train_spider.json', 'train.json']);
+  const { folder, file, split } = benchmarkFile('spider', spec.path, spec.split === 'dev' ? 'dev' : 'train');
   const tag = path.basename(file, '.json');
   return jsonArray(file).map((raw, i) => {
     const e = (raw ?? {}) as Record<string, unknown>;
     const dbId = str(e.db_id) ?? '';
-    const db = path.join(dir, 'database', dbId, `${dbId}.sqlite`);
-    return { line: i + 1, id: `spider-${tag}-${i}`, question: e.question, sql: e.query, evidence: null, dbId, dbPath: dbId ? db : null };
+    return { line: i + 1, id: `spider-${tag}-${i}`, question: e.question, sql: e.query, evidence: null, dbId, ...benchmarkDb(folder, split, dbId) };
   });
 }
 
 function birdRows(spec: DatasetSpec): RawRow[] {
   if (!spec.path) throw new SquillError('VALIDATION', 'A BIRD dataset needs the path of its folder');
   const split = spec.split ?? 'train';
-  const { dir, file } = benchFile(spec.path, split === 'dev' ? ['dev.json'] : ['train.json']);
-  const dbDir = path.basename(file).startsWith('dev') ? 'dev_databases' : 'train_databases';
+  // a file's databases are its own split's (dev.json: dev_databases), whatever the spec says
+  const { folder, file, split: fileSplit } = benchmarkFile('bird', spec.path, split);
   return jsonArray(file).map((raw, i) => {
     const e = (raw ?? {}) as Record<string, unknown>;
     const dbId = str(e.db_id) ?? '';
@@ -114,9 +100,16 @@ function birdRows(spec: DatasetSpec): RawRow[] {
       sql: e.SQL,
       evidence: evidence?.trim() ? evidence : null,
       dbId,
-      dbPath: dbId ? path.join(dir, dbDir, dbId, `${dbId}.sqlite`) : null,
+      ...benchmarkDb(folder, fileSplit, dbId),
     };
   });
+}
+
+/** A benchmark row's database: its file, and why it cannot be used though the file is there (a BIRD copy that differs) */
+function benchmarkDb(folder: BenchmarkFolder, split: Split, dbId: string): Pick<RawRow, 'dbPath' | 'dbUnavailable'> {
+  if (!dbId) return { dbPath: null };
+  const db = folder.database(split, dbId);
+  return { dbPath: db.file, dbUnavailable: db.unavailable };
 }
 
 /**
@@ -149,10 +142,7 @@ function jsonlRows(spec: DatasetSpec, deps: DatasetDeps): RawRow[] {
       dbPath = path.resolve(base, dbPathField);
       if (!dbId) dbId = path.basename(dbPathField).replace(/\.[^.]*$/, '');
     } else if (dbId) {
-      dbPath =
-        [path.join(base, 'database', dbId, `${dbId}.sqlite`), path.join(base, `${dbId}.sqlite`)].find((f) => fs.existsSync(f)) ??
-        connections.find((c) => c.id === dbId)?.path ??
-        path.join(base, 'database', dbId, `${dbId}.sqlite`);
+      dbPath = jsonlDatabase(base, dbId) ?? connections.find((c) => c.id === dbId)?.path ?? jsonlDefaultDatabase(base, dbId);
     }
     rows.push({
       line: n + 1,
@@ -198,6 +188,7 @@ export async function loadDataset(spec: DatasetSpec, deps: DatasetDeps = {}): Pr
     else if (!sql) invalid.push({ line: r.line, reason: 'the SQL is missing' });
     else if (!r.dbId && !r.dbPath) invalid.push({ line: r.line, reason: 'no database is named (db_id or db_path)' });
     else if (!r.dbPath || !fs.existsSync(r.dbPath)) invalid.push({ line: r.line, reason: `unknown database ${r.dbId || r.dbPath}${r.dbPath ? ` (no file at ${r.dbPath})` : ''}` });
+    else if (r.dbUnavailable) invalid.push({ line: r.line, reason: r.dbUnavailable });
     else if (seenIds.has(r.id)) invalid.push({ line: r.line, reason: `the id ${r.id} is used by an earlier row` });
     else {
       seenIds.add(r.id);
@@ -232,7 +223,7 @@ export function createDatasetCache(max = 4): DatasetCache {
       const abs = path.resolve(spec.path);
       const st = fs.statSync(abs);
       // a folder's own mtime does not change when its data file is rewritten: stamp the file loaders will read
-      const files = st.isDirectory() ? ['train_spider.json', 'train.json', 'dev.json'].map((f) => path.join(abs, f)).filter((f) => fs.existsSync(f)) : [abs];
+      const files = st.isDirectory() ? questionFiles(abs) : [abs];
       stamp = files
         .map((f) => {
           const fst = fs.statSync(f);
@@ -365,98 +356,4 @@ export function contamination(
     }
     return { name: b.name, questionOverlap, sqlOverlap, examples: ids };
   });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// preview
-
-export interface PreviewRow {
-  id: string;
-  samples: number;
-  promptTokens: number;
-  targetTokens: number;
-  maxSampleTokens: number;
-}
-export interface AdapterPreview {
-  samples: number;
-  byTask: Record<string, number>;
-  maxSampleTokens: number;
-  meanSampleTokens: number;
-  /** answer tokens (the learned ones) per sample */
-  meanTargetTokens: number;
-}
-export interface DatasetPreview {
-  examples: PreviewRow[];
-  totals: {
-    examples: number;
-    samples: number;
-    promptTokens: number;
-    targetTokens: number;
-    maxSampleTokens: number;
-    byTask: Record<string, number>;
-    /** per adapter (lrsql: link and main): its samples by task, their longest and mean length in tokens */
-    byAdapter: Partial<Record<TrainSample['adapter'], AdapterPreview>>;
-  };
-}
-
-/**
- * Token counts of what training will really see: the method's samples for each example. With `measure` (the
- * tokenizer's chat rendering, see sampleTokens) a sample's prompt includes the chat template's tokens; without it,
- * the prompt is the messages' text counted by `count`, the target the answer.
- */
-export async function previewDataset(
-  examples: TrainExample[],
-  tokenCount: (text: string) => number | Promise<number>,
-  o: {
-    method: MethodName;
-    db: (example: TrainExample) => Promise<DbHandle>;
-    options?: Partial<Omit<MethodOptions, 'count'>>;
-    measure?: (sample: TrainSample) => { prompt: number; target: number };
-  },
-): Promise<DatasetPreview> {
-  const count = async (text: string) => tokenCount(text);
-  const samples = await buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
-  const per = new Map(examples.map((e) => [e.id, { id: e.id, samples: 0, promptTokens: 0, targetTokens: 0, maxSampleTokens: 0 }]));
-  const byTask: Record<string, number> = {};
-  const adapters: Partial<Record<TrainSample['adapter'], AdapterPreview & { tokens: number; targets: number }>> = {};
-  for (const s of samples) {
-    const row = per.get(s.exampleId)!;
-    let prompt = 0;
-    let target = 0;
-    if (o.measure) ({ prompt, target } = o.measure(s));
-    else {
-      for (const m of s.messages) prompt += await count(m.content);
-      // the forced answer prefix (ROUTE continuation) is read, not learned: it counts as prompt
-      if (s.prefix) prompt += await count(s.prefix);
-      target = await count(s.target);
-    }
-    row.samples++;
-    row.promptTokens += prompt;
-    row.targetTokens += target;
-    row.maxSampleTokens = Math.max(row.maxSampleTokens, prompt + target);
-    byTask[s.task] = (byTask[s.task] ?? 0) + 1;
-    const a = (adapters[s.adapter] ??= { samples: 0, byTask: {}, maxSampleTokens: 0, meanSampleTokens: 0, meanTargetTokens: 0, tokens: 0, targets: 0 });
-    a.samples++;
-    a.targets += target;
-    a.byTask[s.task] = (a.byTask[s.task] ?? 0) + 1;
-    a.tokens += prompt + target;
-    a.maxSampleTokens = Math.max(a.maxSampleTokens, prompt + target);
-  }
-  const rows = [...per.values()];
-  const byAdapter: DatasetPreview['totals']['byAdapter'] = {};
-  for (const [role, { tokens, targets, ...a }] of Object.entries(adapters) as [TrainSample['adapter'], AdapterPreview & { tokens: number; targets: number }][]) {
-    byAdapter[role] = { ...a, meanSampleTokens: tokens / a.samples, meanTargetTokens: targets / a.samples };
-  }
-  return {
-    examples: rows,
-    totals: {
-      examples: rows.length,
-      samples: samples.length,
-      promptTokens: rows.reduce((a, r) => a + r.promptTokens, 0),
-      targetTokens: rows.reduce((a, r) => a + r.targetTokens, 0),
-      maxSampleTokens: rows.reduce((a, r) => Math.max(a, r.maxSampleTokens), 0),
-      byTask,
-      byAdapter,
-    },
-  };
 }

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection, TrainCheckpoint, TrainConfig, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMethod, TrainMetric } from '../../../shared/contract/index.ts';
+import type { Connection, ParsedInput, TrainCheckpoint, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { EventHub } from '../../../shared/rpc/events.ts';
 import type { SandboxPool } from '../../db/index.ts';
@@ -24,16 +24,16 @@ export { learningRate, permutation, planPhases, stepBatches } from './plan.ts';
 export interface Jobs {
   list(): TrainJob[];
   get(id: string): { job: TrainJob; checkpoints: TrainCheckpoint[]; evals: TrainEval[] };
-  create(input: { name?: string; method: TrainMethod; config: TrainConfig }): TrainJob;
+  create(input: ParsedInput<'train.create'>): TrainJob;
   pause(id: string): TrainJob;
   resume(id: string): TrainJob;
   cancel(id: string): TrainJob;
   metrics(id: string, since?: number): { metrics: TrainMetric[]; evals: TrainEval[] };
   log(id: string, offset?: number): { text: string; size: number };
   /** the run's data as a job would read it (for the wizard) */
-  checkData(input: { method: TrainMethod; config: TrainConfig }): Promise<TrainDataCheck>;
+  checkData(input: ParsedInput<'train.checkData'>): Promise<TrainDataCheck>;
   /** the estimator's memory and time for a run, from its real samples */
-  estimate(input: { method: TrainMethod; config: TrainConfig; limit?: number }): Promise<TrainEstimate>;
+  estimate(input: ParsedInput<'train.estimate'>): Promise<TrainEstimate>;
   /** resolves when the job is no longer queued or running (done, failed, cancelled, paused) */
   settled(id: string): Promise<TrainJob>;
   /** the running job's trainer process id, if any (tests kill it) */

@@ -6,13 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TrainConfig, TrainDataCheck, TrainEstimate, TrainMethod } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
-import { loadQuestions, type Bench } from '../../eval/index.ts';
+import { benchmarkFolder, loadQuestions, type Bench } from '../../eval/index.ts';
 import { mulberry32, shuffled } from '../../../shared/random.ts';
-import { contamination, exampleDbs, previewDataset, type TrainExample } from '../datasets/index.ts';
+import { contamination, exampleDbs, type TrainExample } from '../datasets/index.ts';
 import { estimateJob, modelDims } from '../estimate.ts';
 import { sampleTokens } from '../methods/index.ts';
 import { openTokenizer } from '../tokens.ts';
 import { loadSplit, methodOptions, trainerContext, type DataDeps } from './data.ts';
+import { previewDataset } from './samplePreview.ts';
 import { phaseSteps } from './plan.ts';
 
 const MAX_INVALID = 500;
@@ -31,7 +32,7 @@ export function benchmarkExamples(found: { bench: Bench; path: string }[]): Benc
   for (const b of found) {
     try {
       const examples = loadQuestions(b.bench, b.path).map((q) => ({ question: q.question, sql: q.gold }));
-      out.push({ name: `${b.bench === 'bird' ? 'BIRD' : 'Spider'} dev`, path: path.join(b.path, 'dev.json'), examples });
+      out.push({ name: `${b.bench === 'bird' ? 'BIRD' : 'Spider'} dev`, path: b.bench === 'jsonl' ? b.path : benchmarkFolder(b.bench, b.path).questions('dev'), examples });
     } catch {
       // an absent or unreadable benchmark file is the evaluation page's to report; the check goes on without it
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Model, TrainMetric } from '../../../../shared/contract/index.ts';
-import { TrainConfigSchema } from '../../../../shared/contract/index.ts';
+import { TRAIN_LIMITS, TrainConfigSchema } from '../../../../shared/contract/index.ts';
 import { align, mergeProgress, type Series } from './series.ts';
 import { PRESETS, createInput, dataCheckInput, estimateInput, initialState, stepProblems, type WizardState } from './wizardConfig.ts';
 
@@ -33,6 +33,30 @@ describe('wizard config', () => {
     expect(stepProblems('review', filled(), [model])).toEqual([]);
     // a remote model has no weights to train
     expect(stepProblems('model', filled(), [{ ...model, kind: 'remote' }])).toHaveLength(1);
+  });
+
+  it('checks the form by the contract\'s bounds: each limit is accepted, one past it refused with the bound in words', () => {
+    const h = filled().hyper;
+    const hyper = (patch: Partial<WizardState['hyper']>) => stepProblems('hyper', filled({ hyper: { ...h, ...patch } }), [model]);
+    const L = TRAIN_LIMITS;
+    for (const [field, value, past] of [
+      ['rank', L.rank.max, L.rank.max + 1],
+      ['rank', L.rank.min, L.rank.min - 1],
+      ['batchSize', L.batchSize.max, L.batchSize.max + 1],
+      ['lr', L.lr.max, L.lr.max * 1.5],
+      ['alpha', L.alpha.max, L.alpha.max + 1],
+      ['steps', L.steps.max, L.steps.max + 1],
+    ] as const) {
+      expect(hyper({ [field]: value })).toEqual([]);
+      expect(hyper({ [field]: past })).toEqual([expect.stringContaining(String(field === 'rank' && past < value ? L.rank.min : value))]);
+    }
+    expect(hyper({ length: 'epochs', epochs: L.epochs.max + 1 })).toEqual([expect.stringContaining(String(L.epochs.max))]);
+    expect(hyper({ rank: 1.5 })).toEqual([expect.stringMatching(/whole number/)]);
+    expect(stepProblems('hyper', filled({ evalMaxTokens: L.evalMaxTokens.max + 1 }), [model])).toEqual([expect.stringContaining(String(L.evalMaxTokens.max))]);
+    // the dev fraction is the data step's, and only when the dev set is held out of the dataset
+    expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05 }), [model])).toEqual([expect.stringContaining(String(L.devFraction.max))]);
+    expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05, devSource: 'dataset', devPath: '/data/dev.jsonl' }), [model])).toEqual([]);
+    expect(stepProblems('review', filled({ hyper: { ...h, rank: 0 } }), [model])).toHaveLength(1);
   });
 
   it('makes a train.create input the contract accepts, for every method and preset', () => {

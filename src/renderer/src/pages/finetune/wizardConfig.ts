@@ -2,11 +2,11 @@
  * The fine-tune wizard's form: its state, the hyperparameter presets, what each step still lacks, the train.create
  * input it becomes and the inputs of its data check and estimate. Pure, so it is tested without a page.
  */
-import type { Input, Model, TrainMethod } from '../../../../shared/contract/index.ts';
+import { procedures, TRAIN_LIMITS, type Input, type Model, type TrainConfig, type TrainDatasetSpec, type TrainMethod } from '../../../../shared/contract/index.ts';
 
-export type DatasetKind = 'spider' | 'bird' | 'jsonl' | 'corrections';
+export type DatasetKind = TrainDatasetSpec['kind'];
 export type PresetName = 'quick' | 'authors';
-export type EvalStrategy = 'direct' | 'route' | 'lrsql' | 'vote';
+export type EvalStrategy = TrainConfig['eval']['strategy'];
 
 export interface Hyper {
   rank: number;
@@ -96,8 +96,31 @@ export function initialState(): WizardState {
 /** Local models that can be trained (a remote endpoint has no weights here). */
 export const trainableModels = (models: readonly Model[]) => models.filter((m) => m.kind === 'local' && m.status === 'ok');
 
-const positiveInt = (n: number) => Number.isInteger(n) && n >= 1;
-const nonNegativeInt = (n: number) => Number.isInteger(n) && n >= 0;
+const L = TRAIN_LIMITS;
+/**
+ * The form's numbers are checked by the contract's own schema (train.create's input), so the wizard accepts exactly
+ * what the backend will; each field's message quotes the contract's bounds. Path in the input, step, message.
+ */
+const FIELD_PROBLEMS: [path: string, step: WizardStep, message: string][] = [
+  ['config.devFraction', 'data', `The dev fraction must be between ${L.devFraction.min} and ${L.devFraction.max}.`],
+  ['config.lora.rank', 'hyper', `Rank must be a whole number from ${L.rank.min} to ${L.rank.max}.`],
+  ['config.lora.alpha', 'hyper', `Alpha must be above 0 and at most ${L.alpha.max}.`],
+  ['config.lr', 'hyper', `The learning rate must be above 0 and at most ${L.lr.max}.`],
+  ['config.steps', 'hyper', `Steps must be a whole number from ${L.steps.min} to ${L.steps.max}.`],
+  ['config.epochs', 'hyper', `Epochs must be above 0 and at most ${L.epochs.max}.`],
+  ['config.batchSize', 'hyper', `The batch size must be a whole number from ${L.batchSize.min} to ${L.batchSize.max}.`],
+  ['config.evalEvery', 'hyper', '"Evaluate every" must be a whole number (0: only before and after).'],
+  ['config.checkpointEvery', 'hyper', '"Checkpoint every" must be a whole number of at least 1.'],
+  ['config.patience', 'hyper', 'Patience must be a whole number (0: never stop early).'],
+  ['config.eval.maxTokens', 'hyper', `The evaluation token limit must be a whole number from ${L.evalMaxTokens.min} to ${L.evalMaxTokens.max}.`],
+];
+
+function schemaProblems(step: WizardStep, s: WizardState): string[] {
+  const parsed = procedures['train.create'].input.safeParse(createInput(s));
+  if (parsed.success) return [];
+  const bad = new Set(parsed.error.issues.map((i) => i.path.join('.')));
+  return FIELD_PROBLEMS.filter(([at, of]) => (step === of || step === 'review') && bad.has(at)).map(([, , message]) => message);
+}
 
 /** What a step still lacks, in words a user can act on; empty when the step is complete. */
 export function stepProblems(step: WizardStep, s: WizardState, models: readonly Model[]): string[] {
@@ -108,7 +131,6 @@ export function stepProblems(step: WizardStep, s: WizardState, models: readonly 
   }
   if (step === 'data' || step === 'review') {
     if (s.dataKind !== 'corrections' && s.dataPath.trim() === '') out.push('Give the path of the dataset on the backend machine.');
-    if (s.devSource === 'fraction' && !(s.devFraction >= 0 && s.devFraction <= 0.9)) out.push('The dev fraction must be between 0 and 0.9.');
     if (s.devSource === 'dataset' && s.devPath.trim() === '') out.push('Give the path of the dev set on the backend machine.');
   }
   if ((step === 'method' || step === 'review') && s.method === 'route') {
@@ -116,19 +138,7 @@ export function stepProblems(step: WizardStep, s: WizardState, models: readonly 
     if (r.some((v) => !(v >= 0))) out.push('Mixing ratios cannot be negative.');
     else if (r.every((v) => v === 0)) out.push('At least one ROUTE task needs a ratio above 0.');
   }
-  if (step === 'hyper' || step === 'review') {
-    const h = s.hyper;
-    if (!positiveInt(h.rank) || h.rank > 512) out.push('Rank must be a whole number from 1 to 512.');
-    if (!(h.alpha > 0)) out.push('Alpha must be above 0.');
-    if (!(h.lr > 0 && h.lr <= 1)) out.push('The learning rate must be above 0 and at most 1.');
-    if (h.length === 'steps' && !positiveInt(h.steps)) out.push('Steps must be a whole number of at least 1.');
-    if (h.length === 'epochs' && !(h.epochs > 0)) out.push('Epochs must be above 0.');
-    if (!positiveInt(h.batchSize)) out.push('The batch size must be a whole number of at least 1.');
-    if (!nonNegativeInt(h.evalEvery)) out.push('"Evaluate every" must be a whole number (0: only before and after).');
-    if (!positiveInt(h.checkpointEvery)) out.push('"Checkpoint every" must be a whole number of at least 1.');
-    if (!nonNegativeInt(h.patience)) out.push('Patience must be a whole number (0: never stop early).');
-    if (!positiveInt(s.evalMaxTokens) || s.evalMaxTokens > 4096) out.push('The evaluation token limit must be a whole number from 1 to 4096.');
-  }
+  out.push(...schemaProblems(step, s));
   return out;
 }
 

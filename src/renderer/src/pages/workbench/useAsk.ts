@@ -9,7 +9,7 @@ import { newAskId, type AskRequest } from '../../lib/askChoice.ts';
 export interface AskRun {
   askId: string;
   request: AskRequest;
-  status: 'running' | 'done' | 'failed' | 'cancelled';
+  status: 'running' | Trace['status'];
   /** the steps as they stream in (progress events) */
   steps: LiveStep[];
   trace: Trace | null;
