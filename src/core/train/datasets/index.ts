@@ -10,11 +10,10 @@ import path from 'node:path';
 import type { Connection } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { significant, tokenize } from '../../../shared/sql/tokenize.ts';
-import { listCorrections } from '../../ai/store.ts';
-import { fileDbHandle, type DbHandle } from '../../ai/index.ts';
+import { fileDbHandle, listCorrections, type DbHandle } from '../../ai/index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import type { Store } from '../../store/index.ts';
-import { buildSamples, type MethodName, type MethodOptions, type TrainSample } from '../methods/index.ts';
+import { methods, type MethodOptions, type MethodRegistry, type TrainSample } from '../methods/index.ts';
 
 export interface TrainExample {
   id: string;
@@ -394,7 +393,7 @@ export interface DatasetPreview {
     targetTokens: number;
     maxSampleTokens: number;
     byTask: Record<string, number>;
-    /** per adapter (lrsql: link and main): its samples by task, their longest and mean length in tokens */
+    /** per adapter (role of the method): its samples by task, their longest and mean length in tokens */
     byAdapter: Partial<Record<TrainSample['adapter'], AdapterPreview>>;
   };
 }
@@ -408,14 +407,16 @@ export async function previewDataset(
   examples: TrainExample[],
   tokenCount: (text: string) => number | Promise<number>,
   o: {
-    method: MethodName;
+    method: string;
+    /** the registry that knows the method (default: the built-in methods) */
+    methods?: MethodRegistry;
     db: (example: TrainExample) => Promise<DbHandle>;
     options?: Partial<Omit<MethodOptions, 'count'>>;
     measure?: (sample: TrainSample) => { prompt: number; target: number };
   },
 ): Promise<DatasetPreview> {
   const count = async (text: string) => tokenCount(text);
-  const samples = await buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
+  const samples = await (o.methods ?? methods).buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
   const per = new Map(examples.map((e) => [e.id, { id: e.id, samples: 0, promptTokens: 0, targetTokens: 0, maxSampleTokens: 0 }]));
   const byTask: Record<string, number> = {};
   const adapters: Partial<Record<TrainSample['adapter'], AdapterPreview & { tokens: number; targets: number }>> = {};
