@@ -288,7 +288,7 @@ function MethodStep({ state, update, methods }: StepProps & { methods: Methods }
                   type="number"
                   min={f.min}
                   step={f.step}
-                  aria-label={`${f.label} ratio`}
+                  aria-label={f.label}
                   value={shown(values[f.key] ?? f.default)}
                   onChange={(e) => update({ options: { ...state.options, [state.method]: { ...values, [f.key]: e.target.valueAsNumber } } })}
                 />
