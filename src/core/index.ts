@@ -15,7 +15,7 @@ import { disposeLlama } from './llm/engine.ts';
 import { createModels, type Models } from './models/index.ts';
 import { createAi, type Ai } from './ai/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { createJobs, type Jobs } from './train/jobs/index.ts';
+import { createJobs, type Jobs, type MethodRegistry } from './train/index.ts';
 
 export { resolveDataDir } from './app/dataDir.ts';
 export { APP_VERSION } from './app/info.ts';
@@ -35,6 +35,8 @@ export interface CoreOptions {
   sandboxSize?: number;
   /** run queued and interrupted training jobs (default: everywhere but the CLI, whose `train` command asks for it) */
   runJobs?: boolean;
+  /** the training methods (default: the built-in ones; tests register a toy method) */
+  methods?: MethodRegistry;
 }
 
 export interface Core {
@@ -89,6 +91,7 @@ export function createCore(options: CoreOptions): Core {
     connections,
     run: options.runJobs ?? options.host !== 'cli',
     benchmarks: () => evaluations.benchmarks(),
+    methods: options.methods,
   });
   const connectionsChanged = () => hub.emit('connections.changed', connections.list());
 
@@ -177,6 +180,7 @@ export function createCore(options: CoreOptions): Core {
       models.removeAdapter(id);
       return { removed: true as const };
     },
+    'train.methods': () => jobs.methods(),
     'train.jobs': () => jobs.list(),
     'train.job': ({ id }) => jobs.get(id),
     'train.create': (input) => jobs.create(input),

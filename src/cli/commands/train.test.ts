@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
 import { trainerBinary } from '../../core/train/trainer.ts';
 import { EXIT } from '../errors.ts';
-import { TrainFileSchema } from './train.ts';
+import { trainFileSchema } from './train.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(ROOT, 'bin', 'squill.js');
@@ -26,8 +26,9 @@ try {
 
 describe('squill train', () => {
   it('ships valid example configs', () => {
-    for (const name of ['sft-demo.json', 'lrsql-demo.json', 'route-demo.json']) {
-      const parsed = TrainFileSchema.safeParse(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', name), 'utf8')));
+    for (const name of fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('-demo.json'))) {
+      // examples/<method>-demo.json
+      const parsed = trainFileSchema(name.replace(/-demo\.json$/, '')).safeParse(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', name), 'utf8')));
       expect(parsed.error?.issues ?? [], name).toEqual([]);
     }
   });

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { TRAIN_METHODS, TrainConfigSchema, type TrainEval, type TrainJob, type TrainMethod, type TrainMetric } from '../../shared/contract/index.ts';
+import { TrainConfigBaseSchema, type TrainEval, type TrainJob, type TrainMetric } from '../../shared/contract/index.ts';
 import { createCore } from '../../core/index.ts';
 import { createModel, SHAPES } from '../../core/llm/modelCreate.ts';
+import { methods } from '../../core/train/index.ts';
 import { asUsageError, UsageError } from '../errors.ts';
 
 /**
@@ -28,10 +29,16 @@ const CreateSchema = z.strictObject({
   vocab: z.string().min(1),
   seed: z.number().int().min(1).optional(),
 });
-export const TrainFileSchema = TrainConfigSchema.extend({
-  name: z.string().trim().min(1).max(200).optional(),
-  model: z.union([TrainConfigSchema.shape.model, z.strictObject({ create: CreateSchema })]),
-});
+/** A method's config (its member of TrainConfig, method given by --method) with a name and a model to create. */
+export const trainFileSchema = (method: string) =>
+  methods
+    .configSchema(method)
+    .omit({ method: true })
+    .extend({
+      name: z.string().trim().min(1).max(200).optional(),
+      model: z.union([TrainConfigBaseSchema.shape.model, z.strictObject({ create: CreateSchema })]),
+    });
+type TrainFile = z.output<typeof TrainConfigBaseSchema> & { name?: string; model: z.output<typeof TrainConfigBaseSchema.shape.model> | { create: z.output<typeof CreateSchema> } };
 
 /** "lora.rank: Too small: expected number to be >=1" for each problem */
 export function describeIssues(file: string, error: z.ZodError): string {
@@ -39,7 +46,7 @@ export function describeIssues(file: string, error: z.ZodError): string {
   return `${file} is not a valid training config: ${problems.join('; ')}`;
 }
 
-function readConfig(file: string): z.output<typeof TrainFileSchema> {
+function readConfig(file: string, method: string): TrainFile {
   if (!fs.existsSync(file)) throw new UsageError(`No config file at ${file}`);
   let json: unknown;
   try {
@@ -47,12 +54,12 @@ function readConfig(file: string): z.output<typeof TrainFileSchema> {
   } catch (err) {
     throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
   }
-  const parsed = TrainFileSchema.safeParse(json);
+  const parsed = trainFileSchema(method).safeParse(json);
   if (!parsed.success) throw new UsageError(describeIssues(file, parsed.error));
   // paths in the file are relative to it
   const base = path.dirname(path.resolve(file));
   const fix = <T extends { path?: string }>(s: T): T => (s.path ? { ...s, path: path.resolve(base, s.path) } : s);
-  const config = parsed.data;
+  const config = parsed.data as TrainFile;
   const list = <T extends { path?: string }>(s: T | T[]) => (Array.isArray(s) ? s.map(fix) : fix(s));
   return {
     ...config,
@@ -67,12 +74,12 @@ const write = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 export function trainCommand(): Command {
   return new Command('train')
     .description('fine-tune a LoRA adapter headless: one JSON object per step on stdout, then a summary object')
-    .addOption(new Option('--method <method>', 'training method').choices([...TRAIN_METHODS]).makeOptionMandatory())
+    .addOption(new Option('--method <method>', 'training method').choices([...methods.names]).makeOptionMandatory())
     .requiredOption('--config <file>', 'the job config (JSON; see examples/*.json)')
     .option('--out <dir>', 'where to copy the finished adapters, metrics.jsonl and summary.json')
-    .action(async (opts: { method: TrainMethod; config: string; out?: string }) => {
+    .action(async (opts: { method: string; config: string; out?: string }) => {
       const started = performance.now();
-      const file = readConfig(opts.config);
+      const file = readConfig(opts.config, opts.method);
       const dataDir = process.env.SQUILL_DATA_DIR ? path.resolve(process.env.SQUILL_DATA_DIR) : fs.mkdtempSync(path.join(os.tmpdir(), 'squill-train-'));
       const out = opts.out ? path.resolve(opts.out) : null;
       if (out) fs.mkdirSync(out, { recursive: true });
@@ -86,7 +93,7 @@ export function trainCommand(): Command {
         model = { path: modelFile };
       } else model = file.model;
       const { name, ...rest } = file;
-      const config = TrainConfigSchema.parse({ ...rest, model });
+      const config = methods.parseConfig(opts.method, { ...rest, model });
 
       const core = createCore({ dataDir, host: 'cli', runJobs: true });
       const metrics: object[] = [];

@@ -1,10 +1,9 @@
 /**
  * Supervised examples for a question with its gold SQL, made with the very prompt builders the strategies use: a
  * model trained on them sees at training time exactly the prompts it will get at inference. One list per strategy
- * (ROUTE: its tasks as MCP sends them; LR-SQL: one link sample per slice, carrying the gold tables found so far,
- * and the SQL-generation sample; vote: FINER's think-then-SQL format).
+ * (ROUTE: its tasks as MCP sends them; LR-SQL: lrsqlExamples below; vote: FINER's think-then-SQL format).
  */
-import type { StrategyName } from '../../shared/contract/index.ts';
+import type { DbSchema, StrategyName } from '../../shared/contract/index.ts';
 import type { ChatMessage } from '../llm/textModel.ts';
 import { linkedBySql, trimSql } from './parse.ts';
 import {
@@ -45,6 +44,8 @@ export interface ExampleOptions {
   schemaBudget: number;
   sampleRows?: number;
   sliceBudget?: number;
+  /** lrsql: the database's slices when the caller has them already (they cost a tokenization of every table) */
+  slices?: string[][];
   /** vote: the reasoning written before the SQL (default: names the tables and columns the gold SQL uses) */
   reasoning?: (gold: GoldQuestion) => string;
 }
@@ -80,22 +81,37 @@ export async function strategyExamples(db: DbHandle, gold: GoldQuestion, strateg
         { task: 'nc', messages: routeNoiseCorrection(pruned, gold.question, evidence, sql, null), target: 'correct' },
       ];
     }
-    case 'lrsql': {
-      const goldTables = linkedBySql(sql, db.schema).tables;
-      const slices = await lrsqlSlices(db.schema, o.count, o.sliceBudget ?? DEFAULT_SLICE_BUDGET);
-      const out: ChatSample[] = [];
-      const selected: string[] = [];
-      for (const slice of slices) {
-        const here = slice.filter((t) => goldTables.includes(t));
-        out.push({ task: 'lrsql_link', messages: lrsqlLinkPrompt(ddlOf(db.schema, slice), gold.question, evidence, [...selected]), target: lrsqlLinkTarget(here) });
-        selected.push(...here);
-      }
-      out.push({ task: 'lrsql_sql', messages: lrsqlSqlPrompt(ddlOf(db.schema, goldTables), gold.question, evidence), target: lrsqlSqlTarget(sql) });
-      return out;
-    }
+    case 'lrsql':
+      return lrsqlExamples(db.schema, o.slices ?? (await lrsqlSlices(db.schema, o.count, o.sliceBudget ?? DEFAULT_SLICE_BUDGET)), { ...gold, evidence, sql });
     case 'vote': {
       const reasoning = (o.reasoning ?? ((g) => defaultReasoning(db, g)))(gold);
       return [{ task: 'finer', messages: finerPrompt(await full(), gold.question, evidence), target: `<think>${reasoning}</think>\n${sql}` }];
     }
   }
+}
+
+/**
+ * LR-SQL's samples for one question — the one builder, used by training jobs and by the prompt-consistency test.
+ * Per slice the link prompt carrying None, plus the same prompt carrying the gold tables of the earlier slices when
+ * there are any (the paper's "None + gold-so-far"); then the SQL model's sample on the gold tables' DDL. At
+ * inference the strategy carries its running selection: None until a slice selects a table, and still None in
+ * later slices when the model missed the earlier ones — so both prompts occur there, and a carried-only set (one
+ * sample per slice) would never show the link model a None list after a slice that holds gold tables.
+ */
+export function lrsqlExamples(schema: DbSchema, slices: string[][], gold: GoldQuestion): ChatSample[] {
+  const evidence = gold.evidence ?? null;
+  const sql = trimSql(gold.sql);
+  const goldTables = linkedBySql(sql, schema).tables;
+  const out: ChatSample[] = [];
+  const selected: string[] = [];
+  for (const slice of slices) {
+    const here = slice.filter((t) => goldTables.includes(t));
+    const ddl = ddlOf(schema, slice);
+    const target = lrsqlLinkTarget(here);
+    out.push({ task: 'lrsql_link', messages: lrsqlLinkPrompt(ddl, gold.question, evidence, []), target });
+    if (selected.length) out.push({ task: 'lrsql_link_carried', messages: lrsqlLinkPrompt(ddl, gold.question, evidence, [...selected]), target });
+    selected.push(...here);
+  }
+  out.push({ task: 'lrsql_sql', messages: lrsqlSqlPrompt(ddlOf(schema, goldTables), gold.question, evidence), target: lrsqlSqlTarget(sql) });
+  return out;
 }

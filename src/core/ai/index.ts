@@ -8,15 +8,18 @@ import type { EventHub } from '../../shared/rpc/events.ts';
 import { fingerprintOf, type Databases, type SandboxPool } from '../db/index.ts';
 import type { Models } from '../models/types.ts';
 import type { Store } from '../store/index.ts';
-import { runStrategy, STRATEGY_CATALOG } from './strategies/index.ts';
+import { linkAdapterOf, runStrategy, STRATEGY_CATALOG } from './strategies/index.ts';
 import { addCorrection, deleteCorrection, deleteTrace, getTrace, listCorrections, listTraces, saveTrace } from './store.ts';
 import type { DbHandle } from './types.ts';
 
-export { runStrategy, STRATEGY_CATALOG, vote } from './strategies/index.ts';
-export { getTrace, saveTrace } from './store.ts';
+export { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET, linkAdapterOf, runStrategy, STRATEGY_CATALOG, takesLinkModel, vote } from './strategies/index.ts';
+export { getTrace, listCorrections, saveTrace } from './store.ts';
+export { execute } from './trace.ts';
 export type { DbHandle, ProgressEvent, StrategyInput } from './types.ts';
+// what training shares with inference: the prompts, the parsers and the supervised examples built from them
 export * as prompts from './prompts.ts';
 export * as parse from './parse.ts';
+export { lrsqlExamples, strategyExamples, type ChatSample, type GoldQuestion } from './examples.ts';
 
 /**
  * A database file (benchmarks, the CLI) as a strategy sees it. `doubleQuotedStrings` runs SQL with SQLite's legacy
@@ -67,8 +70,8 @@ export function createAi(o: { store: Store; hub: EventHub; databases: Databases;
         if (input.adapterId && !adapter) throw new SquillError('NOT_FOUND', `The adapter is not attached to ${registered.name}`);
         const settings = input.settings ?? {};
         const model = await o.models.textModel(input.modelId, input.adapterId ?? null);
-        const linkAdapterId = settings.lrsql?.linkAdapterId;
-        const linkModel = input.strategy === 'lrsql' && linkAdapterId ? await o.models.textModel(input.modelId, linkAdapterId) : undefined;
+        const linkAdapterId = linkAdapterOf(input.strategy, settings);
+        const linkModel = linkAdapterId ? await o.models.textModel(input.modelId, linkAdapterId) : undefined;
         const trace = await runStrategy({
           question: input.question,
           evidence: input.evidence?.trim() ? input.evidence : null,

@@ -5,7 +5,7 @@
  */
 import type { GRAMMARS, ParsedInput, StrategyName, StrategySettings, Trace } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
-import { fileDbHandle, runStrategy, saveTrace, STRATEGY_CATALOG, type DbHandle } from '../ai/index.ts';
+import { fileDbHandle, linkAdapterOf, runStrategy, saveTrace, STRATEGY_CATALOG, type DbHandle } from '../ai/index.ts';
 import type { SandboxPool } from '../db/index.ts';
 import type { TextModel } from '../llm/textModel.ts';
 import { sha256File, type Models } from '../models/index.ts';
@@ -19,7 +19,7 @@ export type GenerateInput = Omit<ParsedInput<'eval.generate'>, 'modelId' | 'adap
 /** The model a run generates with, opened by the caller (the model manager, or a GGUF path on the command line). */
 export interface GenerateModel {
   model: TextModel;
-  /** lrsql: the schema-link model when it differs from `model` */
+  /** the strategy's schema-link model when it differs from `model` (see takesLinkModel) */
   linkModel?: TextModel;
   modelInfo: Trace['model'];
   adapterInfo: Trace['adapter'];
@@ -49,8 +49,8 @@ export function registeredModel(
     modelName: adapter ? `${registered.name} + ${adapter.name}` : registered.name,
     async open() {
       const model = await models.textModel(registered.id, adapter?.id ?? null);
-      const linkAdapterId = input.settings?.lrsql?.linkAdapterId;
-      const linkModel = input.strategy === 'lrsql' && linkAdapterId ? await models.textModel(registered.id, linkAdapterId) : undefined;
+      const linkAdapterId = linkAdapterOf(input.strategy, input.settings ?? {});
+      const linkModel = linkAdapterId ? await models.textModel(registered.id, linkAdapterId) : undefined;
       // the manager hashes in the background; a run needs the hash now
       const known = models.get(registered.id).sha256;
       const sha256 = known ?? (registered.path ? await sha256File(registered.path) : `remote:${registered.remote?.baseUrl ?? ''}#${registered.remote?.model ?? ''}`);

@@ -204,4 +204,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'adapter roles named by their method',
+    up(db) {
+      // a checkpoint's role is one of its method's adapters (the method registry names them), no longer a fixed
+      // pair; SQLite cannot drop a CHECK, so the table is rebuilt with the same rows
+      db.exec(`
+        CREATE TABLE train_checkpoints_new (
+          job_id TEXT NOT NULL REFERENCES train_jobs (id) ON DELETE CASCADE,
+          step   INTEGER NOT NULL,
+          role   TEXT NOT NULL CHECK (length(role) BETWEEN 1 AND 64),
+          path   TEXT NOT NULL,
+          dev_ex REAL,
+          best   INTEGER NOT NULL DEFAULT 0,
+          at     TEXT NOT NULL,
+          PRIMARY KEY (job_id, step)
+        ) STRICT;
+        INSERT INTO train_checkpoints_new SELECT job_id, step, role, path, dev_ex, best, at FROM train_checkpoints;
+        DROP TABLE train_checkpoints;
+        ALTER TABLE train_checkpoints_new RENAME TO train_checkpoints;
+      `);
+    },
+  },
 ];

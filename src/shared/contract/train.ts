@@ -5,8 +5,16 @@ import { event, noInput, procedure, serverPath } from './define.ts';
 
 // train.* — fine-tuning jobs: a persistent queue, per-step metrics, dev evaluations, checkpoints and logs
 
-export const TRAIN_METHODS = ['sft', 'lrsql', 'route'] as const;
-export type TrainMethod = (typeof TRAIN_METHODS)[number];
+/**
+ * A training method's name. The methods are declared once, by the core's method registry (src/core/train/methods),
+ * and listed by train.methods; the core refuses a name it does not know.
+ */
+export const TrainMethodSchema = z.string().min(1).max(64);
+export type TrainMethod = z.infer<typeof TrainMethodSchema>;
+/** The role of the SQL adapter every method trains: the one evaluated on the dev set and chosen in the workbench. */
+export const MAIN_ROLE = 'main';
+/** An adapter's role, named by its method (MAIN_ROLE, or another name for each further adapter). */
+const adapterRole = z.string().min(1).max(64);
 export const JOB_STATES = ['queued', 'running', 'paused', 'failed', 'cancelled', 'done'] as const;
 export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 
@@ -38,8 +46,22 @@ export const TRAIN_LIMITS = {
   evalMaxTokens: { min: 1, max: 4096 },
 } as const;
 
-/** Everything a job needs to run, and to run again identically (same seed, same data order). */
-export const TrainConfigSchema = z.strictObject({
+/** How a job's dev set is evaluated; the strategy defaults to the method's own (train.methods `evalStrategy`). */
+export const TrainEvalSettingsSchema = z.strictObject({
+  strategy: z.enum(STRATEGIES).optional(),
+  /** the first N dev examples (default: all) */
+  limit: z.number().int().min(1).optional(),
+  maxTokens: z.number().int().min(TRAIN_LIMITS.evalMaxTokens.min).max(TRAIN_LIMITS.evalMaxTokens.max).default(128),
+  /** the evaluation context (default: the model's own, capped by node-llama-cpp) */
+  contextSize: z.number().int().min(256).max(131_072).optional(),
+});
+
+/**
+ * Everything a job needs to run, and to run again identically (same seed, same data order), but the method's own
+ * section: a method adds its settings under its name (`route: {...}`), and the core's registry completes this into
+ * the TrainConfig it checks (a union on the method, strict there); the transports pass the sections through.
+ */
+export const TrainConfigBaseSchema = z.looseObject({
   /** a GGUF file or a registered model */
   model: z.union([z.strictObject({ path: serverPath('file') }), z.strictObject({ id: z.string().min(1).max(64) })]),
   dataset: datasets,
@@ -79,16 +101,7 @@ export const TrainConfigSchema = z.strictObject({
   evalEvery: z.number().int().min(0).default(0),
   /** stop after this many evaluations without a better dev score (0: never stop early) */
   patience: z.number().int().min(0).default(0),
-  eval: z
-    .strictObject({
-      strategy: z.enum(STRATEGIES).default('direct'),
-      /** the first N dev examples (default: all) */
-      limit: z.number().int().min(1).optional(),
-      maxTokens: z.number().int().min(TRAIN_LIMITS.evalMaxTokens.min).max(TRAIN_LIMITS.evalMaxTokens.max).default(128),
-      /** the evaluation context (default: the model's own, capped by node-llama-cpp) */
-      contextSize: z.number().int().min(256).max(131_072).optional(),
-    })
-    .prefault({}),
+  eval: TrainEvalSettingsSchema.prefault({}),
   /** how prompts are built (training and evaluation alike) */
   prompt: z
     .strictObject({
@@ -97,18 +110,16 @@ export const TrainConfigSchema = z.strictObject({
       sliceBudget: z.number().int().min(200).max(32_768).optional(),
     })
     .prefault({}),
-  /** route: samples of each task per example */
-  route: z.strictObject({ ts: z.number().min(0).optional(), sl: z.number().min(0).optional(), nc: z.number().min(0).optional(), cw: z.number().min(0).optional() }).optional(),
   /** CPU threads for training and evaluation (default: SQUILL_THREADS, else all cores) */
   threads: z.number().int().min(1).max(1024).optional(),
 });
-export type TrainConfig = z.output<typeof TrainConfigSchema>;
+export type TrainConfigBase = z.output<typeof TrainConfigBaseSchema>;
 
 export const TrainJobSchema = z.object({
   id: z.string(),
   name: z.string(),
-  method: z.enum(TRAIN_METHODS),
-  config: TrainConfigSchema,
+  method: TrainMethodSchema,
+  config: TrainConfigBaseSchema,
   state: z.enum(JOB_STATES),
   /** why it is in that state (failure, cancel, early stop, restart), or null */
   reason: z.string().nullable(),
@@ -117,8 +128,8 @@ export const TrainJobSchema = z.object({
   finishedAt: z.string().nullable(),
   step: z.number().int(),
   totalSteps: z.number().int(),
-  /** the adapters a finished job produced (lrsql: link and main), and their ids in the model manager */
-  adapters: z.array(z.object({ role: z.enum(['main', 'link']), path: z.string(), adapterId: z.string().nullable(), step: z.number().int() })),
+  /** the adapters a finished job produced (one per role of its method), and their ids in the model manager */
+  adapters: z.array(z.object({ role: adapterRole, path: z.string(), adapterId: z.string().nullable(), step: z.number().int() })),
   modelId: z.string().nullable(),
   devExBefore: z.number().nullable(),
   devExAfter: z.number().nullable(),
@@ -147,7 +158,7 @@ export const TrainEvalSchema = z.object({
 export type TrainEval = z.infer<typeof TrainEvalSchema>;
 export const TrainCheckpointSchema = z.object({
   step: z.number().int(),
-  role: z.enum(['main', 'link']),
+  role: adapterRole,
   path: z.string(),
   devEx: z.number().nullable(),
   best: z.boolean(),
@@ -214,7 +225,9 @@ export const TrainEstimateSchema = z.object({
   previewed: z.number().int(),
   adapters: z.array(
     z.object({
-      role: z.enum(['main', 'link']),
+      role: adapterRole,
+      /** what the method calls this adapter ("SQL adapter", "schema-link adapter") */
+      label: z.string(),
       /** samples over all training examples (extrapolated from the previewed ones when fewer) */
       samples: z.number().int(),
       byTask: z.record(z.string(), z.number().int()),
@@ -250,7 +263,66 @@ export type TrainEstimate = z.infer<typeof TrainEstimateSchema>;
 
 const jobId = z.string().min(1).max(64);
 
+/** A wizard preset: the hyperparameters as the wizard's form holds them. */
+export const TrainPresetSchema = z.object({
+  name: z.string(),
+  label: z.string(),
+  description: z.string(),
+  hyper: z.object({
+    rank: z.number().int(),
+    alpha: z.number(),
+    lr: z.number(),
+    /** train for a number of optimizer steps, or passes over the data */
+    length: z.enum(['steps', 'epochs']),
+    steps: z.number().int(),
+    epochs: z.number(),
+    batchSize: z.number().int(),
+    evalEvery: z.number().int(),
+    checkpointEvery: z.number().int(),
+    patience: z.number().int(),
+  }),
+});
+export type TrainPreset = z.infer<typeof TrainPresetSchema>;
+
+/** A training method as the wizard and the dashboard show it (the core's registry, src/core/train/methods). */
+export const TrainMethodInfoSchema = z.object({
+  name: TrainMethodSchema,
+  label: z.string(),
+  description: z.string(),
+  /** in training order; "main" is the SQL adapter (evaluated on the dev set, the workbench's adapter) */
+  adapters: z.array(
+    z.object({
+      role: adapterRole,
+      label: z.string(),
+      /** the adapter is the schema-link model of the method's strategy (its settings' linkAdapterId) */
+      linkModel: z.boolean(),
+    }),
+  ),
+  /** the strategy a job evaluates its dev set with unless its config says another */
+  evalStrategy: z.enum(STRATEGIES),
+  /** the strategy its adapters are for in the workbench (null: any; the user's choice stays) */
+  strategy: z.enum(STRATEGIES).nullable(),
+  /** the method's own numeric settings (config[name]), as form fields */
+  options: z
+    .object({
+      legend: z.string(),
+      fields: z.array(z.object({ key: z.string(), label: z.string(), default: z.number(), min: z.number(), step: z.number() })),
+      /** why the values are refused when every one is 0 (null: zeros are fine) */
+      allZero: z.string().nullable(),
+      /** why the values are refused when one is below its minimum */
+      belowMin: z.string(),
+    })
+    .nullable(),
+  presets: z.array(TrainPresetSchema).min(1),
+});
+export type TrainMethodInfo = z.infer<typeof TrainMethodInfoSchema>;
+
 export const trainProcedures = {
+  'train.methods': procedure({
+    description: 'The training methods: their adapters, dev-evaluation strategy, own settings and wizard presets.',
+    input: noInput,
+    output: z.array(TrainMethodInfoSchema),
+  }),
   'train.jobs': procedure({
     description: 'Training jobs, newest first.',
     input: noInput,
@@ -263,17 +335,18 @@ export const trainProcedures = {
   }),
   'train.create': procedure({
     description: 'Queues a training job; it starts when no other job runs.',
-    input: z.strictObject({ name: z.string().trim().min(1).max(200).optional(), method: z.enum(TRAIN_METHODS), config: TrainConfigSchema }),
+    input: z.strictObject({ name: z.string().trim().min(1).max(200).optional(), method: TrainMethodSchema, config: TrainConfigBaseSchema }),
     output: TrainJobSchema,
   }),
   'train.checkData': procedure({
     description: "Reads a run's dataset(s) as a job would: examples, invalid rows by line, the train/dev split, token counts and overlap with the evaluation benchmarks.",
-    input: z.strictObject({ method: z.enum(TRAIN_METHODS), config: TrainConfigSchema }),
+    // the method does not change what is read (kept optional for callers that still send it)
+    input: z.strictObject({ method: TrainMethodSchema.optional(), config: TrainConfigBaseSchema }),
     output: TrainDataCheckSchema,
   }),
   'train.estimate': procedure({
     description: "Memory and time of a run from the model file, its settings and the method's real samples (up to `limit` training examples, default 200).",
-    input: z.strictObject({ method: z.enum(TRAIN_METHODS), config: TrainConfigSchema, limit: z.number().int().min(1).max(5000).optional() }),
+    input: z.strictObject({ method: TrainMethodSchema, config: TrainConfigBaseSchema, limit: z.number().int().min(1).max(5000).optional() }),
     output: TrainEstimateSchema,
   }),
   'train.pause': procedure({

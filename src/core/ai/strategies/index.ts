@@ -11,7 +11,7 @@ import { runRoute } from './route.ts';
 import { runVote } from './vote.ts';
 
 export { vote, type VoteCandidate } from './vote.ts';
-export { DEFAULT_SAMPLING } from './context.ts';
+export { DEFAULT_SAMPLE_ROWS, DEFAULT_SAMPLING, DEFAULT_SLICE_BUDGET } from './context.ts';
 
 const RUNNERS: Record<StrategyName, (ctx: StrategyContext) => Promise<Outcome>> = {
   direct: runDirect,
@@ -19,6 +19,21 @@ const RUNNERS: Record<StrategyName, (ctx: StrategyContext) => Promise<Outcome>> 
   lrsql: runLrsql,
   vote: runVote,
 };
+
+/**
+ * The strategies that take a second model for a role of their own, and where their settings name its adapter: LR-SQL's
+ * schema-link model. Whoever opens models for a strategy (asks, evaluation runs, a training job's dev evaluation)
+ * asks here instead of knowing which strategy has one.
+ */
+const LINK_ADAPTER: Partial<Record<StrategyName, (settings: StrategySettings) => string | null | undefined>> = {
+  lrsql: (settings) => settings.lrsql?.linkAdapterId,
+};
+
+/** Whether the strategy runs a separate schema-link model (StrategyInput.linkModel). */
+export const takesLinkModel = (strategy: StrategyName): boolean => LINK_ADAPTER[strategy] !== undefined;
+
+/** The registered adapter the strategy's settings choose for its link model, or null (then the main model links). */
+export const linkAdapterOf = (strategy: StrategyName, settings: StrategySettings): string | null => LINK_ADAPTER[strategy]?.(settings) ?? null;
 
 const samplingDefaults = (name: StrategyName) => {
   const { seed, ...rest } = DEFAULT_SAMPLING[name];

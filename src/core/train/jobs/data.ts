@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TrainConfig, TrainMethod } from '../../../shared/contract/index.ts';
+import type { TrainConfigBase } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Store } from '../../store/index.ts';
 import { exampleDbs, loadDataset, splitDataset, type DatasetCache, type DatasetSpec, type InvalidRow, type TrainExample } from '../datasets/index.ts';
-import { buildSamples, sampleTokens, type MethodOptions } from '../methods/index.ts';
+import { sampleTokens, type MethodOptions, type MethodRegistry, type MethodSpec, type TrainConfig } from '../methods/index.ts';
 import { openTokenizer, type TokenizerBridge } from '../tokens.ts';
 import type { Role } from './plan.ts';
 
@@ -53,7 +53,7 @@ export interface LoadedSplit {
 const specs = (s: DatasetSpec | DatasetSpec[]) => (Array.isArray(s) ? s : [s]);
 
 /** The job's datasets read, checked and split as the job will split them. */
-export async function loadSplit(config: Pick<TrainConfig, 'dataset' | 'dev' | 'devFraction' | 'seed'>, deps: DataDeps): Promise<LoadedSplit> {
+export async function loadSplit(config: Pick<TrainConfigBase, 'dataset' | 'dev' | 'devFraction' | 'seed'>, deps: DataDeps): Promise<LoadedSplit> {
   const sources: LoadedSource[] = [];
   const loadAll = async (list: DatasetSpec[], role: LoadedSource['role']) => {
     const out: TrainExample[] = [];
@@ -73,19 +73,20 @@ export async function loadSplit(config: Pick<TrainConfig, 'dataset' | 'dev' | 'd
   return { train: all, dev: [], devFrom: 'none', sources };
 }
 
-export async function prepareData(method: TrainMethod, config: TrainConfig, modelPath: string, deps: DataDeps): Promise<JobData> {
+export async function prepareData(methods: MethodRegistry, config: TrainConfig, modelPath: string, deps: DataDeps): Promise<JobData> {
+  const spec: MethodSpec = methods.get(config.method);
   const { train, dev } = await loadSplit(config, deps);
   if (train.length === 0) throw new SquillError('VALIDATION', 'The dataset has no usable training examples; see the job log for the rows that were rejected');
   deps.log(`split: ${train.length} training examples, ${dev.length} dev examples`);
 
   const tokenizer = await openTokenizer(modelPath);
   try {
-    const samples = await buildSamples(method, train, exampleDbs(deps.sandbox), methodOptions(config, tokenizer));
-    const roles: Role[] = method === 'lrsql' ? ['link', 'main'] : ['main'];
+    const samples = await methods.buildSamples(spec.name, train, exampleDbs(deps.sandbox), methodOptions(methods, config, tokenizer));
     let longest = 0;
-    const adapters = roles.map((role) => {
+    // one phase per adapter, in the method's order
+    const adapters = spec.adapters.map(({ role }) => {
       const mine = samples.filter((s) => s.adapter === role);
-      if (mine.length === 0) throw new SquillError('VALIDATION', `The ${method} builder made no samples for the ${role} adapter`);
+      if (mine.length === 0) throw new SquillError('VALIDATION', `The ${spec.name} builder made no samples for the ${role} adapter`);
       const tasks: Record<string, number> = {};
       const sequences = mine.map((s) => {
         tasks[s.task] = (tasks[s.task] ?? 0) + 1;
@@ -105,15 +106,8 @@ export async function prepareData(method: TrainMethod, config: TrainConfig, mode
 }
 
 /** The builders' options a job's config gives (the same for its estimate). */
-export function methodOptions(config: TrainConfig, tokenizer: TokenizerBridge): MethodOptions {
-  return {
-    count: async (t) => tokenizer.tokenize(t).length,
-    schemaBudget: config.prompt.schemaBudget,
-    sampleRows: config.prompt.sampleRows,
-    sliceBudget: config.prompt.sliceBudget,
-    seed: config.seed,
-    route: config.route,
-  };
+export function methodOptions(methods: MethodRegistry, config: TrainConfig, tokenizer: TokenizerBridge): MethodOptions {
+  return methods.options(config, async (t) => tokenizer.tokenize(t).length);
 }
 
 /** The trainer context for sequences of up to `longest` tokens. */

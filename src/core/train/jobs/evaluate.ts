@@ -3,12 +3,12 @@
  * chosen strategy (grammar 'schema', greedy), scored with the evaluation harness's BIRD EX (result sets equal).
  */
 import path from 'node:path';
-import type { TrainConfig } from '../../../shared/contract/index.ts';
-import { runStrategy } from '../../ai/index.ts';
+import { runStrategy, takesLinkModel } from '../../ai/index.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import { GoldCache, scoreExample } from '../../eval/index.ts';
 import { openModelSpec, type OpenedModel } from '../../llm/open.ts';
 import { exampleDbs, type TrainExample } from '../datasets/index.ts';
+import type { TrainConfig } from '../methods/index.ts';
 
 export interface DevScore {
   devEx: number;
@@ -21,7 +21,7 @@ export async function evaluateDev(o: {
   model: string;
   /** SQL adapter (null: the base model) */
   adapter: string | null;
-  /** lrsql: the schema-link adapter */
+  /** the method's schema-link adapter, used when the dev strategy takes a link model */
   linkAdapter?: string | null;
   dev: TrainExample[];
   config: TrainConfig;
@@ -38,7 +38,7 @@ export async function evaluateDev(o: {
     const main = await openModelSpec({ ...spec, adapter: o.adapter });
     opened.push(main);
     let link: OpenedModel | undefined;
-    if (strategy === 'lrsql' && o.linkAdapter) opened.push((link = await openModelSpec({ ...spec, adapter: o.linkAdapter })));
+    if (takesLinkModel(strategy) && o.linkAdapter) opened.push((link = await openModelSpec({ ...spec, adapter: o.linkAdapter })));
     const dbOf = exampleDbs(o.sandbox);
     const cache = new GoldCache();
     let correct = 0;

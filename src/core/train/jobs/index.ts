@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection, ParsedInput, TrainCheckpoint, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
+import type { Connection, ParsedInput, TrainCheckpoint, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMethodInfo, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { EventHub } from '../../../shared/rpc/events.ts';
 import type { SandboxPool } from '../../db/index.ts';
@@ -14,6 +14,7 @@ import type { Models } from '../../models/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { Bench } from '../../eval/index.ts';
 import { createDatasetCache } from '../datasets/index.ts';
+import { methods as builtIn, type MethodRegistry } from '../methods/index.ts';
 import { benchmarkExamples, checkData, estimateRun } from './preview.ts';
 import { appendLog, jobDir, resolveModel, runJob, type Control } from './run.ts';
 import { createJobStore } from './store.ts';
@@ -24,6 +25,8 @@ export { learningRate, permutation, planPhases, stepBatches } from './plan.ts';
 export interface Jobs {
   list(): TrainJob[];
   get(id: string): { job: TrainJob; checkpoints: TrainCheckpoint[]; evals: TrainEval[] };
+  /** the training methods (train.methods) */
+  methods(): TrainMethodInfo[];
   create(input: ParsedInput<'train.create'>): TrainJob;
   pause(id: string): TrainJob;
   resume(id: string): TrainJob;
@@ -58,6 +61,8 @@ export interface JobsOptions {
   closeGraceMs?: number;
   /** evaluation benchmark folders on this machine, for the contamination check */
   benchmarks?: () => { bench: Bench; path: string }[];
+  /** the training methods (default: the built-in ones; tests add a toy method) */
+  methods?: MethodRegistry;
 }
 
 const LOG_CHUNK = 1024 * 1024;
@@ -71,7 +76,8 @@ const realpath = (file: string) => {
 const SETTLED: ReadonlySet<TrainJob['state']> = new Set(['done', 'failed', 'cancelled', 'paused']);
 
 export function createJobs(o: JobsOptions): Jobs {
-  const jobs = createJobStore(o.store);
+  const methods = o.methods ?? builtIn;
+  const jobs = createJobStore(o.store, methods);
   let current: { id: string; control: Control; done: Promise<void> } | null = null;
   let closed = false;
   const waiters = new Map<string, Set<(job: TrainJob) => void>>();
@@ -89,6 +95,7 @@ export function createJobs(o: JobsOptions): Jobs {
   const cache = createDatasetCache();
   const deps = {
     jobs,
+    methods,
     cache,
     store: o.store,
     sandbox: o.sandbox,
@@ -149,11 +156,13 @@ export function createJobs(o: JobsOptions): Jobs {
   setImmediate(pump);
 
   return {
+    methods: () => methods.catalog(),
     list: () => jobs.list(),
     get: (id) => ({ job: known(id), checkpoints: jobs.checkpoints(id), evals: jobs.evals(id) }),
-    create({ name, method, config }) {
+    create({ name, method, config: input }) {
       if (closed) throw new SquillError('UNAVAILABLE', 'Squill is closing');
-      const job = jobs.create({ name: name ?? `${method} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, method, config });
+      const config = methods.parseConfig(method, input);
+      const job = jobs.create({ name: name ?? `${method} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`, config });
       appendLog(jobDir(o.dataDir, job.id), `queued: ${JSON.stringify({ method, config })}`);
       changed();
       setImmediate(pump);
@@ -218,7 +227,7 @@ export function createJobs(o: JobsOptions): Jobs {
     },
     async estimate({ method, config, limit }) {
       const model = resolveModel(config, o.models);
-      return estimateRun(method, config, model, { store: o.store, sandbox: o.sandbox, connections: o.connections, cache, log: () => {}, limit, measured: measuredThroughput(model) });
+      return estimateRun(methods, methods.parseConfig(method, config), model, { store: o.store, sandbox: o.sandbox, connections: o.connections, cache, log: () => {}, limit, measured: measuredThroughput(model) });
     },
     settled(id) {
       const job = known(id);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrainConfigSchema, type TrainJob } from '../../../shared/contract/index.ts';
+import { TrainConfigBaseSchema, type TrainJob } from '../../../shared/contract/index.ts';
 import { createEventHub, type EventHub } from '../../../shared/rpc/events.ts';
 import { DEFAULT_RESOURCES_DIR } from '../../index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
@@ -50,7 +50,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('training jobs', () => 
     return file;
   };
   const config = (extra: Record<string, unknown> = {}) =>
-    TrainConfigSchema.parse({
+    TrainConfigBaseSchema.parse({
       model: { path: model },
       dataset: { kind: 'jsonl', path: path.join(dir, 'train.jsonl') },
       devFraction: 0,

@@ -2,10 +2,11 @@
  * The deterministic parts of a job: the phases (one per adapter), the learning-rate schedule and the data order.
  * The data cursor is the step index itself, so a job resumed from a checkpoint needs no state beyond its step.
  */
-import type { TrainConfig } from '../../../shared/contract/index.ts';
 import { mulberry32, shuffled } from '../../../shared/random.ts';
+import type { TrainConfig } from '../methods/index.ts';
 
-export type Role = 'main' | 'link';
+/** an adapter's role, as its method names it */
+export type Role = string;
 export interface Phase {
   role: Role;
   /** global step before the phase's first step */
@@ -22,7 +23,7 @@ export function phaseSteps(config: TrainConfig, samples: number): number {
   return Math.max(1, Math.ceil(((config.epochs ?? 1) * samples) / perStep));
 }
 
-/** lrsql trains the schema-link adapter first, then the SQL adapter; the other methods one adapter. */
+/** One phase per adapter, in the method's order (e.g. a schema-link adapter before the SQL adapter). */
 export function planPhases(config: TrainConfig, samples: { role: Role; count: number }[]): Phase[] {
   const phases: Phase[] = [];
   let at = 0;

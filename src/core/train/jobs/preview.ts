@@ -4,13 +4,13 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { TrainConfig, TrainDataCheck, TrainEstimate, TrainMethod } from '../../../shared/contract/index.ts';
+import type { TrainConfigBase, TrainDataCheck, TrainEstimate } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { benchmarkFolder, loadQuestions, type Bench } from '../../eval/index.ts';
 import { mulberry32, shuffled } from '../../../shared/random.ts';
 import { contamination, exampleDbs, type TrainExample } from '../datasets/index.ts';
 import { estimateJob, modelDims } from '../estimate.ts';
-import { sampleTokens } from '../methods/index.ts';
+import { sampleTokens, type MethodRegistry, type TrainConfig } from '../methods/index.ts';
 import { openTokenizer } from '../tokens.ts';
 import { loadSplit, methodOptions, trainerContext, type DataDeps } from './data.ts';
 import { previewDataset } from './samplePreview.ts';
@@ -42,7 +42,7 @@ export function benchmarkExamples(found: { bench: Bench; path: string }[]): Benc
 
 const stats = (values: number[]) => ({ mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0, max: values.reduce((a, b) => Math.max(a, b), 0) });
 
-export async function checkData(config: TrainConfig, modelPath: string, deps: DataDeps & { benchmarks: Benchmark[] }): Promise<TrainDataCheck> {
+export async function checkData(config: TrainConfigBase, modelPath: string, deps: DataDeps & { benchmarks: Benchmark[] }): Promise<TrainDataCheck> {
   const started = performance.now();
   const split = await loadSplit(config, deps);
   const databases = new Map<string, { dbId: string; train: number; dev: number }>();
@@ -103,12 +103,13 @@ export async function checkData(config: TrainConfig, modelPath: string, deps: Da
  * longest sequence (memory) and the mean one (time).
  */
 export async function estimateRun(
-  method: TrainMethod,
+  methods: MethodRegistry,
   config: TrainConfig,
   modelPath: string,
   deps: DataDeps & { limit?: number; measured?: { steps: number; tokensPerS: number } | null },
 ): Promise<TrainEstimate> {
   const started = performance.now();
+  const spec = methods.get(config.method);
   const { train } = await loadSplit(config, deps);
   if (train.length === 0) throw new SquillError('VALIDATION', 'The dataset has no usable training examples; check the data step for the rejected rows');
   const limit = deps.limit ?? 200;
@@ -117,9 +118,10 @@ export async function estimateRun(
   let preview;
   try {
     preview = await previewDataset(previewed, (t) => tokenizer.tokenize(t).length, {
-      method,
+      method: spec.name,
+      methods,
       db: exampleDbs(deps.sandbox),
-      options: methodOptions(config, tokenizer),
+      options: methodOptions(methods, config, tokenizer),
       measure: (sample) => {
         const { weights } = sampleTokens(tokenizer, sample);
         const target = weights.filter((w) => w > 0).length;
@@ -130,17 +132,17 @@ export async function estimateRun(
     await tokenizer.dispose();
   }
   const scale = train.length / previewed.length;
-  const roles = method === 'lrsql' ? (['link', 'main'] as const) : (['main'] as const);
+  const roles = spec.adapters.map((a) => a.role);
   const batch = config.batchSize * config.gradAccum;
   for (const role of roles) {
-    if (!preview.totals.byAdapter[role]) throw new SquillError('VALIDATION', `The ${method} builder made no samples for the ${role} adapter from this data`);
+    if (!preview.totals.byAdapter[role]) throw new SquillError('VALIDATION', `The ${spec.name} builder made no samples for the ${role} adapter from this data`);
   }
   // one trainer context for the job, as prepareData sets it: the longest sequence of any adapter
   const ctx = trainerContext(Math.max(...roles.map((role) => preview.totals.byAdapter[role]!.maxSampleTokens)));
   // the model file's header is read once; every adapter phase holds the same engine context, so the same memory
   const common = { modelPath, dims: modelDims(modelPath), rank: config.lora.rank, targets: config.lora.targets, batch };
   const { trainableParams, tokensPerSecond: _t, secondsPerStep: _s, ...breakdown } = estimateJob({ ...common, seqLen: ctx });
-  const adapters = roles.map((role) => {
+  const adapters = spec.adapters.map(({ role, label }) => {
     const a = preview.totals.byAdapter[role]!;
     const samples = Math.round(a.samples * scale);
     const byTask = Object.fromEntries(Object.entries(a.byTask).map(([task, n]) => [task, Math.round(n * scale)]));
@@ -151,6 +153,7 @@ export async function estimateRun(
       : estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)), activeTokens: Math.max(1, Math.round(a.meanTargetTokens)) }).secondsPerStep;
     return {
       role,
+      label,
       samples,
       byTask,
       meanTokens: a.meanSampleTokens,

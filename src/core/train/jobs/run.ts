@@ -7,13 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TrainConfig, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
+import type { TrainConfigBase, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Models } from '../../models/index.ts';
 import type { Store } from '../../store/index.ts';
 import { startTrainer, type Trainer } from '../trainer.ts';
 import type { DatasetCache } from '../datasets/index.ts';
+import { MAIN_ROLE, type MethodRegistry, type TrainConfig } from '../methods/index.ts';
 import { estimateJob } from '../estimate.ts';
 import { jobData, prepareData, type JobData } from './data.ts';
 import { evaluateDev } from './evaluate.ts';
@@ -38,6 +39,7 @@ class TrainerDied extends Error {}
 
 export interface RunDeps {
   jobs: JobStore;
+  methods: MethodRegistry;
   store: Store;
   sandbox: SandboxPool;
   dataDir: string;
@@ -60,7 +62,7 @@ export function appendLog(dir: string, line: string): void {
   fs.appendFileSync(path.join(dir, 'log.txt'), `${now()} ${line}\n`);
 }
 
-export function resolveModel(config: TrainConfig, models?: Models): string {
+export function resolveModel(config: Pick<TrainConfigBase, 'model'>, models?: Models): string {
   if ('path' in config.model) {
     const file = path.resolve(config.model.path);
     if (!fs.existsSync(file)) throw new SquillError('NOT_FOUND', `The base model ${file} does not exist`);
@@ -97,7 +99,7 @@ async function saveAtomic(trainer: Trainer, kind: 'adapter' | 'checkpoint', file
 
 export async function runJob(id: string, deps: RunDeps, control: Control): Promise<void> {
   const job = deps.jobs.get(id);
-  const config = job.config;
+  const config = deps.methods.parseConfig(job.method, job.config);
   const dir = jobDir(deps.dataDir, id);
   for (const sub of ['checkpoints', 'adapters', 'eval']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
   const log = (line: string) => appendLog(dir, line);
@@ -108,12 +110,12 @@ export async function runJob(id: string, deps: RunDeps, control: Control): Promi
   let earlyStop: string | null = null;
   try {
     const model = resolveModel(config, deps.models);
-    const data = await jobData(dir, () => prepareData(job.method, config, model, { store: deps.store, sandbox: deps.sandbox, connections: deps.connections, cache: deps.cache, log }));
+    const data = await jobData(dir, () => prepareData(deps.methods, config, model, { store: deps.store, sandbox: deps.sandbox, connections: deps.connections, cache: deps.cache, log }));
     const phases = planPhases(config, data.adapters.map((a) => ({ role: a.role, count: a.sequences.length })));
     deps.jobs.setProgress(id, deps.jobs.get(id).step, phases.at(-1)!.end);
     for (let retries = 0; ; retries++) {
       try {
-        earlyStop = await train(job, data, model, phases, deps, control, log);
+        earlyStop = await train(job, config, data, model, phases, deps, control, log);
         break;
       } catch (err) {
         if (err instanceof Stopped) throw err;
@@ -144,8 +146,10 @@ export async function runJob(id: string, deps: RunDeps, control: Control): Promi
 }
 
 /** Trains every phase from the last checkpoint on; returns the early-stopping reason, if it stopped early. */
-async function train(job: TrainJob, data: JobData, model: string, phases: Phase[], deps: RunDeps, control: Control, log: (line: string) => void): Promise<string | null> {
-  const { id, config } = job;
+async function train(job: TrainJob, config: TrainConfig, data: JobData, model: string, phases: Phase[], deps: RunDeps, control: Control, log: (line: string) => void): Promise<string | null> {
+  const { id } = job;
+  // the adapter that serves as the dev strategy's schema-link model, once its phase has written it
+  const linkRole = deps.methods.get(job.method).adapters.find((a) => a.linkModel)?.role ?? null;
   const dir = jobDir(deps.dataDir, id);
   const last = deps.jobs.checkpoints(id).at(-1) ?? null;
   let at = last?.step ?? 0;
@@ -166,7 +170,7 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
 
   for (const [phaseIndex, phase] of phases.entries()) {
     const finalAdapter = path.join(dir, 'adapters', `${phase.role}.gguf`);
-    const wantsEval = phase.role === 'main' && data.dev.length > 0 && !evaluated().has(at);
+    const wantsEval = phase.role === MAIN_ROLE && data.dev.length > 0 && !evaluated().has(at);
     // a phase is over once its adapter is written (and, for the SQL adapter, evaluated)
     if (at > phase.end || (at === phase.end && fs.existsSync(finalAdapter) && !wantsEval)) continue;
     const sequences = data.adapters.find((a) => a.role === phase.role)!.sequences;
@@ -200,7 +204,7 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
       const n = phase.end - phase.start;
       const estimated = estimatePeak(model, config, sequences, data.ctx, log, phase.role);
       let peakRss = 0;
-      const evalStep = (s: number) => phase.role === 'main' && data.dev.length > 0 && config.evalEvery > 0 && (s - phase.start) % config.evalEvery === 0 && s < phase.end;
+      const evalStep = (s: number) => phase.role === MAIN_ROLE && data.dev.length > 0 && config.evalEvery > 0 && (s - phase.start) % config.evalEvery === 0 && s < phase.end;
       let stoppedEarly: string | null = null;
       // an evaluation that a pause or a quit interrupted is taken again, on the checkpoint it was for
       if (at > phase.start && evalStep(at) && !evaluated().has(at)) stoppedEarly = await evaluateAt(at);
@@ -246,17 +250,17 @@ async function train(job: TrainJob, data: JobData, model: string, phases: Phase[
         const error = (estimated - peakRss) / peakRss;
         log(`${phase.role} adapter: trainer peak memory ${mib(peakRss)}, estimated ${mib(estimated)} (${error >= 0 ? '+' : ''}${(error * 100).toFixed(1)}%)`);
       }
-      if (phase.role === 'main' && data.dev.length > 0 && !evaluated().has(at)) stoppedEarly = (await evaluateAt(at)) ?? stoppedEarly;
+      if (phase.role === MAIN_ROLE && data.dev.length > 0 && !evaluated().has(at)) stoppedEarly = (await evaluateAt(at)) ?? stoppedEarly;
       if (stoppedEarly) return stoppedEarly;
 
       async function evaluateAt(step: number): Promise<string | null> {
         const adapter = path.join(dir, 'eval', `step-${step}-${phase.role}.gguf`);
         await saveAtomic(trainer, 'adapter', adapter).catch(died);
-        const linkAdapter = path.join(dir, 'adapters', 'link.gguf');
+        const linkAdapter = linkRole ? path.join(dir, 'adapters', `${linkRole}.gguf`) : null;
         const score = await evaluateDev({
           model,
           adapter,
-          linkAdapter: fs.existsSync(linkAdapter) ? linkAdapter : null,
+          linkAdapter: linkAdapter && fs.existsSync(linkAdapter) ? linkAdapter : null,
           dev: data.dev,
           config,
           sandbox: deps.sandbox,
@@ -311,8 +315,8 @@ async function register(job: TrainJob, model: string, phases: Phase[], deps: Run
   const best = deps.jobs.bestEval(job.id);
   const adapters: TrainJob['adapters'] = phases.map((p) => {
     const bestFile = path.join(dir, 'adapters', `best-${p.role}.gguf`);
-    const useBest = p.role === 'main' && best && fs.existsSync(bestFile);
-    return { role: p.role as Role, path: useBest ? bestFile : path.join(dir, 'adapters', `${p.role}.gguf`), adapterId: null, step: useBest ? best.step : p.end };
+    const useBest = p.role === MAIN_ROLE && best && fs.existsSync(bestFile);
+    return { role: p.role, path: useBest ? bestFile : path.join(dir, 'adapters', `${p.role}.gguf`), adapterId: null, step: useBest ? best.step : p.end };
   });
   let modelId: string | null = null;
   if (deps.models) {

@@ -5,7 +5,7 @@
  */
 import type { DbHandle } from '../../ai/index.ts';
 import type { TrainExample } from '../datasets/index.ts';
-import { buildSamples, type MethodName, type MethodOptions, type TrainSample } from '../methods/index.ts';
+import { methods, type MethodOptions, type MethodRegistry, type TrainSample } from '../methods/index.ts';
 
 export interface PreviewRow {
   id: string;
@@ -45,14 +45,16 @@ export async function previewDataset(
   examples: TrainExample[],
   tokenCount: (text: string) => number | Promise<number>,
   o: {
-    method: MethodName;
+    method: string;
+    /** the registry that knows the method (default: the built-in methods) */
+    methods?: MethodRegistry;
     db: (example: TrainExample) => Promise<DbHandle>;
     options?: Partial<Omit<MethodOptions, 'count'>>;
     measure?: (sample: TrainSample) => { prompt: number; target: number };
   },
 ): Promise<DatasetPreview> {
   const count = async (text: string) => tokenCount(text);
-  const samples = await buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
+  const samples = await (o.methods ?? methods).buildSamples(o.method, examples, o.db, { schemaBudget: 2048, seed: 0, ...o.options, count });
   const per = new Map(examples.map((e) => [e.id, { id: e.id, samples: 0, promptTokens: 0, targetTokens: 0, maxSampleTokens: 0 }]));
   const byTask: Record<string, number> = {};
   const adapters: Partial<Record<TrainSample['adapter'], AdapterPreview & { tokens: number; targets: number }>> = {};

@@ -1,12 +1,13 @@
 /** Jobs, per-step metrics, dev evaluations and checkpoints in the app store. */
 import crypto from 'node:crypto';
-import { TrainConfigSchema, type TrainCheckpoint, type TrainConfig, type TrainEval, type TrainJob, type TrainMethod, type TrainMetric } from '../../../shared/contract/index.ts';
+import type { TrainCheckpoint, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { Store } from '../../store/index.ts';
+import type { MethodRegistry, TrainConfig } from '../methods/index.ts';
 
 type State = TrainJob['state'];
 interface JobRow {
-  id: string; name: string; method: TrainMethod; config: string; state: State; reason: string | null; created_at: string;
+  id: string; name: string; method: string; config: string; state: State; reason: string | null; created_at: string;
   started_at: string | null; finished_at: string | null; step: number; total_steps: number; result: string;
 }
 export interface JobResult {
@@ -16,7 +17,19 @@ export interface JobResult {
 
 const now = () => new Date().toISOString();
 
-export function createJobStore(store: Store) {
+/**
+ * The config column holds the config without its method (the row's method column says it), as it always has; a row
+ * is read through the method registry, which fills what the config leaves to the method (the dev strategy).
+ */
+export function createJobStore(store: Store, methods: MethodRegistry) {
+  const configOf = (r: JobRow): TrainJob['config'] => {
+    const raw = JSON.parse(r.config) as TrainJob['config'];
+    try {
+      return methods.parseConfig(r.method, raw);
+    } catch {
+      return raw; // a method this build does not know: listed as stored; running it fails with the reason
+    }
+  };
   const db = store.db;
   const toJob = (r: JobRow): TrainJob => {
     const result = JSON.parse(r.result) as JobResult;
@@ -29,7 +42,7 @@ export function createJobStore(store: Store) {
       id: r.id,
       name: r.name,
       method: r.method,
-      config: TrainConfigSchema.parse(JSON.parse(r.config)),
+      config: configOf(r),
       state: r.state,
       reason: r.reason,
       createdAt: r.created_at,
@@ -63,10 +76,11 @@ export function createJobStore(store: Store) {
   }
 
   return {
-    create(input: { name: string; method: TrainMethod; config: TrainConfig }): TrainJob {
+    create(input: { name: string; config: TrainConfig }): TrainJob {
+      const { method, ...config } = input.config;
       const id = `job-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${crypto.randomBytes(4).toString('hex')}`;
       db.prepare('INSERT INTO train_jobs (id, name, method, config, state, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-        id, input.name, input.method, JSON.stringify(input.config), 'queued', now(),
+        id, input.name, method, JSON.stringify(config), 'queued', now(),
       );
       return toJob(row(id));
     },
@@ -124,7 +138,7 @@ export function createJobStore(store: Store) {
     },
     checkpoints(jobId: string): TrainCheckpoint[] {
       return (db.prepare('SELECT * FROM train_checkpoints WHERE job_id = ? ORDER BY step').all(jobId) as {
-        step: number; role: 'main' | 'link'; path: string; dev_ex: number | null; best: number; at: string;
+        step: number; role: string; path: string; dev_ex: number | null; best: number; at: string;
       }[]).map((r) => ({ step: r.step, role: r.role, path: r.path, devEx: r.dev_ex, best: r.best === 1, at: r.at }));
     },
     removeCheckpoint(jobId: string, step: number) {

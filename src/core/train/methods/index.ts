@@ -1,276 +1,164 @@
 /**
- * Training methods as data builders over the engine's weighted-loss step: each turns question/SQL examples into
- * supervised chat samples made with the very prompt builders inference uses (src/core/ai/prompts.ts, examples.ts),
- * so a model is trained on the prompts it will be asked.
- *
- * - sft: the direct strategy's prompt -> the gold SQL.
- * - lrsql: per (question, slice) a schema-link sample carrying None, plus one carrying the gold tables of earlier
- *   slices when there are any (adapter "link"); the SQL sample on the gold tables' DDL (adapter "main").
- * - route (MSFT): TS, SL, NC (wrong SQL from injected errors, executed to get the real error or a wrong result, plus
- *   the gold SQL with target "correct") and CW (gold cut at a random token), mixed by configurable ratios.
+ * The training-method registry. Each method is a MethodSpec in its own file (spec.ts says what one holds): its
+ * adapters, the settings it adds to the config, its data builder over the engine's weighted-loss step (made with the
+ * very prompt builders inference uses, so a model is trained on the prompts it will be asked), its dev-evaluation
+ * strategy and its wizard presets. BUILT_IN is the one list of methods: adding one is its file plus a line there.
+ * createMethodRegistry resolves names to specs (as ai/strategies resolves strategies) and completes the contract's
+ * config into TrainConfig, a union on `method` whose member for a method carries its settings under its name.
  */
-import crypto from 'node:crypto';
-import type { Cell, DbSchema } from '../../../shared/contract/index.ts';
+import { z } from 'zod';
+import { STRATEGIES, TrainConfigBaseSchema, TrainEvalSettingsSchema, type StrategyName, type TrainMethodInfo } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
-import { significant, tokenize, type Token } from '../../../shared/sql/tokenize.ts';
-import { strategyExamples, type ChatSample } from '../../ai/examples.ts';
-import { linkedBySql, mergeLinked, trimSql } from '../../ai/parse.ts';
-import {
-  ddlOf,
-  lrsqlLinkPrompt,
-  lrsqlLinkTarget,
-  lrsqlSlices,
-  lrsqlSqlPrompt,
-  lrsqlSqlTarget,
-  readSampleRows,
-  routeContinuation,
-  routeNoiseCorrection,
-  routeSchema,
-  type SampleRows,
-  selectionOf,
-} from '../../ai/prompts.ts';
-import { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET } from '../../ai/strategies/context.ts';
-import { execute } from '../../ai/trace.ts';
-import type { DbHandle } from '../../ai/types.ts';
-import type { ChatMessage } from '../../llm/textModel.ts';
+import { DEFAULT_SAMPLE_ROWS, prompts, type DbHandle } from '../../ai/index.ts';
 import type { TrainExample } from '../datasets/index.ts';
 import type { TokenizerBridge } from '../tokens.ts';
-import { mulberry32, shuffled } from '../../../shared/random.ts';
+import { lrsql } from './lrsql.ts';
+import { route } from './route.ts';
+import { sft } from './sft.ts';
+import { MAIN_ROLE, type BuildContext, type MethodOptions, type MethodSpec, type TrainSample } from './spec.ts';
 
-export type MethodName = 'sft' | 'lrsql' | 'route';
-export const METHODS: readonly MethodName[] = ['sft', 'lrsql', 'route'];
+export { injectErrors, type Injection } from './route.ts';
+export { defineMethod, MAIN_ROLE, type AdapterSpec, type BuildContext, type MethodOptions, type MethodSpec, type TrainSample } from './spec.ts';
+export { AUTHORS, QUICK } from './presets.ts';
 
-export interface TrainSample {
-  task: string;
-  messages: ChatMessage[];
-  target: string;
-  exampleId: string;
-  /** lrsql trains two adapters: link = schema-link model, main = SQL model */
-  adapter: 'main' | 'link';
+/** The methods, in the order the wizard lists them. */
+export const BUILT_IN: readonly MethodSpec[] = [sft, lrsql, route];
+
+/** The config fields every method shares, strict: a member of the union adds `method` and the method's section. */
+const Fields = TrainConfigBaseSchema.strict();
+type Fields = z.output<typeof Fields>;
+/** A job's config as the core runs it: the shared fields, `method`, the dev strategy resolved, the method's section. */
+export type TrainConfig = Omit<Fields, 'eval'> & { method: string; eval: Omit<Fields['eval'], 'strategy'> & { strategy: StrategyName } };
+
+export interface MethodRegistry {
+  /** every method's name, in the wizard's order */
+  readonly names: readonly string[];
+  /** the method of that name; VALIDATION naming the known ones otherwise */
+  get(name: string): MethodSpec;
+  /** what train.methods answers */
+  catalog(): TrainMethodInfo[];
+  /** TrainConfig's schema: a discriminated union on `method` */
+  readonly schema: z.ZodType;
+  /** one method's member of the union (the CLI extends it for its config file) */
+  configSchema(name: string): z.ZodObject;
   /**
-   * Text the answer is forced to start with at inference (ROUTE continuation): the assistant turn is
-   * prefix + target and only the target is learned. Use sampleTokens() to tokenize.
+   * A config for a method, checked by its member of the union. Accepts every config and stored job of before the
+   * registry: a config without `method` (given beside it) and another method's section (never read by this one,
+   * dropped, as it was ignored before).
    */
-  prefix?: string;
-  /** NC: what made the SQL wrong (injection kind and whether it failed or returned another result) */
-  note?: string;
+  parseConfig(method: string, config: unknown): TrainConfig;
+  /** the samples of every example, in example order */
+  buildSamples(method: string, examples: TrainExample[], db: (example: TrainExample) => Promise<DbHandle>, o: MethodOptions): Promise<TrainSample[]>;
+  /** the builders' options a config gives (the same for a job's data and its estimate) */
+  options(config: TrainConfig, count: (text: string) => Promise<number>): MethodOptions;
 }
 
-export interface MethodOptions {
-  count: (text: string) => Promise<number>;
-  schemaBudget: number;
-  sampleRows?: number;
-  sliceBudget?: number;
-  seed: number;
-  /** mixing ratios: samples of each ROUTE task per example (default 1 each; 0 leaves the task out) */
-  route?: { ts?: number; sl?: number; nc?: number; cw?: number };
-}
+const describe = (error: z.ZodError) => error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(the config)'}: ${i.message}`).join('; ');
 
-/** A seeded generator (mulberry32) per (seed, example, purpose): samples do not depend on example order. */
-function rngOf(seed: number, ...keys: string[]): () => number {
-  return mulberry32(crypto.createHash('sha256').update([seed, ...keys].join('\u0000')).digest().readUInt32LE(0));
-}
-
-export async function buildSamples(method: MethodName, examples: TrainExample[], db: (example: TrainExample) => Promise<DbHandle>, o: MethodOptions): Promise<TrainSample[]> {
-  if (!METHODS.includes(method)) throw new SquillError('VALIDATION', `Unknown training method ${method}; use one of ${METHODS.join(', ')}`);
-  // handles, sample rows and slices are read once per database
-  const handles = new Map<string, Promise<DbHandle>>();
-  const rows = new Map<string, Promise<SampleRows>>();
-  const slices = new Map<string, Promise<string[][]>>();
-  const handleOf = (e: TrainExample) => {
-    let h = handles.get(e.dbPath);
-    if (!h) handles.set(e.dbPath, (h = db(e)));
-    return h;
-  };
-  const rowsOf = (e: TrainExample, h: DbHandle) => {
-    let r = rows.get(e.dbPath);
-    if (!r) rows.set(e.dbPath, (r = readSampleRows(h, o.sampleRows ?? DEFAULT_SAMPLE_ROWS)));
-    return r;
-  };
-  const slicesOf = (e: TrainExample, h: DbHandle) => {
-    let s = slices.get(e.dbPath);
-    if (!s) slices.set(e.dbPath, (s = lrsqlSlices(h.schema, o.count, o.sliceBudget ?? DEFAULT_SLICE_BUDGET)));
-    return s;
-  };
-
-  const out: TrainSample[] = [];
-  for (const e of examples) {
-    const h = await handleOf(e);
-    const sampleRows = await rowsOf(e, h);
-    const gold = { question: e.question, evidence: e.evidence, sql: e.sql };
-    const tag = (s: ChatSample, adapter: TrainSample['adapter'] = 'main'): TrainSample => ({ ...s, exampleId: e.id, adapter });
-    if (method === 'sft') {
-      out.push(...(await strategyExamples(h, gold, 'direct', o, sampleRows)).map((s) => tag(s)));
-    } else if (method === 'lrsql') {
-      out.push(...lrsqlSamples(e, h, await slicesOf(e, h)));
-    } else {
-      out.push(...(await routeSamples(e, h, sampleRows, o)));
-    }
+/** A registry of the built-in methods and `extra` ones (tests register a toy method this way). */
+export function createMethodRegistry(extra: readonly MethodSpec[] = []): MethodRegistry {
+  const all = [...BUILT_IN, ...extra];
+  const byName = new Map<string, MethodSpec>();
+  for (const spec of all) {
+    if (byName.has(spec.name)) throw new Error(`Two training methods are named ${spec.name}`);
+    // a method's section lives under its name beside the shared fields
+    if (spec.name in Fields.shape || spec.name === 'method') throw new Error(`The method name ${spec.name} is a config field`);
+    const roles = spec.adapters.map((a) => a.role);
+    if (new Set(roles).size !== roles.length || !roles.includes(MAIN_ROLE)) throw new Error(`${spec.name}: adapters need distinct roles, one of them "${MAIN_ROLE}"`);
+    byName.set(spec.name, spec);
   }
-  return out;
-}
+  const names = all.map((s) => s.name);
+  const members = new Map(
+    all.map((spec) => [
+      spec.name,
+      Fields.extend({
+        method: z.literal(spec.name),
+        eval: TrainEvalSettingsSchema.extend({ strategy: z.enum(STRATEGIES).default(spec.evalStrategy) }).prefault({}),
+        ...(spec.settings ? { [spec.name]: spec.settings.optional() } : {}),
+      }),
+    ]),
+  );
+  const schema = z.discriminatedUnion('method', [...members.values()] as unknown as [z.ZodObject, ...z.ZodObject[]]);
 
-// ---------------------------------------------------------------------------------------------------------------
-// LR-SQL
-
-/** Per slice a link sample carrying None, plus one carrying the earlier slices' gold tables when there are any. */
-function lrsqlSamples(e: TrainExample, h: DbHandle, slices: string[][]): TrainSample[] {
-  const sql = trimSql(e.sql);
-  const goldTables = linkedBySql(sql, h.schema).tables;
-  const out: TrainSample[] = [];
-  const selected: string[] = [];
-  for (const slice of slices) {
-    const here = slice.filter((t) => goldTables.includes(t));
-    const ddl = ddlOf(h.schema, slice);
-    const target = lrsqlLinkTarget(here);
-    out.push({ task: 'lrsql_link', messages: lrsqlLinkPrompt(ddl, e.question, e.evidence, []), target, exampleId: e.id, adapter: 'link' });
-    if (selected.length) {
-      out.push({ task: 'lrsql_link_carried', messages: lrsqlLinkPrompt(ddl, e.question, e.evidence, [...selected]), target, exampleId: e.id, adapter: 'link' });
-    }
-    selected.push(...here);
-  }
-  // the SQL model's sample on the gold tables' DDL, as examples.ts makes it
-  out.push({ task: 'lrsql_sql', messages: lrsqlSqlPrompt(ddlOf(h.schema, goldTables), e.question, e.evidence), target: lrsqlSqlTarget(sql), exampleId: e.id, adapter: 'main' });
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// ROUTE
-
-export interface Injection {
-  kind: 'column' | 'join' | 'aggregate' | 'table' | 'comparison' | 'order';
-  sql: string;
-}
-
-const AGGREGATE_SWAP: Record<string, string> = { count: 'sum', sum: 'avg', avg: 'max', max: 'min', min: 'max' };
-const COMPARISON_SWAP: Record<string, string> = { '>': '<', '<': '>', '>=': '<=', '<=': '>=', '=': '!=', '!=': '=', '<>': '=' };
-const CLAUSE_END = new Set(['join', 'inner', 'left', 'right', 'cross', 'natural', 'full', 'where', 'group', 'order', 'limit', 'having', 'union', 'intersect', 'except', 'on']);
-
-const replaceToken = (sql: string, t: Token, text: string) => sql.slice(0, t.start) + text + sql.slice(t.end);
-
-/**
- * Every error of the injected kinds this SQL admits (methods.md: wrong SQL "from injected errors"): a column
- * swapped for another column of the same table, a join condition dropped, an aggregate changed, a table name
- * misspelled, a comparison flipped, a sort order reversed.
- */
-export function injectErrors(sql: string, schema: DbSchema): Injection[] {
-  const tokens = significant(tokenize(sql));
-  const lower = (t: Token) => t.text.toLowerCase();
-  const used = linkedBySql(sql, schema).tables.map((n) => schema.tables.find((t) => t.name === n)!);
-  const out: Injection[] = [];
-  const seen = new Set<string>([sql]);
-  const add = (kind: Injection['kind'], s: string) => {
-    if (!seen.has(s)) {
-      seen.add(s);
-      out.push({ kind, sql: s });
-    }
+  const get = (name: string): MethodSpec => {
+    const spec = byName.get(name);
+    if (!spec) throw new SquillError('VALIDATION', `Unknown training method ${name}; use one of ${names.join(', ')}`);
+    return spec;
   };
-  tokens.forEach((t, i) => {
-    if (t.type !== 'word' && t.type !== 'quoted') return;
-    const name = t.type === 'quoted' ? t.text.slice(1, -1).toLowerCase() : lower(t);
-    const next = tokens[i + 1];
-    // columns: a name of a column of a table the query uses, not followed by "(" (a function) and not a table name
-    const owner = used.find((tb) => tb.columns.some((c) => c.name.toLowerCase() === name));
-    if (owner && !used.some((tb) => tb.name.toLowerCase() === name) && next?.text !== '(') {
-      const other = owner.columns.find((c) => c.name.toLowerCase() !== name);
-      if (other) add('column', replaceToken(sql, t, other.name));
-    }
-    if (used.some((tb) => tb.name.toLowerCase() === name) && tokens[i - 1]?.text !== '.') add('table', replaceToken(sql, t, `${t.type === 'quoted' ? t.text.slice(1, -1) : t.text}s`));
-    if (AGGREGATE_SWAP[name] && next?.text === '(' && tokens[i + 2]?.text !== '*') add('aggregate', replaceToken(sql, t, AGGREGATE_SWAP[name]!.toUpperCase()));
-    if (name === 'asc' || name === 'desc') add('order', replaceToken(sql, t, name === 'asc' ? 'DESC' : 'ASC'));
-    if (name === 'on') {
-      // drop "ON <condition>" up to the next clause at the same depth: the join becomes a cross join
-      let depth = 0;
-      let j = i + 1;
-      for (; j < tokens.length; j++) {
-        const x = tokens[j]!;
-        if (x.text === '(') depth++;
-        else if (x.text === ')') {
-          if (depth === 0) break;
-          depth--;
-        } else if (depth === 0 && (x.type === 'semicolon' || (x.type === 'word' && CLAUSE_END.has(lower(x))))) break;
+
+  return {
+    names,
+    get,
+    schema,
+    configSchema: (name) => members.get(get(name).name)!,
+    catalog: () =>
+      all.map((s) => ({
+        name: s.name,
+        label: s.label,
+        description: s.description,
+        adapters: s.adapters.map((a) => ({ role: a.role, label: a.label, linkModel: a.linkModel ?? false })),
+        evalStrategy: s.evalStrategy,
+        strategy: s.strategy,
+        options: s.options ?? null,
+        presets: [...s.presets],
+      })),
+    parseConfig(method, config) {
+      get(method);
+      if (typeof config !== 'object' || config === null) throw new SquillError('VALIDATION', 'The training config must be an object');
+      const input: Record<string, unknown> = { ...config };
+      if (input.method !== undefined && input.method !== method) throw new SquillError('VALIDATION', `The config is for the method ${String(input.method)}, not ${method}`);
+      for (const other of names) if (other !== method) delete input[other];
+      const parsed = schema.safeParse({ ...input, method });
+      if (!parsed.success) throw new SquillError('VALIDATION', `The training config is invalid: ${describe(parsed.error)}`);
+      return parsed.data as TrainConfig;
+    },
+    async buildSamples(method, examples, db, o) {
+      const spec = get(method);
+      const settings = spec.settings && o.settings !== undefined ? spec.settings.parse(o.settings) : undefined;
+      const roles = new Set(spec.adapters.map((a) => a.role));
+      // handles, sample rows and the builders' memos are made once per database
+      const perDb = new Map<string, { handle: Promise<DbHandle>; memo: Map<string, Promise<unknown>> }>();
+      const out: TrainSample[] = [];
+      for (const e of examples) {
+        let entry = perDb.get(e.dbPath);
+        if (!entry) perDb.set(e.dbPath, (entry = { handle: db(e), memo: new Map() }));
+        const { memo } = entry;
+        const once = <T>(key: string, make: () => Promise<T>): Promise<T> => {
+          let p = memo.get(key) as Promise<T> | undefined;
+          if (!p) memo.set(key, (p = make()));
+          return p;
+        };
+        const h = await entry.handle;
+        const ctx: BuildContext<unknown> = {
+          db: h,
+          options: o,
+          settings,
+          sampleRows: () => once('sampleRows', () => prompts.readSampleRows(h, o.sampleRows ?? DEFAULT_SAMPLE_ROWS)),
+          perDatabase: once,
+        };
+        for (const s of await spec.build(e, ctx)) {
+          if (!roles.has(s.adapter)) throw new Error(`${spec.name} built a sample for the adapter ${s.adapter}, which it does not declare`);
+          out.push({ ...s, exampleId: e.id });
+        }
       }
-      const end = j < tokens.length ? tokens[j]!.start : sql.length;
-      add('join', `${sql.slice(0, t.start).trimEnd()} ${sql.slice(end)}`.trim());
-    }
-  });
-  tokens.forEach((t) => {
-    if (t.type === 'op' && COMPARISON_SWAP[t.text]) add('comparison', replaceToken(sql, t, COMPARISON_SWAP[t.text]!));
-  });
-  return out;
+      return out;
+    },
+    options: (config, count) => ({
+      count,
+      schemaBudget: config.prompt.schemaBudget,
+      sampleRows: config.prompt.sampleRows,
+      sliceBudget: config.prompt.sliceBudget,
+      seed: config.seed,
+      settings: (config as Record<string, unknown>)[config.method],
+    }),
+  };
 }
 
-/** Rows as a comparable string: sorted unless the SQL orders them. */
-function resultKey(sql: string, rows: Cell[][]): string {
-  const ordered = significant(tokenize(sql)).some((t, i, a) => t.text.toLowerCase() === 'order' && a[i + 1]?.text.toLowerCase() === 'by');
-  const lines = rows.map((r) => JSON.stringify(r));
-  return (ordered ? lines : lines.sort()).join('\n');
-}
+/** The built-in methods. */
+export const methods = createMethodRegistry();
 
-/** Route's schema text pruned to the tables and columns an SQL names (keys kept), as inference prunes it. */
-async function prunedSchema(h: DbHandle, rows: SampleRows, o: MethodOptions, ...sqls: string[]): Promise<string> {
-  const linked = mergeLinked(...sqls.map((s) => linkedBySql(s, h.schema)));
-  if (!linked.tables.length) return (await routeSchema(h.schema, rows, o.count, o.schemaBudget)).text;
-  return (await routeSchema(h.schema, rows, o.count, o.schemaBudget, selectionOf(linked))).text;
-}
-
-async function routeSamples(e: TrainExample, h: DbHandle, sampleRows: SampleRows, o: MethodOptions): Promise<TrainSample[]> {
-  const ratio = { ts: 1, sl: 1, nc: 1, cw: 1, ...o.route };
-  const sql = trimSql(e.sql);
-  const gold = { question: e.question, evidence: e.evidence, sql };
-  // sl, ts (full schema), ts_pruned (gold-pruned schema) and nc "correct", exactly as examples.ts makes them
-  const base = await strategyExamples(h, gold, 'route', o, sampleRows);
-  const pick = (task: string) => base.find((s) => s.task === task)!;
-  const out: TrainSample[] = [];
-  const push = (s: ChatSample & { prefix?: string; note?: string }) => out.push({ ...s, exampleId: e.id, adapter: 'main' });
-  // TS: inference writes SQL twice, on the full schema (pre-SQL) and on the pruned one; one of each per unit
-  for (let i = 0; i < ratio.ts; i++) {
-    push(pick('ts'));
-    push(pick('ts_pruned'));
-  }
-  for (let i = 0; i < ratio.sl; i++) push(pick('sl'));
-
-  if (ratio.nc > 0) {
-    // the gold SQL itself is "correct"; then `nc` wrong SQLs that really differ from the gold when executed
-    push(pick('nc'));
-    const goldRun = await execute(h, sql);
-    if (goldRun.result) {
-      const goldKey = resultKey(sql, goldRun.result.rows);
-      const rand = rngOf(o.seed, e.id, 'nc');
-      let made = 0;
-      for (const inj of shuffled(injectErrors(sql, h.schema), rand)) {
-        if (made >= ratio.nc) break;
-        const run = await execute(h, inj.sql, 5000);
-        const error = run.trace.ok ? null : (run.trace.error ?? 'error');
-        if (!error && resultKey(inj.sql, run.result!.rows) === goldKey) continue; // same answer: not an error
-        const schemaText = await prunedSchema(h, sampleRows, o, sql, inj.sql);
-        push({
-          task: 'nc',
-          messages: routeNoiseCorrection(schemaText, e.question, e.evidence, inj.sql, error),
-          target: sql,
-          note: `${inj.kind}: ${error ? 'fails' : 'returns another result'}`,
-        });
-        made++;
-      }
-    }
-  }
-
-  if (ratio.cw > 0) {
-    // Continuation: at inference the prompt shows the prefix "SELECT " and the answer is forced to start with it
-    // (route.ts, GenerateOptions.prefix). Training keeps that shape with a random cut: the prompt shows the cut
-    // prefix, the assistant turn starts with the same prefix (not learned) and the target is the rest, so
-    // prefix + target = gold. The cut keeps the whitespace before the next token in the prefix, as "SELECT " does.
-    const tokens = significant(tokenize(sql));
-    const rand = rngOf(o.seed, e.id, 'cw');
-    const schemaText = await prunedSchema(h, sampleRows, o, sql);
-    for (let i = 0; i < ratio.cw && tokens.length > 1; i++) {
-      const cut = tokens[1 + Math.floor(rand() * (tokens.length - 1))]!.start;
-      const prefix = sql.slice(0, cut);
-      push({ task: 'cw', messages: routeContinuation(schemaText, e.question, e.evidence, prefix), prefix, target: sql.slice(cut) });
-    }
-  }
-  return out;
-}
+/** The built-in methods' samples (see MethodRegistry.buildSamples). */
+export const buildSamples: MethodRegistry['buildSamples'] = (method, examples, db, o) => methods.buildSamples(method, examples, db, o);
 
 // ---------------------------------------------------------------------------------------------------------------
 // tokens

@@ -196,7 +196,7 @@ describe('method builders on the demo databases', () => {
   });
 
   it('route: TS, SL, NC with executed injected errors, CW cuts of the gold', async () => {
-    const { samples, wrong, failing } = await checkRoute(DEMO_EXAMPLES, { ...OPTIONS, route: { nc: 3 } });
+    const { samples, wrong, failing } = await checkRoute(DEMO_EXAMPLES, { ...OPTIONS, settings: { nc: 3 } });
     expect(wrong).toBeGreaterThanOrEqual(DEMO_EXAMPLES.length * 2);
     expect(failing).toBeGreaterThan(0);
     expect(failing).toBeLessThan(wrong);
@@ -206,14 +206,14 @@ describe('method builders on the demo databases', () => {
       expect(mine.filter((s) => s.task === 'cw')).toHaveLength(1);
       expect(mine.filter((s) => s.task.startsWith('ts'))).toHaveLength(2);
     }
-    const none = await buildSamples('route', DEMO_EXAMPLES.slice(0, 2), handleOf, { ...OPTIONS, route: { ts: 0, sl: 0, nc: 0, cw: 4 } });
+    const none = await buildSamples('route', DEMO_EXAMPLES.slice(0, 2), handleOf, { ...OPTIONS, settings: { ts: 0, sl: 0, nc: 0, cw: 4 } });
     expect(none.map((s) => s.task)).toEqual(Array(8).fill('cw'));
   });
 
   it('route builds the same samples for the same seed, other cuts for another', async () => {
-    const a = await buildSamples('route', DEMO_EXAMPLES, handleOf, { ...OPTIONS, route: { cw: 3 } });
-    const b = await buildSamples('route', DEMO_EXAMPLES, handleOf, { ...OPTIONS, route: { cw: 3 } });
-    const c = await buildSamples('route', DEMO_EXAMPLES, handleOf, { ...OPTIONS, seed: 2, route: { cw: 3 } });
+    const a = await buildSamples('route', DEMO_EXAMPLES, handleOf, { ...OPTIONS, settings: { cw: 3 } });
+    const b = await buildSamples('route', DEMO_EXAMPLES, handleOf, { ...OPTIONS, settings: { cw: 3 } });
+    const c = await buildSamples('route', DEMO_EXAMPLES, handleOf, { ...OPTIONS, seed: 2, settings: { cw: 3 } });
     expect(b).toEqual(a);
     expect(c.filter((s) => s.task === 'cw').map((s) => s.prefix)).not.toEqual(a.filter((s) => s.task === 'cw').map((s) => s.prefix));
   });
@@ -248,7 +248,7 @@ describe.skipIf(!hasSpider)('method builders on Spider train', () => {
   }, 120_000);
 
   it('route: NC wrong SQLs differ from the gold in execution with the real error; CW prefix + target = gold', async () => {
-    const { samples, wrong, failing } = await checkRoute(examples, { ...OPTIONS, route: { nc: 2 } });
+    const { samples, wrong, failing } = await checkRoute(examples, { ...OPTIONS, settings: { nc: 2 } });
     console.log(`route on ${examples.length} Spider questions: ${samples.length} samples, ${wrong} wrong SQLs (${failing} fail, ${wrong - failing} return another result)`);
     expect(wrong).toBeGreaterThan(examples.length);
     expect(failing).toBeGreaterThan(0);
@@ -266,7 +266,7 @@ describe('tokens of a sample', () => {
     createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 7, cacheDir: path.join(dir, 'cache') });
     const tok = await openTokenizer(file);
     try {
-      const samples = await buildSamples('route', DEMO_EXAMPLES.slice(0, 1), handleOf, { ...OPTIONS, route: { ts: 1, sl: 0, nc: 0, cw: 1 } });
+      const samples = await buildSamples('route', DEMO_EXAMPLES.slice(0, 1), handleOf, { ...OPTIONS, settings: { ts: 1, sl: 0, nc: 0, cw: 1 } });
       const ts = samples.find((s) => s.task === 'ts')!;
       const cw = samples.find((s) => s.task === 'cw')!;
       expect(sampleTokens(tok, ts)).toEqual(tok.supervised(chatExample(ts)));

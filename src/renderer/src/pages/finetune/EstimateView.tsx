@@ -2,8 +2,6 @@ import type { TrainEstimate } from '../../../../shared/contract/index.ts';
 import { formatBytes, formatCount, formatDuration } from '../../lib/format.ts';
 import { formatParams } from '../../lib/format.ts';
 
-const ROLE: Record<TrainEstimate['adapters'][number]['role'], string> = { main: 'SQL adapter', link: 'schema-link adapter' };
-
 /** Peak memory against this machine's, and the rough training time. */
 export function EstimateHeadline({ estimate }: { estimate: TrainEstimate }) {
   const tight = estimate.peakBytes > estimate.host.freeMemBytes;
@@ -62,7 +60,7 @@ export function EstimateView({ estimate }: { estimate: TrainEstimate }) {
             {estimate.adapters.map((a) => (
               <tr key={a.role}>
                 <td>
-                  {ROLE[a.role]} <span className="muted small">{formatParams(a.trainableParams)} trainable</span>
+                  {a.label} <span className="muted small">{formatParams(a.trainableParams)} trainable</span>
                 </td>
                 <td className="cell-num" title={Object.entries(a.byTask).map(([t, n]) => `${t}: ${n}`).join('\n')}>
                   {formatCount(a.samples)}

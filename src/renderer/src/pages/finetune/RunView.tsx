@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { Model, TrainJob, TrainMetric } from '../../../../shared/contract/index.ts';
+import { MAIN_ROLE, type Model, type StrategySettings, type TrainJob, type TrainMethodInfo, type TrainMetric } from '../../../../shared/contract/index.ts';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
 import { navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
@@ -8,7 +8,7 @@ import { loadChoice, saveChoice } from '../../lib/askChoice.ts';
 import { useModels } from '../../lib/models.ts';
 import { Chart, type Line } from './Chart.tsx';
 import { JobActions, StateBadge } from './FinetunePage.tsx';
-import { useSeries, type Series } from './hooks.ts';
+import { useSeries, useTrainMethods, type Series } from './hooks.ts';
 
 const COLORS = ['#3558d8', '#d9534f', '#1c8a4a', '#b7791f', '#8e44ad', '#16a0a0', '#c0398b', '#6b7280'];
 const MIB = 1024 * 1024;
@@ -105,12 +105,21 @@ function DevSummary({ job }: { job: TrainJob }) {
   );
 }
 
-/** Opens the workbench with this model and adapter chosen (lrsql: the link adapter too), via the ask choice it remembers. */
-function tryInWorkbench(job: TrainJob, modelId: string, adapterId: string) {
+/**
+ * Opens the workbench with this model and adapter chosen, via the ask choice it remembers: the method's strategy
+ * (when its adapters are for one) and, when the method trained that strategy's schema-link model, that adapter too.
+ */
+function tryInWorkbench(job: TrainJob, method: TrainMethodInfo | undefined, modelId: string, adapterId: string) {
   const choice = loadChoice('main');
-  const link = job.adapters.find((a) => a.role === 'link')?.adapterId ?? null;
-  const strategy = job.method === 'sft' ? choice.strategy : job.method;
-  const settings = job.method === 'lrsql' ? { ...choice.settings, lrsql: { ...choice.settings.lrsql, linkAdapterId: link } } : choice.settings;
+  const strategy = method?.strategy ?? choice.strategy;
+  let settings = choice.settings;
+  const link = method?.adapters.find((a) => a.linkModel);
+  if (link && method?.strategy) {
+    // a strategy with a link model names its adapter in its own settings section (linkAdapterId)
+    const section = (settings as Record<string, object | undefined>)[method.strategy];
+    const linkAdapterId = job.adapters.find((a) => a.role === link.role)?.adapterId ?? null;
+    settings = { ...settings, [method.strategy]: { ...section, linkAdapterId } } as StrategySettings;
+  }
   saveChoice('main', { ...choice, modelId, adapterId, strategy, settings });
   navigate('workbench');
 }
@@ -121,6 +130,8 @@ function Checkpoints({ job }: { job: TrainJob }) {
   const models = useModels();
   const modelId = job.modelId ?? ('id' in job.config.model ? job.config.model.id : null);
   const model: Model | undefined = models.data?.find((m) => m.id === modelId);
+  const method = useTrainMethods().data?.find((m) => m.name === job.method);
+  const labelOf = (role: string) => method?.adapters.find((a) => a.role === role)?.label ?? role;
   return (
     <section aria-label="Checkpoints and adapters" className="ft-section">
       <h3>Adapters</h3>
@@ -141,15 +152,15 @@ function Checkpoints({ job }: { job: TrainJob }) {
               const registered = model?.adapters.find((x) => x.id === a.adapterId);
               return (
                 <tr key={a.role}>
-                  <td>{a.role === 'link' ? 'schema link' : 'main'}</td>
+                  <td>{labelOf(a.role)}</td>
                   <td className="num">{a.step}</td>
                   <td className="mono small">{a.path}</td>
                   <td>
-                    {a.role === 'main' && a.adapterId && modelId ? (
-                      <button type="button" onClick={() => tryInWorkbench(job, modelId, a.adapterId!)} disabled={!registered || registered.status !== 'ok'}>
+                    {a.role === MAIN_ROLE && a.adapterId && modelId ? (
+                      <button type="button" onClick={() => tryInWorkbench(job, method, modelId, a.adapterId!)} disabled={!registered || registered.status !== 'ok'}>
                         Try in workbench
                       </button>
-                    ) : a.role === 'main' ? (
+                    ) : a.role === MAIN_ROLE ? (
                       <span className="muted small">not registered with a model</span>
                     ) : null}
                   </td>

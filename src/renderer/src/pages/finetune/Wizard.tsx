@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { Model, TrainJob } from '../../../../shared/contract/index.ts';
+import { STRATEGIES, type Model, type TrainJob } from '../../../../shared/contract/index.ts';
 import type { SquillError } from '../../../../shared/errors.ts';
 import { procedureKey, useConnection } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
@@ -10,37 +10,49 @@ import { PathInput } from '../../components/PathInput.tsx';
 import { useModels } from '../../lib/models.ts';
 import { DataCheckSummary, DataCheckView } from './DataCheckView.tsx';
 import { EstimateHeadline, EstimateView } from './EstimateView.tsx';
-import { useDataCheck, useEstimate } from './hooks.ts';
+import { useDataCheck, useEstimate, useTrainMethods } from './hooks.ts';
 import {
   DATASET_KINDS,
-  METHODS,
-  PRESETS,
   STEPS,
   STEP_LABELS,
   createInput,
   dataCheckInput,
-  defaultStrategy,
   estimateInput,
   initialState,
+  methodOf,
   stepProblems,
   trainableModels,
   type Hyper,
-  type PresetName,
+  type Methods,
   type WizardState,
   type WizardStep,
 } from './wizardConfig.ts';
 
 /** #/finetune/new: base model -> data -> method -> hyperparameters -> review -> launch. */
 export function Wizard() {
+  // the form starts from the methods' presets and settings, so it waits for them
+  const methods = useTrainMethods();
+  if (methods.data) return <WizardForm methods={methods.data} />;
+  return (
+    <div className="page ft-wizard">
+      <header className="page-header">
+        <h1>New fine-tuning run</h1>
+      </header>
+      {methods.error ? <ErrorNotice error={methods.error} what="the training methods" /> : <p className="muted">Loading the training methods…</p>}
+    </div>
+  );
+}
+
+function WizardForm({ methods }: { methods: Methods }) {
   const models = useModels();
   const list = models.data ?? [];
-  const [state, setState] = useState<WizardState>(initialState);
+  const [state, setState] = useState<WizardState>(() => initialState(methods));
   const [step, setStep] = useState<WizardStep>('model');
   const [tried, setTried] = useState(false);
   const { client } = useConnection();
   const queryClient = useQueryClient();
   const launch = useMutation<TrainJob, SquillError>({
-    mutationFn: () => client.call('train.create', createInput(state)),
+    mutationFn: () => client.call('train.create', createInput(state, methods)),
     onSuccess: (job) => {
       void queryClient.invalidateQueries({ queryKey: procedureKey('train.jobs') });
       navigate('finetune', job.id);
@@ -49,11 +61,11 @@ export function Wizard() {
 
   const index = STEPS.indexOf(step);
   // the data check and the estimate run as soon as their steps are complete, and again when an input changes
-  const dataReady = state.modelId !== null && stepProblems('data', state, list).length === 0;
-  const check = useDataCheck(dataReady && index >= STEPS.indexOf('data') ? dataCheckInput(state) : null);
-  const estimateReady = dataReady && stepProblems('hyper', state, list).length === 0 && stepProblems('method', state, list).length === 0;
-  const estimate = useEstimate(estimateReady && index >= STEPS.indexOf('hyper') ? estimateInput(state) : null);
-  const problems = [...stepProblems(step, state, list), ...(step === 'data' || step === 'review' ? dataProblems(check) : [])];
+  const dataReady = state.modelId !== null && stepProblems('data', state, list, methods).length === 0;
+  const check = useDataCheck(dataReady && index >= STEPS.indexOf('data') ? dataCheckInput(state, methods) : null);
+  const estimateReady = dataReady && stepProblems('hyper', state, list, methods).length === 0 && stepProblems('method', state, list, methods).length === 0;
+  const estimate = useEstimate(estimateReady && index >= STEPS.indexOf('hyper') ? estimateInput(state, methods) : null);
+  const problems = [...stepProblems(step, state, list, methods), ...(step === 'data' || step === 'review' ? dataProblems(check) : [])];
   const update = (patch: Partial<WizardState>) => setState((s) => ({ ...s, ...patch }));
   const next = () => {
     setTried(true);
@@ -83,9 +95,9 @@ export function Wizard() {
       <section className="panel" aria-label={STEP_LABELS[step]}>
         {step === 'model' && <ModelStep state={state} models={list} loading={models.isLoading} update={update} />}
         {step === 'data' && <DataStep state={state} update={update} check={check} />}
-        {step === 'method' && <MethodStep state={state} update={update} />}
-        {step === 'hyper' && <HyperStep state={state} update={update} estimate={estimate} />}
-        {step === 'review' && <Review state={state} models={list} check={check} estimate={estimate} />}
+        {step === 'method' && <MethodStep state={state} update={update} methods={methods} />}
+        {step === 'hyper' && <HyperStep state={state} update={update} estimate={estimate} methods={methods} />}
+        {step === 'review' && <Review state={state} models={list} check={check} estimate={estimate} methods={methods} />}
         {models.error && <ErrorNotice error={models.error} what="the models" />}
         {tried && problems.length > 0 && (
           <ul className="notice notice-error ft-problems" role="alert">
@@ -242,25 +254,20 @@ function DataStep({ state, update, check }: StepProps & { check: CheckQuery }) {
   );
 }
 
-const ROUTE_TASKS = [
-  { key: 'ts', label: 'TS text-to-SQL' },
-  { key: 'sl', label: 'SL schema linking' },
-  { key: 'nc', label: 'NC noise correction' },
-  { key: 'cw', label: 'CW continuation writing' },
-] as const;
-
-function MethodStep({ state, update }: StepProps) {
+function MethodStep({ state, update, methods }: StepProps & { methods: Methods }) {
+  const form = methodOf(methods, state.method).options;
+  const values = state.options[state.method] ?? {};
   return (
     <>
       <h2>Method</h2>
       <div className="ft-choices" role="radiogroup" aria-label="Method">
-        {METHODS.map((m) => (
-          <label key={m.method} className={`ft-choice${state.method === m.method ? ' ft-choice-on' : ''}`}>
+        {methods.map((m) => (
+          <label key={m.name} className={`ft-choice${state.method === m.name ? ' ft-choice-on' : ''}`}>
             <input
               type="radio"
               name="ft-method"
-              checked={state.method === m.method}
-              onChange={() => update({ method: m.method, evalStrategy: defaultStrategy(m.method) })}
+              checked={state.method === m.name}
+              onChange={() => update({ method: m.name, evalStrategy: m.evalStrategy })}
               aria-label={m.label}
             />
             <span>
@@ -269,21 +276,21 @@ function MethodStep({ state, update }: StepProps) {
           </label>
         ))}
       </div>
-      {state.method === 'route' && (
+      {form && (
         <fieldset className="ft-fieldset">
-          <legend>Mixing ratios (samples of each task per example)</legend>
+          <legend>{form.legend}</legend>
           <div className="ft-grid">
-            {ROUTE_TASKS.map((t) => (
-              <label key={t.key} className="ft-field">
-                <span>{t.label}</span>
+            {form.fields.map((f) => (
+              <label key={f.key} className="ft-field">
+                <span>{f.label}</span>
                 <input
                   className="input ft-num"
                   type="number"
-                  min={0}
-                  step={0.25}
-                  aria-label={`${t.label} ratio`}
-                  value={shown(state.route[t.key])}
-                  onChange={(e) => update({ route: { ...state.route, [t.key]: e.target.valueAsNumber } })}
+                  min={f.min}
+                  step={f.step}
+                  aria-label={f.label}
+                  value={shown(values[f.key] ?? f.default)}
+                  onChange={(e) => update({ options: { ...state.options, [state.method]: { ...values, [f.key]: e.target.valueAsNumber } } })}
                 />
               </label>
             ))}
@@ -304,23 +311,23 @@ const HYPER_FIELDS: { key: Exclude<keyof Hyper, 'length' | 'steps' | 'epochs'>; 
   { key: 'patience', label: 'Early-stop patience', step: 1, hint: 'evaluations without a better dev score; 0: never' },
 ];
 
-function HyperStep({ state, update, estimate }: StepProps & { estimate: EstimateQuery }) {
+function HyperStep({ state, update, estimate, methods }: StepProps & { estimate: EstimateQuery; methods: Methods }) {
   const h = state.hyper;
+  const presets = methodOf(methods, state.method).presets;
   const setHyper = (patch: Partial<Hyper>) => update({ hyper: { ...h, ...patch }, preset: 'custom' });
-  const applyPreset = (name: PresetName) => update({ preset: name, hyper: { ...PRESETS[name].hyper } });
   return (
     <>
       <h2>Hyperparameters</h2>
       <div className="ft-choices ft-presets" role="radiogroup" aria-label="Preset">
-        {(Object.keys(PRESETS) as PresetName[]).map((name) => (
-          <label key={name} className={`ft-choice${state.preset === name ? ' ft-choice-on' : ''}`}>
-            <input type="radio" name="ft-preset" checked={state.preset === name} onChange={() => applyPreset(name)} aria-label={PRESETS[name].label} />
+        {presets.map((p) => (
+          <label key={p.name} className={`ft-choice${state.preset === p.name ? ' ft-choice-on' : ''}`}>
+            <input type="radio" name="ft-preset" checked={state.preset === p.name} onChange={() => update({ preset: p.name, hyper: { ...p.hyper } })} aria-label={p.label} />
             <span>
-              <strong>{PRESETS[name].label}</strong> <span className="muted small">{PRESETS[name].description}</span>
+              <strong>{p.label}</strong> <span className="muted small">{p.description}</span>
             </span>
           </label>
         ))}
-        {state.preset === 'custom' && <span className="muted small">custom (changed from a preset)</span>}
+        {!presets.some((p) => p.name === state.preset) && <span className="muted small">custom (changed from a preset)</span>}
       </div>
       <div className="ft-grid">
         {HYPER_FIELDS.map((f) => (
@@ -347,7 +354,7 @@ function HyperStep({ state, update, estimate }: StepProps & { estimate: Estimate
         <label className="ft-field">
           <span>Dev strategy</span>
           <select aria-label="Dev strategy" value={state.evalStrategy} onChange={(e) => update({ evalStrategy: e.target.value as WizardState['evalStrategy'] })}>
-            {(['direct', 'route', 'lrsql', 'vote'] as const).map((s) => (
+            {STRATEGIES.map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -366,11 +373,12 @@ function HyperStep({ state, update, estimate }: StepProps & { estimate: Estimate
   );
 }
 
-function Review({ state, models, check, estimate }: { state: WizardState; models: Model[]; check: CheckQuery; estimate: EstimateQuery }) {
+function Review({ state, models, check, estimate, methods }: { state: WizardState; models: Model[]; check: CheckQuery; estimate: EstimateQuery; methods: Methods }) {
   const model = models.find((m) => m.id === state.modelId);
   const h = state.hyper;
-  const method = METHODS.find((m) => m.method === state.method)!;
-  const adapters = state.method === 'lrsql' ? 2 : 1;
+  const method = methodOf(methods, state.method);
+  const adapters = method.adapters.length;
+  const values = state.options[state.method] ?? {};
   return (
     <>
       <h2>Review</h2>
@@ -394,8 +402,8 @@ function Review({ state, models, check, estimate }: { state: WizardState; models
         <dt>Method</dt>
         <dd>
           {method.label}
-          {state.method === 'route' && ` (TS ${state.route.ts} · SL ${state.route.sl} · NC ${state.route.nc} · CW ${state.route.cw})`}
-          {adapters > 1 && ' — two adapters'}
+          {method.options && ` (${method.options.fields.map((f) => `${f.key.toUpperCase()} ${values[f.key] ?? f.default}`).join(' · ')})`}
+          {adapters > 1 && ` — ${adapters === 2 ? 'two' : adapters} adapters`}
         </dd>
         <dt>LoRA</dt>
         <dd>

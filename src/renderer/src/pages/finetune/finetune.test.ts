@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Model, TrainMetric } from '../../../../shared/contract/index.ts';
-import { TRAIN_LIMITS, TrainConfigSchema } from '../../../../shared/contract/index.ts';
+import type { Model, TrainMethodInfo, TrainMetric } from '../../../../shared/contract/index.ts';
+import { TRAIN_LIMITS, TrainConfigBaseSchema, TrainMethodInfoSchema } from '../../../../shared/contract/index.ts';
 import { align, mergeProgress, type Series } from './series.ts';
-import { PRESETS, createInput, dataCheckInput, estimateInput, initialState, stepProblems, type WizardState } from './wizardConfig.ts';
+import { createInput, dataCheckInput, estimateInput, initialState, stepProblems, type WizardState } from './wizardConfig.ts';
 
 const model: Model = {
   id: 'm1',
@@ -20,24 +20,75 @@ const model: Model = {
   adapters: [],
 };
 
-const filled = (patch: Partial<WizardState> = {}): WizardState => ({ ...initialState(), modelId: 'm1', dataPath: '/data/train.jsonl', ...patch });
+// train.methods as the wizard gets it (the core's registry has its own tests): a plain method, a two-adapter one
+// and one with its own settings; made-up names, so nothing here depends on which methods exist
+const hyper = (length: 'steps' | 'epochs', rank: number) => ({ rank, alpha: 2 * rank, lr: 1e-3, length, steps: 100, epochs: 2, batchSize: 4, evalEvery: 10, checkpointEvery: 10, patience: 0 });
+const PRESETS = [
+  { name: 'fast', label: 'fast', description: 'a few steps', hyper: hyper('steps', 8) },
+  { name: 'slow', label: 'slow', description: 'epochs', hyper: hyper('epochs', 32) },
+];
+const METHODS: TrainMethodInfo[] = [
+  { name: 'plain', label: 'Plain', description: '', adapters: [{ role: 'main', label: 'SQL adapter', linkModel: false }], evalStrategy: 'direct', strategy: null, options: null, presets: PRESETS },
+  {
+    name: 'pair',
+    label: 'Pair',
+    description: '',
+    adapters: [{ role: 'aux', label: 'aux adapter', linkModel: true }, { role: 'main', label: 'SQL adapter', linkModel: false }],
+    evalStrategy: 'lrsql',
+    strategy: 'lrsql',
+    options: null,
+    presets: PRESETS,
+  },
+  {
+    name: 'mix',
+    label: 'Mix',
+    description: '',
+    adapters: [{ role: 'main', label: 'SQL adapter', linkModel: false }],
+    evalStrategy: 'vote',
+    strategy: 'vote',
+    options: {
+      legend: 'Ratios',
+      fields: [{ key: 'a', label: 'A', default: 1, min: 0, step: 0.5 }, { key: 'b', label: 'B', default: 2, min: 0, step: 0.5 }],
+      allZero: 'One ratio above 0, please.',
+      belowMin: 'No negative ratios.',
+    },
+    presets: PRESETS,
+  },
+];
+
+const filled = (patch: Partial<WizardState> = {}): WizardState => ({ ...initialState(METHODS), modelId: 'm1', dataPath: '/data/train.jsonl', ...patch });
 
 describe('wizard config', () => {
+  it('the fixture is what train.methods answers', () => {
+    for (const m of METHODS) expect(TrainMethodInfoSchema.parse(m)).toEqual(m);
+  });
+
+  it('starts from the first method with its first preset, dev strategy and every method\'s own defaults', () => {
+    const s = initialState(METHODS);
+    expect(s).toMatchObject({ method: 'plain', preset: 'fast', hyper: PRESETS[0]!.hyper, evalStrategy: 'direct', options: { mix: { a: 1, b: 2 } } });
+    expect(s.hyper).not.toBe(PRESETS[0]!.hyper); // a copy: editing the form leaves the preset alone
+  });
+
   it('names what each step lacks', () => {
-    const empty = initialState();
-    expect(stepProblems('model', empty, [model])).toEqual([expect.stringMatching(/Choose a base model/)]);
-    expect(stepProblems('data', empty, [model])).toEqual([expect.stringMatching(/path of the dataset/)]);
-    expect(stepProblems('data', { ...empty, dataKind: 'corrections' }, [model])).toEqual([]);
-    expect(stepProblems('method', { ...empty, method: 'route', route: { ts: 0, sl: 0, nc: 0, cw: 0 } }, [model])).toHaveLength(1);
-    expect(stepProblems('hyper', { ...empty, hyper: { ...empty.hyper, rank: 0, lr: 2 } }, [model])).toHaveLength(2);
-    expect(stepProblems('review', filled(), [model])).toEqual([]);
+    const empty = initialState(METHODS);
+    expect(stepProblems('model', empty, [model], METHODS)).toEqual([expect.stringMatching(/Choose a base model/)]);
+    expect(stepProblems('data', empty, [model], METHODS)).toEqual([expect.stringMatching(/path of the dataset/)]);
+    expect(stepProblems('data', { ...empty, dataKind: 'corrections' }, [model], METHODS)).toEqual([]);
+    // a method's own settings: the messages it declares
+    expect(stepProblems('method', { ...empty, method: 'mix', options: { mix: { a: 0, b: 0 } } }, [model], METHODS)).toEqual(['One ratio above 0, please.']);
+    expect(stepProblems('method', { ...empty, method: 'mix', options: { mix: { a: -1, b: 2 } } }, [model], METHODS)).toEqual(['No negative ratios.']);
+    expect(stepProblems('method', { ...empty, method: 'mix', options: { mix: { a: Number.NaN, b: 2 } } }, [model], METHODS)).toEqual(['No negative ratios.']);
+    // another method's settings are not its concern
+    expect(stepProblems('method', { ...empty, method: 'plain', options: { mix: { a: 0, b: 0 } } }, [model], METHODS)).toEqual([]);
+    expect(stepProblems('hyper', { ...empty, hyper: { ...empty.hyper, rank: 0, lr: 2 } }, [model], METHODS)).toHaveLength(2);
+    expect(stepProblems('review', filled(), [model], METHODS)).toEqual([]);
     // a remote model has no weights to train
-    expect(stepProblems('model', filled(), [{ ...model, kind: 'remote' }])).toHaveLength(1);
+    expect(stepProblems('model', filled(), [{ ...model, kind: 'remote' }], METHODS)).toHaveLength(1);
   });
 
   it('checks the form by the contract\'s bounds: each limit is accepted, one past it refused with the bound in words', () => {
     const h = filled().hyper;
-    const hyper = (patch: Partial<WizardState['hyper']>) => stepProblems('hyper', filled({ hyper: { ...h, ...patch } }), [model]);
+    const hyper = (patch: Partial<WizardState['hyper']>) => stepProblems('hyper', filled({ hyper: { ...h, ...patch } }), [model], METHODS);
     const L = TRAIN_LIMITS;
     for (const [field, value, past] of [
       ['rank', L.rank.max, L.rank.max + 1],
@@ -52,39 +103,44 @@ describe('wizard config', () => {
     }
     expect(hyper({ length: 'epochs', epochs: L.epochs.max + 1 })).toEqual([expect.stringContaining(String(L.epochs.max))]);
     expect(hyper({ rank: 1.5 })).toEqual([expect.stringMatching(/whole number/)]);
-    expect(stepProblems('hyper', filled({ evalMaxTokens: L.evalMaxTokens.max + 1 }), [model])).toEqual([expect.stringContaining(String(L.evalMaxTokens.max))]);
+    expect(stepProblems('hyper', filled({ evalMaxTokens: L.evalMaxTokens.max + 1 }), [model], METHODS)).toEqual([expect.stringContaining(String(L.evalMaxTokens.max))]);
     // the dev fraction is the data step's, and only when the dev set is held out of the dataset
-    expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05 }), [model])).toEqual([expect.stringContaining(String(L.devFraction.max))]);
-    expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05, devSource: 'dataset', devPath: '/data/dev.jsonl' }), [model])).toEqual([]);
-    expect(stepProblems('review', filled({ hyper: { ...h, rank: 0 } }), [model])).toHaveLength(1);
+    expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05 }), [model], METHODS)).toEqual([expect.stringContaining(String(L.devFraction.max))]);
+    expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05, devSource: 'dataset', devPath: '/data/dev.jsonl' }), [model], METHODS)).toEqual([]);
+    expect(stepProblems('review', filled({ hyper: { ...h, rank: 0 } }), [model], METHODS)).toHaveLength(1);
   });
 
   it('makes a train.create input the contract accepts, for every method and preset', () => {
-    for (const method of ['sft', 'lrsql', 'route'] as const) {
-      for (const preset of ['quick', 'authors'] as const) {
-        const input = createInput(filled({ method, preset, hyper: { ...PRESETS[preset].hyper } }));
-        const config = TrainConfigSchema.parse(input.config);
-        expect(input.method).toBe(method);
-        expect(config.lora.rank).toBe(PRESETS[preset].hyper.rank);
-        expect(config.route !== undefined).toBe(method === 'route');
-        expect(preset === 'quick' ? config.steps : config.epochs).toBeGreaterThan(0);
+    for (const method of METHODS) {
+      for (const preset of PRESETS) {
+        const input = createInput(filled({ method: method.name, preset: preset.name, hyper: { ...preset.hyper }, evalStrategy: method.evalStrategy }), METHODS);
+        const config = TrainConfigBaseSchema.parse(input.config);
+        expect(input.method).toBe(method.name);
+        expect(config.lora.rank).toBe(preset.hyper.rank);
+        expect(config.eval.strategy).toBe(method.evalStrategy);
+        expect(preset.hyper.length === 'steps' ? config.steps : config.epochs).toBeGreaterThan(0);
+        // a method's own settings go under its name, and only its own
+        for (const other of METHODS) expect(config[other.name] !== undefined, `${method.name}: ${other.name}`).toBe(other === method && other.options !== null);
       }
     }
-    expect(createInput(filled({ dataKind: 'corrections' })).config.dataset).toEqual({ kind: 'corrections' });
+    const mix = createInput(filled({ method: 'mix', options: { mix: { a: 3 } } }), METHODS).config;
+    expect(mix).toMatchObject({ mix: { a: 3, b: 2 } }); // a field not touched keeps its default
+    expect(createInput(filled({ dataKind: 'corrections' }), METHODS).config.dataset).toEqual({ kind: 'corrections' });
     // a separate dev set replaces the held-out fraction; a Spider folder as dev set means its dev split
-    const spiderDev = createInput(filled({ dataKind: 'spider', dataPath: '/b/spider', devSource: 'dataset', devKind: 'spider', devPath: '/b/spider' })).config;
-    expect(TrainConfigSchema.parse(spiderDev)).toMatchObject({ dataset: { kind: 'spider', path: '/b/spider' }, dev: { kind: 'spider', path: '/b/spider', split: 'dev' }, devFraction: 0 });
-    expect(createInput(filled({ devSource: 'dataset', devKind: 'jsonl', devPath: '/d/dev.jsonl' })).config.dev).toEqual({ kind: 'jsonl', path: '/d/dev.jsonl' });
-    expect(stepProblems('data', filled({ devSource: 'dataset' }), [model])).toEqual([expect.stringMatching(/path of the dev set/)]);
+    const spiderDev = createInput(filled({ dataKind: 'spider', dataPath: '/b/spider', devSource: 'dataset', devKind: 'spider', devPath: '/b/spider' }), METHODS).config;
+    expect(TrainConfigBaseSchema.parse(spiderDev)).toMatchObject({ dataset: { kind: 'spider', path: '/b/spider' }, dev: { kind: 'spider', path: '/b/spider', split: 'dev' }, devFraction: 0 });
+    expect(createInput(filled({ devSource: 'dataset', devKind: 'jsonl', devPath: '/d/dev.jsonl' }), METHODS).config.dev).toEqual({ kind: 'jsonl', path: '/d/dev.jsonl' });
+    expect(stepProblems('data', filled({ devSource: 'dataset' }), [model], METHODS)).toEqual([expect.stringMatching(/path of the dev set/)]);
   });
 
-  it('checks the data without the hyperparameters and estimates the run as it would be created', () => {
-    const state = filled({ method: 'lrsql' });
-    const check = dataCheckInput(state);
-    expect(TrainConfigSchema.parse(check.config)).toMatchObject({ dataset: { kind: 'jsonl', path: state.dataPath }, devFraction: state.devFraction });
-    // a hyperparameter change leaves the data check's input as it was
-    expect(dataCheckInput({ ...state, method: 'route', hyper: { ...state.hyper, rank: 64 } })).toEqual(check);
-    expect(estimateInput(state)).toEqual({ method: 'lrsql', config: createInput(state).config });
+  it('checks the data without the method or the hyperparameters and estimates the run as it would be created', () => {
+    const state = filled({ method: 'pair' });
+    const check = dataCheckInput(state, METHODS);
+    expect(check.method).toBeUndefined();
+    expect(TrainConfigBaseSchema.parse(check.config)).toMatchObject({ dataset: { kind: 'jsonl', path: state.dataPath }, devFraction: state.devFraction });
+    // a method or hyperparameter change leaves the data check's input as it was
+    expect(dataCheckInput({ ...state, method: 'mix', hyper: { ...state.hyper, rank: 64 } }, METHODS)).toEqual(check);
+    expect(estimateInput(state, METHODS)).toEqual({ method: 'pair', config: createInput(state, METHODS).config });
   });
 });
 

@@ -72,3 +72,6 @@ function useSettled<N extends 'train.checkData' | 'train.estimate'>(name: N, inp
 export const useDataCheck = (input: Input<'train.checkData'> | null) => useSettled('train.checkData', input);
 /** The estimator's memory and time for the run the form describes. */
 export const useEstimate = (input: Input<'train.estimate'> | null) => useSettled('train.estimate', input);
+
+/** The training methods (the core's registry): they do not change while the app runs. */
+export const useTrainMethods = () => useProcedure('train.methods', {}, { staleTime: Infinity });

@@ -1,26 +1,13 @@
 /**
- * The fine-tune wizard's form: its state, the hyperparameter presets, what each step still lacks, the train.create
- * input it becomes and the inputs of its data check and estimate. Pure, so it is tested without a page.
+ * The fine-tune wizard's form: its state, what each step still lacks, the train.create input it becomes and the
+ * inputs of its data check and estimate. The methods — their adapters, own settings, dev strategy and presets — come
+ * from train.methods (the core's registry), so no method is known here by name. Pure, so it is tested without a page.
  */
-import { procedures, TRAIN_LIMITS, type Input, type Model, type TrainConfig, type TrainDatasetSpec, type TrainMethod } from '../../../../shared/contract/index.ts';
+import { procedures, TRAIN_LIMITS, type Input, type Model, type StrategyName, type TrainDatasetSpec, type TrainMethodInfo, type TrainPreset } from '../../../../shared/contract/index.ts';
 
 export type DatasetKind = TrainDatasetSpec['kind'];
-export type PresetName = 'quick' | 'authors';
-export type EvalStrategy = TrainConfig['eval']['strategy'];
-
-export interface Hyper {
-  rank: number;
-  alpha: number;
-  lr: number;
-  /** train for a number of optimizer steps, or passes over the data */
-  length: 'steps' | 'epochs';
-  steps: number;
-  epochs: number;
-  batchSize: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  patience: number;
-}
+export type Hyper = TrainPreset['hyper'];
+export type Methods = readonly TrainMethodInfo[];
 
 export interface WizardState {
   name: string;
@@ -32,12 +19,13 @@ export interface WizardState {
   devSource: 'fraction' | 'dataset';
   devKind: Exclude<DatasetKind, 'corrections'>;
   devPath: string;
-  method: TrainMethod;
-  /** ROUTE: samples of each task per example */
-  route: { ts: number; sl: number; nc: number; cw: number };
-  preset: PresetName | 'custom';
+  method: string;
+  /** each method's own settings (its `options` fields), kept while another method is chosen */
+  options: Record<string, Record<string, number>>;
+  /** a preset's name, or 'custom' once a hyperparameter changed */
+  preset: string;
   hyper: Hyper;
-  evalStrategy: EvalStrategy;
+  evalStrategy: StrategyName;
   /** the longest SQL the dev evaluation lets the model write */
   evalMaxTokens: number;
 }
@@ -53,28 +41,15 @@ export const DATASET_KINDS: { kind: DatasetKind; label: string; hint: string }[]
   { kind: 'corrections', label: 'Workbench corrections', hint: 'the SQL you corrected and saved as training examples' },
 ];
 
-export const METHODS: { method: TrainMethod; label: string; description: string }[] = [
-  { method: 'sft', label: 'Plain SFT', description: 'One adapter learns question + schema → SQL; the prompt is masked from the loss.' },
-  { method: 'lrsql', label: 'LR-SQL', description: 'Two adapters: schema linking over FK-group slices of the schema, then SQL from the linked tables only.' },
-  { method: 'route', label: 'ROUTE', description: 'One adapter, multitask: text-to-SQL, schema linking, noise correction and continuation writing.' },
-];
+/** The method of that name (the first one while the list has no such name). */
+export const methodOf = (methods: Methods, name: string): TrainMethodInfo => methods.find((m) => m.name === name) ?? methods[0]!;
 
-export const PRESETS: Record<PresetName, { label: string; description: string; hyper: Hyper }> = {
-  quick: {
-    label: 'quick (small models)',
-    description: 'A high learning rate and a few hundred steps: moves a small model fast; for demos and tiny models.',
-    hyper: { rank: 16, alpha: 32, lr: 3e-3, length: 'steps', steps: 150, epochs: 1, batchSize: 4, evalEvery: 50, checkpointEvery: 50, patience: 0 },
-  },
-  authors: {
-    label: "authors' (scaled)",
-    description: "The papers' recipe (LoRA r=64, alpha=32, cosine, several epochs) scaled for small models: half the rank, a learning rate raised for the smaller model.",
-    hyper: { rank: 32, alpha: 16, lr: 2e-4, length: 'epochs', steps: 1000, epochs: 3, batchSize: 4, evalEvery: 100, checkpointEvery: 100, patience: 3 },
-  },
-};
-
-export const defaultStrategy = (method: TrainMethod): EvalStrategy => (method === 'sft' ? 'direct' : method);
-
-export function initialState(): WizardState {
+/** A fresh form: the first method with its first preset and dev strategy. */
+export function initialState(methods: Methods): WizardState {
+  const first = methods[0]!;
+  const preset = first.presets[0]!;
+  const options: WizardState['options'] = {};
+  for (const m of methods) if (m.options) options[m.name] = Object.fromEntries(m.options.fields.map((f) => [f.key, f.default]));
   return {
     name: '',
     modelId: null,
@@ -84,11 +59,11 @@ export function initialState(): WizardState {
     devSource: 'fraction',
     devKind: 'jsonl',
     devPath: '',
-    method: 'sft',
-    route: { ts: 1, sl: 1, nc: 1, cw: 1 },
-    preset: 'quick',
-    hyper: { ...PRESETS.quick.hyper },
-    evalStrategy: 'direct',
+    method: first.name,
+    options,
+    preset: preset.name,
+    hyper: { ...preset.hyper },
+    evalStrategy: first.evalStrategy,
     evalMaxTokens: 128,
   };
 }
@@ -115,15 +90,15 @@ const FIELD_PROBLEMS: [path: string, step: WizardStep, message: string][] = [
   ['config.eval.maxTokens', 'hyper', `The evaluation token limit must be a whole number from ${L.evalMaxTokens.min} to ${L.evalMaxTokens.max}.`],
 ];
 
-function schemaProblems(step: WizardStep, s: WizardState): string[] {
-  const parsed = procedures['train.create'].input.safeParse(createInput(s));
+function schemaProblems(step: WizardStep, s: WizardState, methods: Methods): string[] {
+  const parsed = procedures['train.create'].input.safeParse(createInput(s, methods));
   if (parsed.success) return [];
   const bad = new Set(parsed.error.issues.map((i) => i.path.join('.')));
   return FIELD_PROBLEMS.filter(([at, of]) => (step === of || step === 'review') && bad.has(at)).map(([, , message]) => message);
 }
 
 /** What a step still lacks, in words a user can act on; empty when the step is complete. */
-export function stepProblems(step: WizardStep, s: WizardState, models: readonly Model[]): string[] {
+export function stepProblems(step: WizardStep, s: WizardState, models: readonly Model[], methods: Methods): string[] {
   const out: string[] = [];
   if (step === 'model' || step === 'review') {
     if (!s.modelId) out.push('Choose a base model (add a local GGUF model on the Models page first).');
@@ -133,18 +108,20 @@ export function stepProblems(step: WizardStep, s: WizardState, models: readonly 
     if (s.dataKind !== 'corrections' && s.dataPath.trim() === '') out.push('Give the path of the dataset on the backend machine.');
     if (s.devSource === 'dataset' && s.devPath.trim() === '') out.push('Give the path of the dev set on the backend machine.');
   }
-  if ((step === 'method' || step === 'review') && s.method === 'route') {
-    const r = Object.values(s.route);
-    if (r.some((v) => !(v >= 0))) out.push('Mixing ratios cannot be negative.');
-    else if (r.every((v) => v === 0)) out.push('At least one ROUTE task needs a ratio above 0.');
+  const form = methodOf(methods, s.method).options;
+  if ((step === 'method' || step === 'review') && form) {
+    const values = s.options[s.method] ?? {};
+    if (form.fields.some((f) => !((values[f.key] ?? f.default) >= f.min))) out.push(form.belowMin);
+    else if (form.allZero && form.fields.every((f) => (values[f.key] ?? f.default) === 0)) out.push(form.allZero);
   }
-  out.push(...schemaProblems(step, s));
+  out.push(...schemaProblems(step, s, methods));
   return out;
 }
 
 /** The train.create input for a complete form. */
-export function createInput(s: WizardState): Input<'train.create'> {
+export function createInput(s: WizardState, methods: Methods): Input<'train.create'> {
   const h = s.hyper;
+  const form = methodOf(methods, s.method).options;
   return {
     ...(s.name.trim() ? { name: s.name.trim() } : {}),
     method: s.method,
@@ -163,7 +140,8 @@ export function createInput(s: WizardState): Input<'train.create'> {
       checkpointEvery: h.checkpointEvery,
       patience: h.patience,
       eval: { strategy: s.evalStrategy, maxTokens: s.evalMaxTokens },
-      ...(s.method === 'route' ? { route: { ...s.route } } : {}),
+      // the method's own settings live under its name
+      ...(form ? { [s.method]: { ...Object.fromEntries(form.fields.map((f) => [f.key, f.default])), ...s.options[s.method] } } : {}),
     },
   };
 }
@@ -172,14 +150,14 @@ export function createInput(s: WizardState): Input<'train.create'> {
  * The train.checkData input: only what decides the data (model for its tokenizer, datasets, split), so changing a
  * hyperparameter does not check the data again.
  */
-export function dataCheckInput(s: WizardState): Input<'train.checkData'> {
-  const { config } = createInput(s);
-  // the method does not change what is read: a fixed one keeps the check's cache key when the method changes
-  return { method: 'sft', config: { model: config.model, dataset: config.dataset, dev: config.dev, devFraction: config.devFraction } };
+export function dataCheckInput(s: WizardState, methods: Methods): Input<'train.checkData'> {
+  const { config } = createInput(s, methods);
+  // the method does not change what is read: leaving it out keeps the check's cache key when the method changes
+  return { config: { model: config.model, dataset: config.dataset, dev: config.dev, devFraction: config.devFraction } };
 }
 
 /** The train.estimate input: the run as it would be created. */
-export function estimateInput(s: WizardState): Input<'train.estimate'> {
-  const { method, config } = createInput(s);
+export function estimateInput(s: WizardState, methods: Methods): Input<'train.estimate'> {
+  const { method, config } = createInput(s, methods);
   return { method, config };
 }
