@@ -4,6 +4,7 @@
  */
 import type { Correction, DbSchema, ParsedInput, Trace } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
+import type { HandlersOf } from '../../shared/rpc/backend.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import { fingerprintOf, type Databases, type SandboxPool } from '../db/index.ts';
 import type { Models } from '../models/types.ts';
@@ -28,6 +29,21 @@ export { lrsqlExamples, strategyExamples, type ChatSample, type GoldQuestion } f
 export async function fileDbHandle(sandbox: SandboxPool, file: string, name: string, options: { doubleQuotedStrings?: boolean } = {}): Promise<DbHandle> {
   const schema: DbSchema = { ...(await sandbox.introspect(file, true)), fingerprint: fingerprintOf(file) };
   return { name, connectionId: null, schema, execute: (sql, limits) => sandbox.query(file, sql, { ...limits, ...options }) };
+}
+
+/** ai.*, traces.*, corrections.* */
+export function aiHandlers(ai: Ai): HandlersOf<'ai' | 'traces' | 'corrections'> {
+  return {
+    'ai.ask': (input) => ai.ask(input),
+    'ai.cancel': ({ askId }) => ({ cancelled: ai.cancel(askId) }),
+    'ai.strategies': () => ai.strategies,
+    'traces.list': (input) => ai.traces.list(input),
+    'traces.get': ({ id }) => ai.traces.get(id),
+    'traces.delete': ({ id }) => ({ deleted: ai.traces.delete(id) }),
+    'corrections.add': (input) => ai.corrections.add(input),
+    'corrections.list': ({ connectionId }) => ai.corrections.list(connectionId),
+    'corrections.delete': ({ id }) => ({ deleted: ai.corrections.delete(id) }),
+  };
 }
 
 export interface Ai {

@@ -4,7 +4,10 @@
  */
 import type { DbSchema, QueryResult } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
+import type { EventHub } from '../../shared/rpc/events.ts';
+import type { HandlersOf } from '../../shared/rpc/backend.ts';
 import type { Store } from '../store/index.ts';
+import { deleteHistory, listHistory, recordHistory } from './history.ts';
 import { createConnections, type Connections } from './connections.ts';
 import { quoteIdentifier } from './introspect.ts';
 import { createSandboxPool, type QueryLimits, type SandboxPool, type SandboxPoolOptions } from './sandbox/pool.ts';
@@ -15,6 +18,59 @@ export { listDemoCatalog } from './demo.ts';
 export { deleteHistory, listHistory, recordHistory } from './history.ts';
 export { createSandboxPool, DEFAULT_LIMITS, type QueryLimits, type SandboxPool, type SandboxPoolOptions } from './sandbox/pool.ts';
 export type { Connections } from './connections.ts';
+
+/**
+ * connections.*, schema.*, query.*, history.*. `pickFile` is the desktop app's open-file dialog; elsewhere the
+ * procedure answers UNAVAILABLE.
+ */
+export function databaseHandlers(
+  databases: Databases,
+  o: { store: Store; hub: EventHub; pickFile?: () => Promise<string | null> },
+): HandlersOf<'connections' | 'schema' | 'query' | 'history'> {
+  const { connections } = databases;
+  const { store, hub } = o;
+  const connectionsChanged = () => hub.emit('connections.changed', connections.list());
+  return {
+    'connections.list': () => connections.list(),
+    'connections.add': ({ path, name }) => {
+      const added = connections.add(path, name);
+      connectionsChanged();
+      return added;
+    },
+    'connections.remove': ({ id }) => {
+      connections.remove(id);
+      connectionsChanged();
+      return { removed: true as const };
+    },
+    'connections.pickFile': async () => {
+      if (!o.pickFile) throw new SquillError('UNAVAILABLE', 'The file dialog exists only in the desktop app; type the path instead');
+      return { path: await o.pickFile() };
+    },
+    'schema.get': ({ connectionId, refresh }) => databases.schema(connectionId, refresh),
+    'schema.sampleRows': ({ connectionId, table, limit }) => databases.sampleRows(connectionId, table, limit),
+    'query.run': async ({ connectionId, sql, limits, recordHistory: record }) => {
+      const started = performance.now();
+      try {
+        const result = await databases.query(connectionId, sql, limits);
+        if (record) {
+          const entry = recordHistory(store, { connectionId, sql, status: 'ok', rowCount: result.rows.length, elapsedMs: result.elapsedMs, error: null });
+          hub.emit('history.added', entry);
+        }
+        return result;
+      } catch (err) {
+        if (record && err instanceof SquillError && err.code !== 'NOT_FOUND') {
+          const status = err.code === 'REFUSED' ? 'refused' : err.code === 'TIMEOUT' ? 'timeout' : 'error';
+          const elapsedMs = performance.now() - started;
+          hub.emit('history.added', recordHistory(store, { connectionId, sql, status, rowCount: null, elapsedMs, error: err.message }));
+        }
+        throw err;
+      }
+    },
+    'query.explain': async ({ connectionId, sql }) => ({ steps: await databases.explain(connectionId, sql) }),
+    'history.list': (input) => listHistory(store, input),
+    'history.delete': ({ id }) => ({ deleted: deleteHistory(store, id) }),
+  };
+}
 
 export interface Databases {
   readonly connections: Connections;

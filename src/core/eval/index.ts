@@ -11,9 +11,11 @@ import { METRICS, type EvalExample, type EvalRun, type MetricName } from '../../
 import { SquillError } from '../../shared/errors.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import type { SandboxPool, SandboxPoolOptions } from '../db/index.ts';
+import type { Models } from '../models/index.ts';
 import type { Store } from '../store/index.ts';
 import { findBenchmarks, type FoundBenchmark } from './benchmarks.ts';
-import type { GenerateDeps, GenerateInput } from './generate.ts';
+import type { HandlersOf } from '../../shared/rpc/backend.ts';
+import { registeredModel, type GenerateDeps, type GenerateInput } from './generate.ts';
 import { createRunner, type DrillDown, type StartInput } from './runner.ts';
 import { createRunStore, type Comparison, type ExampleFilter } from './store.ts';
 
@@ -28,6 +30,22 @@ export { hardnessOfSpiderSql } from './hardness.ts';
 export { DEFAULT_METRICS, type DrillDown, type StartInput } from './runner.ts';
 export { GoldCache, scoreExample, type ScoreOptions } from './score.ts';
 export type { Comparison, ExampleFilter } from './store.ts';
+
+/** eval.*: the run procedures; eval.generate resolves its registered model (and adapter) through `models`. */
+export function evaluationHandlers(evaluations: Evaluations, models: Models): HandlersOf<'eval'> {
+  return {
+    'eval.start': (input) => evaluations.start(input),
+    'eval.benchmarks': () => evaluations.benchmarks(),
+    'eval.runs': () => evaluations.list(),
+    'eval.run': ({ runId }) => evaluations.get(runId),
+    'eval.examples': ({ runId, filter, offset, limit }) => evaluations.examples(runId, filter ?? {}, offset ?? 0, limit ?? 100),
+    'eval.example': ({ runId, index }) => evaluations.example(runId, index),
+    'eval.compare': ({ runA, runB, metric }) => evaluations.compare(runA, runB, metric),
+    'eval.cancel': ({ runId }) => ({ cancelled: evaluations.cancel(runId) }),
+    'eval.delete': ({ runId }) => ({ deleted: evaluations.delete(runId) }),
+    'eval.generate': ({ modelId, adapterId, ...input }) => evaluations.generate(input, registeredModel(models, { modelId, adapterId, ...input })),
+  };
+}
 
 export interface Evaluations {
   start(input: StartInput): Promise<{ runId: string }>;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { LlamaModel } from 'node-llama-cpp';
 import type { Adapter, Model } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
+import type { HandlersOf } from '../../shared/rpc/backend.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import { getLlama } from '../llm/engine.ts';
 import { openLocalTextModel } from '../llm/local.ts';
@@ -24,6 +25,31 @@ import type { LoadSettings, Models } from './types.ts';
 export type { LoadSettings, Models } from './types.ts';
 export { checkGgufFile, inspectGguf, sha256File } from './inspect.ts';
 export { RECOMMENDED } from './recommended.ts';
+
+/** models.*, adapters.* */
+export function modelHandlers(models: Models): HandlersOf<'models' | 'adapters'> {
+  return {
+    'models.list': () => models.list(),
+    'models.add': ({ path, name }) => models.add(path, name),
+    'models.addRemote': (input) => models.addRemote(input),
+    'models.remove': async ({ id, deleteFile }) => {
+      await models.remove(id, deleteFile);
+      return { removed: true as const };
+    },
+    'models.fit': ({ id, ...settings }) => models.fit(id, settings),
+    'models.load': ({ id, ...settings }) => models.load(id, settings),
+    'models.unload': ({ id }) => models.unload(id),
+    'models.recommended': () => models.recommended(),
+    'models.download': ({ uri, name }) => models.download(uri, name),
+    'models.downloads': () => models.downloads(),
+    'models.cancelDownload': ({ id }) => models.cancelDownload(id),
+    'adapters.add': ({ modelId, path, name }) => models.addAdapter(modelId, path, name),
+    'adapters.remove': ({ id }) => {
+      models.removeAdapter(id);
+      return { removed: true as const };
+    },
+  };
+}
 
 export interface ModelsOptions {
   store: Store;

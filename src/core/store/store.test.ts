@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
 import { SquillError } from '../../shared/errors.ts';
-import { readSettings, updateSettings } from '../app/settings.ts';
+import { readSettings, updateSettings } from '../app/index.ts';
 import { MIGRATIONS, type Migration } from './migrations.ts';
 import { STORE_FILE_NAME, openStore } from './index.ts';
 

@@ -11,6 +11,9 @@ export type Handlers = {
   [N in ProcedureName]: (input: ParsedInput<N>) => Promise<Output<N>> | Output<N>;
 };
 
+/** The handlers of one domain of the contract (`HandlersOf<'train'>`: every `train.*`), which its capability exports. */
+export type HandlersOf<Prefix extends string> = Pick<Handlers, Extract<ProcedureName, `${Prefix}.${string}`>>;
+
 export interface Backend {
   call(method: string, input: unknown): Promise<CallResult>;
   subscribe(event: string, listener: Listener): () => void;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection, ParsedInput, TrainCheckpoint, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMethodInfo, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
+import type { HandlersOf } from '../../../shared/rpc/backend.ts';
 import type { EventHub } from '../../../shared/rpc/events.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Models } from '../../models/index.ts';
@@ -21,6 +22,23 @@ import { createJobStore } from './store.ts';
 
 export { jobDir } from './run.ts';
 export { learningRate, permutation, planPhases, stepBatches } from './plan.ts';
+
+/** train.* */
+export function trainHandlers(jobs: Jobs): HandlersOf<'train'> {
+  return {
+    'train.methods': () => jobs.methods(),
+    'train.jobs': () => jobs.list(),
+    'train.job': ({ id }) => jobs.get(id),
+    'train.create': (input) => jobs.create(input),
+    'train.pause': ({ id }) => jobs.pause(id),
+    'train.resume': ({ id }) => jobs.resume(id),
+    'train.cancel': ({ id }) => jobs.cancel(id),
+    'train.metrics': ({ id, since }) => jobs.metrics(id, since),
+    'train.log': ({ id, offset }) => jobs.log(id, offset),
+    'train.checkData': (input) => jobs.checkData(input),
+    'train.estimate': (input) => jobs.estimate(input),
+  };
+}
 
 export interface Jobs {
   list(): TrainJob[];
