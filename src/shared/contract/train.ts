@@ -16,6 +16,18 @@ export const MAIN_ROLE = 'main';
 /** An adapter's role, named by its method (MAIN_ROLE, or another name for each further adapter). */
 const adapterRole = z.string().min(1).max(64);
 export const JOB_STATES = ['queued', 'running', 'paused', 'failed', 'cancelled', 'done'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+/**
+ * The states each user action applies to: the core refuses the action in any other state (CONFLICT) and the
+ * dashboard offers it only in these, so both sides follow this one table.
+ */
+export const JOB_ACTIONS = {
+  pause: ['queued', 'running'],
+  resume: ['paused', 'failed'],
+  cancel: ['queued', 'running', 'paused', 'failed'],
+} as const satisfies Record<string, readonly JobState[]>;
+export type JobAction = keyof typeof JOB_ACTIONS;
+export const jobCan = (action: JobAction, state: JobState): boolean => (JOB_ACTIONS[action] as readonly JobState[]).includes(state);
 export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 
 export const TrainDatasetSpecSchema = z.strictObject({

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection, ParsedInput, TrainCheckpoint, TrainDataCheck, TrainEstimate, TrainEval, TrainJob, TrainMethodInfo, TrainMetric } from '../../../shared/contract/index.ts';
+import { jobCan, type Connection, type ParsedInput, type TrainCheckpoint, type TrainDataCheck, type TrainEstimate, type TrainEval, type TrainJob, type TrainMethodInfo, type TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { HandlersOf } from '../../../shared/rpc/backend.ts';
 import type { EventHub } from '../../../shared/rpc/events.ts';
@@ -192,7 +192,7 @@ export function createJobs(o: JobsOptions): Jobs {
         current.control.stop ??= 'pause';
         return job;
       }
-      if (job.state !== 'queued') throw conflict(job, 'paused');
+      if (!jobCan('pause', job.state)) throw conflict(job, 'paused');
       jobs.setState(id, 'paused', 'paused before it started');
       changed();
       return jobs.get(id);
@@ -200,7 +200,7 @@ export function createJobs(o: JobsOptions): Jobs {
     resume(id) {
       const job = known(id);
       if (current?.id === id) return job;
-      if (job.state !== 'paused' && job.state !== 'failed') throw conflict(job, 'resumed');
+      if (!jobCan('resume', job.state)) throw conflict(job, 'resumed');
       jobs.setState(id, 'queued', null);
       appendLog(jobDir(o.dataDir, id), 'resume requested');
       changed();
@@ -214,7 +214,7 @@ export function createJobs(o: JobsOptions): Jobs {
         current.control.trainer?.kill(); // at once, not after the step
         return job;
       }
-      if (job.state === 'done' || job.state === 'cancelled') throw conflict(job, 'cancelled');
+      if (!jobCan('cancel', job.state)) throw conflict(job, 'cancelled');
       jobs.setState(id, 'cancelled', 'cancelled by the user');
       appendLog(jobDir(o.dataDir, id), 'cancelled');
       changed();

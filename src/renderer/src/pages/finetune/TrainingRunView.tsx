@@ -7,7 +7,7 @@ import { formatBytes } from '../../lib/format.ts';
 import { loadChoice, saveChoice } from '../../lib/askChoice.ts';
 import { useModels } from '../../lib/models.ts';
 import { Chart, type Line } from './Chart.tsx';
-import { JobActions, StateBadge } from './FinetunePage.tsx';
+import { JobActions, StateBadge } from '../../lib/jobs.tsx';
 import { useSeries, useTrainMethods, type Series } from './hooks.ts';
 
 const COLORS = ['#3558d8', '#d9534f', '#1c8a4a', '#b7791f', '#8e44ad', '#16a0a0', '#c0398b', '#6b7280'];
@@ -31,7 +31,7 @@ function lineOf(key: (typeof CHARTS)[number], series: Series, label: string, col
 }
 
 /** One run: state and controls, live curves (with other runs overlaid), checkpoints and adapters, and the log. */
-export function RunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[] }) {
+export function TrainingRunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[] }) {
   const [overlay, setOverlay] = useState<string[]>([]);
   const ids = useMemo(() => [job.id, ...overlay.filter((id) => id !== job.id)], [job.id, overlay]);
   const series = useSeries(ids);
