@@ -2,9 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { GRAMMARS, STRATEGIES, type StrategySettings } from '../../shared/contract/index.ts';
-import { fileDbHandle, runStrategy } from '../../core/ai/index.ts';
-import { checkSqliteFile, createSandboxPool } from '../../core/db/index.ts';
-import { openModelSpec } from '../../core/llm/open.ts';
+import { openFileSession } from '../../core/ai/index.ts';
 import { asUsageError, UsageError } from '../errors.ts';
 import { nonNegativeInt, nonNegativeNumber, positiveInt } from '../options.ts';
 import { formatResult } from './query.ts';
@@ -52,7 +50,6 @@ export function askCommand(): Command {
     .argument('<question>', 'the question')
     .action(async (question: string, o: AskOptions) => {
       const dbFile = path.resolve(o.db);
-      asUsageError(() => checkSqliteFile(dbFile));
       if (!question.trim()) throw new UsageError('the question is empty');
       const settings: StrategySettings = {
         sampling: {
@@ -65,25 +62,16 @@ export function askCommand(): Command {
         ...(o.sampleRows !== undefined ? { sampleRows: o.sampleRows } : {}),
         ...(o.schemaBudget ? { schemaBudget: o.schemaBudget } : {}),
       };
-      const pool = createSandboxPool({ size: 1 });
-      const opened = await asUsageErrorAsync(() => openModelSpec({ model: o.model, adapter: o.adapter, remoteModel: o.remoteModel, contextSize: o.contextSize }));
+      // a missing or unreadable --db or --model is bad input (exit 2), found before anything runs
+      const session = await asUsageErrorAsync(() => openFileSession(dbFile, { model: o.model, adapter: o.adapter, remoteModel: o.remoteModel, contextSize: o.contextSize }));
       try {
-        const db = await fileDbHandle(pool, dbFile, path.basename(dbFile, path.extname(dbFile)));
+        const { db } = session;
         const controller = new AbortController();
         const onSignal = () => controller.abort();
         process.once('SIGINT', onSignal);
-        const trace = await runStrategy({
-          question,
-          evidence: o.evidence ?? null,
-          db,
-          strategy: o.strategy,
-          grammar: o.grammar,
-          settings,
-          model: opened.textModel,
-          modelInfo: { id: null, ...opened.info },
-          adapterInfo: opened.adapterInfo && { id: null, ...opened.adapterInfo },
-          signal: controller.signal,
-        }).finally(() => process.off('SIGINT', onSignal));
+        const trace = await session
+          .ask({ question, evidence: o.evidence ?? null, strategy: o.strategy, grammar: o.grammar, settings, signal: controller.signal })
+          .finally(() => process.off('SIGINT', onSignal));
         if (o.trace) {
           const file = path.resolve(o.trace);
           fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(trace, null, 2)}\n`);
@@ -104,8 +92,7 @@ export function askCommand(): Command {
         if (trace.status !== 'done') throw new Error(trace.error ?? `the ask ended ${trace.status}`);
         if (!trace.final.execution?.ok) process.exitCode = 1;
       } finally {
-        await opened.close();
-        await pool.close();
+        await session.close();
       }
     });
 }

@@ -6,12 +6,14 @@ import type { Correction, DbSchema, ParsedInput, Trace } from '../../shared/cont
 import { SquillError } from '../../shared/errors.ts';
 import type { HandlersOf } from '../../shared/rpc/backend.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
-import { fingerprintOf, type Databases, type SandboxPool } from '../db/index.ts';
+import path from 'node:path';
+import { checkSqliteFile, createSandboxPool, fingerprintOf, type Databases, type SandboxPool } from '../db/index.ts';
+import { openModelSpec, type ModelSpec } from '../llm/open.ts';
 import type { Models } from '../models/types.ts';
 import type { Store } from '../store/index.ts';
 import { linkAdapterOf, runStrategy, STRATEGY_CATALOG } from './strategies/index.ts';
 import { addCorrection, deleteCorrection, deleteTrace, getTrace, listCorrections, listTraces, saveTrace } from './store.ts';
-import type { DbHandle } from './types.ts';
+import type { DbHandle, StrategyInput } from './types.ts';
 
 export { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET, linkAdapterOf, runStrategy, STRATEGY_CATALOG, takesLinkModel, vote } from './strategies/index.ts';
 export { getTrace, listCorrections, saveTrace } from './store.ts';
@@ -44,6 +46,45 @@ export function aiHandlers(ai: Ai): HandlersOf<'ai' | 'traces' | 'corrections'> 
     'corrections.list': ({ connectionId }) => ai.corrections.list(connectionId),
     'corrections.delete': ({ id }) => ({ deleted: ai.corrections.delete(id) }),
   };
+}
+
+/** A SQLite file and a model named on a command line (`squill ask`), opened together, asked, closed together. */
+export interface FileSession {
+  db: DbHandle;
+  ask(input: Omit<StrategyInput, 'db' | 'model' | 'modelInfo' | 'adapterInfo'>): Promise<Trace>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the file's sandbox and the model (a GGUF path with an optional adapter, or an endpoint URL). Failures to open
+ * either are the caller's input problems (NOT_FOUND / VALIDATION), before any question is asked.
+ */
+export async function openFileSession(dbFile: string, spec: ModelSpec): Promise<FileSession> {
+  checkSqliteFile(dbFile);
+  const opened = await openModelSpec(spec);
+  const pool = createSandboxPool({ size: 1 });
+  try {
+    const db = await fileDbHandle(pool, dbFile, path.basename(dbFile, path.extname(dbFile)));
+    return {
+      db,
+      ask: (input) =>
+        runStrategy({
+          ...input,
+          db,
+          model: opened.textModel,
+          modelInfo: { id: null, ...opened.info },
+          adapterInfo: opened.adapterInfo && { id: null, ...opened.adapterInfo },
+        }),
+      async close() {
+        await opened.close();
+        await pool.close();
+      },
+    };
+  } catch (err) {
+    await opened.close();
+    await pool.close();
+    throw err;
+  }
 }
 
 export interface Ai {
