@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { failure, until } from '../../../test/helpers.ts';
-import { startTestServer, type TestServer } from '../../../test/server.ts';
-import type { Metrics, Settings } from '../contract/index.ts';
-import { createClient, type SquillClient } from './client.ts';
-import { createWebSocketTransport, type WebSocketTransport } from './websocket.ts';
+import { failure, until } from '../../test/helpers.ts';
+import { startTestServer, type TestServer } from '../../test/server.ts';
+import type { Metrics, Settings } from '../shared/contract/index.ts';
+import { createClient, type SquillClient } from '../shared/rpc/client.ts';
+import { createWebSocketTransport, type WebSocketTransport } from '../shared/rpc/websocket.ts';
 
 let t: TestServer;
 let transport: WebSocketTransport;
@@ -101,7 +101,7 @@ describe('contract over WebSocket', () => {
     const { port } = t.server;
     await t.server.close();
     await until(() => transport.status === 'reconnecting', 3000, 'reconnecting');
-    const { startServer } = await import('../../server/index.ts');
+    const { startServer } = await import('./index.ts');
     t.server = await startServer({ core: t.core, token: t.token, port, staticDir: `${t.dataDir}/static` });
     await until(() => transport.status === 'open', 5000, 'reconnected');
     await until(() => t.core.hub.listenerCount('settings.changed') === 1, 3000, 'renewed subscription');

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSchema } from '../../cli/commands/schema.ts';
+import { readSchema } from './schema.ts';
 
 const SPIDER = path.resolve(import.meta.dirname, '../../../../shared/bench/spider');
 const present = fs.existsSync(path.join(SPIDER, 'tables.json'));

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir, until } from '../../../test/helpers.ts';
-import { createCore, type Core } from '../../core/index.ts';
-import type { Settings } from '../contract/index.ts';
-import { SquillError } from '../errors.ts';
-import { createPreloadApi } from './channels.ts';
-import { createClient } from './client.ts';
-import { bindIpcMain, createIpcTransport, type IpcMainEventLike, type IpcMainLike, type IpcSender } from './ipc.ts';
+import { tempDir, until } from '../../test/helpers.ts';
+import { createCore, type Core } from '../core/index.ts';
+import type { Settings } from '../shared/contract/index.ts';
+import { SquillError } from '../shared/errors.ts';
+import { createPreloadApi } from '../shared/rpc/channels.ts';
+import { createClient } from '../shared/rpc/client.ts';
+import { bindIpcMain, createIpcTransport, type IpcMainEventLike, type IpcMainLike, type IpcSender } from '../shared/rpc/ipc.ts';
 
 /**
  * An in-process stand-in for Electron's ipcMain/ipcRenderer pair (Electron cannot run on the test machines):
