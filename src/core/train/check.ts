@@ -73,14 +73,52 @@ export async function runTrainerChecks(o: CheckOptions = {}): Promise<CheckResul
   return results;
 }
 
-/** the lowest probability the trainer gives an answer token (weight 1) of any sequence, given the gold prefix */
-async function lowestAnswerP(trainer: Trainer, batch: { tokens: number[]; weights: number[] }[]): Promise<number> {
+/** the lowest probability the trainer gives an answer token (weight > 0) of any sequence, given the gold prefix */
+export async function lowestAnswerP(trainer: Trainer, batch: { tokens: number[]; weights: number[] }[]): Promise<number> {
   const lps = await trainer.logprobs(batch.map((b) => b.tokens));
   let lowest = 0;
   batch.forEach((b, i) => lps[i]!.forEach((lp, p) => {
-    if (b.weights[p + 1]) lowest = Math.min(lowest, lp); // logprobs[p] is the log-prob of tokens[p + 1]
+    if (b.weights[p + 1]! > 0) lowest = Math.min(lowest, lp); // logprobs[p] is the log-prob of tokens[p + 1]
   }));
   return Math.exp(lowest);
+}
+
+export interface Memorized {
+  /** the optimizer steps taken */
+  step: number;
+  /** the last step's loss */
+  loss: number;
+  /** lowestAnswerP at the end */
+  lowest: number;
+  converged: boolean;
+}
+
+/**
+ * Trains the loaded adapter on the batch until every answer token has probability >= minP given the gold prefix
+ * (measured every `every` steps), or maxSteps: a convergence criterion with a bound instead of a step count that
+ * happened to be enough on one machine. With minP > 0.5 each answer token is the greedy choice with its logit
+ * ln(minP / (1 - minP)) above any other (2.2 at 0.9), so greedy decoding of each prompt yields exactly its answer
+ * in any ggml build whose logits agree with the trainer's to within half that.
+ */
+export async function trainUntilMemorized(
+  trainer: Trainer,
+  batch: { tokens: number[]; weights: number[] }[],
+  o: { lr: number; maxSteps: number; clip?: number; minP?: number; every?: number; onMeasure?: (m: Memorized) => void },
+): Promise<Memorized> {
+  const minP = o.minP ?? MIN_ANSWER_P;
+  const every = o.every ?? MEASURE_EVERY;
+  let m: Memorized = { step: 0, loss: Number.POSITIVE_INFINITY, lowest: 0, converged: false };
+  while (m.step < o.maxSteps) {
+    const loss = (await trainer.step({ batch, lr: o.lr, clip: o.clip ?? 5 })).loss;
+    const step = m.step + 1;
+    m = { ...m, step, loss };
+    if (step % every !== 0 && step !== o.maxSteps) continue;
+    const lowest = await lowestAnswerP(trainer, batch);
+    m = { step, loss, lowest, converged: lowest >= minP };
+    o.onMeasure?.(m);
+    if (m.converged) break;
+  }
+  return m;
 }
 
 async function memorization(trainer: Trainer, modelPath: string, dir: string, o: CheckOptions): Promise<CheckResult> {
@@ -91,20 +129,15 @@ async function memorization(trainer: Trainer, modelPath: string, dir: string, o:
   // a fresh adapter, so the self-checks' steps do not matter
   await trainer.load({ model: modelPath, lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 2 } });
   const maxSteps = o.maxSteps ?? 300;
-  let loss = Number.POSITIVE_INFINITY;
-  let lowest = 0;
-  let step = 0;
-  while (step < maxSteps) {
-    loss = (await trainer.step({ batch, lr: 3e-3, clip: 5 })).loss;
-    step++;
-    if (step % MEASURE_EVERY !== 0 && step !== maxSteps) continue;
-    lowest = await lowestAnswerP(trainer, batch);
-    const converged = lowest >= MIN_ANSWER_P;
-    if (converged || step % 25 === 0) o.onProgress?.(`     training step ${step}: loss ${loss.toFixed(3)}, lowest answer-token probability ${lowest.toFixed(4)}`);
-    if (converged) break;
-  }
-  const trained = `loss ${loss.toFixed(3)}, lowest answer-token probability ${lowest.toFixed(4)}`;
-  if (lowest < MIN_ANSWER_P) {
+  const m = await trainUntilMemorized(trainer, batch, {
+    lr: 3e-3,
+    maxSteps,
+    onMeasure: (x) => {
+      if (x.converged || x.step % 25 === 0) o.onProgress?.(`     training step ${x.step}: loss ${x.loss.toFixed(3)}, lowest answer-token probability ${x.lowest.toFixed(4)}`);
+    },
+  });
+  const trained = `loss ${m.loss.toFixed(3)}, lowest answer-token probability ${m.lowest.toFixed(4)}`;
+  if (!m.converged) {
     return { name, ok: false, detail: `not memorized within ${maxSteps} steps (${trained}; the criterion is ${MIN_ANSWER_P})` };
   }
   const adapter = path.join(dir, 'memorized.lora.gguf');
@@ -132,7 +165,7 @@ async function memorization(trainer: Trainer, modelPath: string, dir: string, o:
     return {
       name,
       ok,
-      detail: `converged at step ${step} (${trained}); with adapter ${reproduced}/${MEMORIZE.length} exact${ok ? '' : ` (${JSON.stringify(tuned)})`}; base alone ${baseHits}/${MEMORIZE.length}`,
+      detail: `converged at step ${m.step} (${trained}); with adapter ${reproduced}/${MEMORIZE.length} exact${ok ? '' : ` (${JSON.stringify(tuned)})`}; base alone ${baseHits}/${MEMORIZE.length}`,
     };
   } finally {
     await model.dispose();
