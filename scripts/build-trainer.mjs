@@ -51,6 +51,11 @@ const run = (cmd, cmdArgs, opts = {}) => {
   if (r.status !== 0) fail(`${cmd} ${cmdArgs.slice(0, 3).join(' ')} … failed (exit ${r.status ?? r.signal})`);
 };
 
+// npm 11 runs a project's own bin (`npx squill` in the checkout) by installing the checkout into its npx cache as a
+// link, which runs this postinstall again in the checkout: it would rebuild or re-point the engine behind the
+// user's back (a native build over a --generic one, minutes of silence before the first command). npm install
+// built it already; under `npm exec` there is nothing to do.
+if (fromInstall && process.env.npm_command === 'exec') process.exit(0);
 if (!fs.existsSync(path.join(trainerDir, 'CMakeLists.txt'))) fail('native/trainer/CMakeLists.txt is missing');
 if (!has('cmake')) fail('cmake is not installed; install cmake (and a C++17 compiler) and run `npm run build:trainer`');
 if (!has('c++') && !has('g++') && !has('clang++')) fail('no C++ compiler found (c++, g++ or clang++); install one and run `npm run build:trainer`');
