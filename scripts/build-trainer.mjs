@@ -4,7 +4,13 @@
 // message, not a failure: training then reports itself unavailable with the same message.
 // --server also builds llama.cpp's llama-server in the same build folder (ggml/libllama objects are shared), for
 // remote-model tests and as a local OpenAI-compatible endpoint; its status is in .build/server-status.json.
-//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--server] [--from-install] [--force]
+// --generic (or SQUILL_TRAINER_GENERIC=1, which `npm install` passes through to this script) builds ggml for a
+// baseline CPU instead of this one (GGML_NATIVE=OFF: on x86-64 SSE4.2/AVX/AVX2/FMA/F16C/BMI2, no AVX-512 or AMX;
+// on arm64 the compiler's default target), in its own cmake folder (cmake-<variant>-generic), so the native and
+// the generic engine live side by side and the last one built is the one status.json names. It is for a binary
+// that runs on any x86-64-v3 machine and for checking that results do not depend on the CPU's float paths;
+// SQUILL_TRAINER=<path to a squill-trainer> picks either one for a single run without rebuilding.
+//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--generic] [--server] [--from-install] [--force]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,6 +27,7 @@ const force = args.includes('--force');
 const withServer = args.includes('--server');
 const gpuIndex = args.indexOf('--gpu');
 const gpu = gpuIndex >= 0 ? args[gpuIndex + 1] : null;
+const generic = args.includes('--generic') || ['1', 'true', 'on', 'yes'].includes(String(process.env.SQUILL_TRAINER_GENERIC ?? '').toLowerCase());
 if (gpu !== null && !['cuda', 'vulkan', 'metal'].includes(gpu)) fail(`--gpu takes cuda, vulkan or metal, not ${gpu}`, 2);
 
 const statusFile = path.join(buildRoot, 'status.json');
@@ -44,6 +51,11 @@ const run = (cmd, cmdArgs, opts = {}) => {
   if (r.status !== 0) fail(`${cmd} ${cmdArgs.slice(0, 3).join(' ')} … failed (exit ${r.status ?? r.signal})`);
 };
 
+// npm 11 runs a project's own bin (`npx squill` in the checkout) by installing the checkout into its npx cache as a
+// link, which runs this postinstall again in the checkout: it would rebuild or re-point the engine behind the
+// user's back (a native build over a --generic one, minutes of silence before the first command). npm install
+// built it already; under `npm exec` there is nothing to do.
+if (fromInstall && process.env.npm_command === 'exec') process.exit(0);
 if (!fs.existsSync(path.join(trainerDir, 'CMakeLists.txt'))) fail('native/trainer/CMakeLists.txt is missing');
 if (!has('cmake')) fail('cmake is not installed; install cmake (and a C++17 compiler) and run `npm run build:trainer`');
 if (!has('c++') && !has('g++') && !has('clang++')) fail('no C++ compiler found (c++, g++ or clang++); install one and run `npm run build:trainer`');
@@ -60,7 +72,7 @@ const patches = fs.existsSync(path.join(trainerDir, 'patches'))
 const patchHash = crypto.createHash('sha256');
 for (const p of patches) patchHash.update(p).update(fs.readFileSync(path.join(trainerDir, 'patches', p)));
 const blas = !gpu && process.platform === 'linux' && ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h', '/usr/include/openblas/cblas.h', '/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h'].some((f) => fs.existsSync(f));
-const variant = gpu ?? (blas ? 'cpu-blas' : 'cpu');
+const variant = `${gpu ?? (blas ? 'cpu-blas' : 'cpu')}${generic ? '-generic' : ''}`;
 const key = `${commit}:${patchHash.digest('hex').slice(0, 16)}:${variant}`;
 
 const srcDir = path.join(buildRoot, 'llama.cpp');
@@ -136,6 +148,9 @@ const cmakeArgs = [
   '-DLLAMA_CURL=OFF',
   `-DGGML_BLAS=${blas ? 'ON' : 'OFF'}`,
   ...(blas ? ['-DGGML_BLAS_VENDOR=OpenBLAS'] : []),
+  // GGML_NATIVE=OFF turns ggml's baseline x86 options (SSE4.2, AVX, AVX2, BMI2, FMA, F16C) on and leaves AVX-512
+  // and AMX off; ON (ggml's default) compiles for this machine's CPU with -march=native
+  `-DGGML_NATIVE=${generic ? 'OFF' : 'ON'}`,
   ...(gpu === 'cuda' ? ['-DGGML_CUDA=ON'] : gpu === 'vulkan' ? ['-DGGML_VULKAN=ON'] : gpu === 'metal' ? ['-DGGML_METAL=ON'] : []),
 ];
 console.log(`squill-trainer: configuring (${variant})`);

@@ -63,6 +63,25 @@ describe.skipIf(!hasSpider)('Spider dev gold against itself', () => {
     expect(Object.keys(run.record!.databaseHashes)).toHaveLength(19);
   });
 
+  it('scores spider_exec on the text before the first TAB, as the official CLI reads it; BIRD EX sees it all', async () => {
+    const gold = 'SELECT name FROM singer ORDER BY age';
+    const rows = [
+      { id: 'cut', db_id: 'concert_singer', gold, pred: `SELECT\t${gold.slice(7)}` }, // the CLI scores "SELECT"
+      { id: 'tail', db_id: 'concert_singer', gold, pred: `${gold}\tSELECT 1` }, // the CLI never sees "SELECT 1"
+      { id: 'strip', db_id: 'concert_singer', gold, pred: `\t${gold}\t` }, // stripped first: nothing dropped
+    ];
+    const run = await evaluate({ bench: 'spider', dataDir: SPIDER, predictions: { content: jsonl(rows), fileName: 'tabs.jsonl' } });
+    const byId = Object.fromEntries(core.evaluations.examples(run.id, {}, 0, 10).items.map((e) => [e.id, e]));
+    expect(byId.cut!.scores).toMatchObject({ spider_exec: 0, bird_ex: 1 });
+    expect(byId.cut!.reasons.spider_exec).toMatchObject({ code: 'pred_error', quirk: expect.stringMatching(/first TAB/) });
+    expect(byId.tail!.scores).toMatchObject({ spider_exec: 1, bird_ex: 0 });
+    expect(byId.tail!.reasons.spider_exec).toMatchObject({ code: 'match', detail: expect.stringContaining('"SELECT 1"'), quirk: expect.stringMatching(/first TAB/) });
+    expect(byId.strip!.scores).toMatchObject({ spider_exec: 1, bird_ex: 1 });
+    expect(byId.strip!.reasons.spider_exec!.quirk).toBeUndefined();
+    // the drill-down runs what spider_exec ran
+    expect((await core.evaluations.example(run.id, 0)).predError).toMatch(/incomplete input|syntax error/);
+  });
+
   it('gives wrong predictions their reasons, filters them, drills down, and compares runs', async () => {
     const base = { db_id: 'concert_singer' };
     const gold = 'SELECT name FROM singer ORDER BY age';

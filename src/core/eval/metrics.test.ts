@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { birdBlankPrediction, birdResultEq, pythonSqliteStatementError } from './birdEx.ts';
 import { softF1 } from './softF1.ts';
-import { firstStatement, postprocess, prepareSpider, removeDistinct, spiderResultEq } from './spiderExec.ts';
+import { firstStatement, officialPrediction, postprocess, prepareSpider, pyStrip, removeDistinct, spiderResultEq } from './spiderExec.ts';
 import { decodeUtf8Ignore, pyEq, pyFloatStr, pyKey, type PyRow } from './values.ts';
 
 const i = (n: number | string) => BigInt(n);
@@ -29,6 +29,21 @@ describe('Python values', () => {
 });
 
 describe('Spider execution accuracy (test-suite-sql-eval)', () => {
+  it("reads the prediction as the CLI does from its TAB-separated file: line.strip().split('\\t')[0]", () => {
+    expect(officialPrediction('SELECT\tcount(*) FROM t')).toEqual({ text: 'SELECT', dropped: 'count(*) FROM t' });
+    expect(officialPrediction('SELECT a FROM t\tSELECT b FROM t\tx')).toEqual({ text: 'SELECT a FROM t', dropped: 'SELECT b FROM t\tx' });
+    // stripped first: a leading or trailing TAB drops nothing
+    expect(officialPrediction('\t SELECT a FROM t \t\n')).toEqual({ text: 'SELECT a FROM t', dropped: null });
+    // the cut comes before the prediction's own preprocessing ("value" -> 1, first statement)
+    expect(prepareSpider('SELECT 1', 'SELECT value\tFROM t; SELECT 2')).toMatchObject({ pred: 'SELECT 1', dropped: 'FROM t; SELECT 2' });
+    expect(prepareSpider('SELECT 1', 'SELECT 1 FROM t').dropped).toBeNull();
+  });
+
+  it("strips what Python's str.strip() strips, not what String.trim() does", () => {
+    expect(pyStrip('\x1c\x1f\x85\u3000 SELECT 1\r\n\x0b\x0c')).toBe('SELECT 1');
+    expect(pyStrip('\uFEFFSELECT 1')).toBe('\uFEFFSELECT 1'); // a BOM is not whitespace to Python
+  });
+
   it('replaces every lower-case "value" in the prediction with 1, identifiers and strings included', () => {
     expect(prepareSpider('SELECT 1', "SELECT value_tbl FROM t WHERE a = 'value' AND b = 'Value'").pred).toBe(
       "SELECT 1_tbl FROM t WHERE a = '1' AND b = 'Value'",

@@ -9,11 +9,12 @@ import { birdBlankPrediction, birdResultEq, pythonSqliteStatementError } from '.
 import type { EvalExampleInput } from './loaders.ts';
 import { schemaLinkingScore, type SchemaIndex } from './linking.ts';
 import { softF1 } from './softF1.ts';
-import { prepareSpider, spiderResultEq } from './spiderExec.ts';
+import { prepareSpider, pyStrip, spiderResultEq, TAB_QUIRK, type SpiderPrepared } from './spiderExec.ts';
 import { toPyRows, type PyRow } from './values.ts';
 import { vesScores } from './ves.ts';
 
-export const METRIC_VERSION = 'squill-eval-1 (test-suite-sql-eval exec; bird-bench evaluation.py, evaluation_ves.py; mini-dev evaluation_f1.py)';
+// 2: spider_exec reads the prediction up to its first TAB, as the official CLI does
+export const METRIC_VERSION = 'squill-eval-2 (test-suite-sql-eval exec; bird-bench evaluation.py, evaluation_ves.py; mini-dev evaluation_f1.py)';
 export const EVAL_LIMITS = { maxRows: 2_000_000, maxBytes: 256 * 1024 * 1024 };
 
 export interface ScoreOptions {
@@ -65,8 +66,17 @@ const errorReason = (who: 'pred' | 'gold', error: SquillError): Reason =>
 const GOLD_ERROR_NOTE = 'A failing gold query crashes the official script; Squill reports it and leaves the example unscored.';
 
 async function spiderExec(ex: EvalExampleInput, pool: SandboxPool, o: ScoreOptions, cache: GoldCache): Promise<[number | null, Reason]> {
-  if (!ex.pred.trim()) return [0, { code: 'empty_prediction', detail: 'Empty prediction (the official CLI cannot score one; counted wrong)' }];
+  // blank as Python's strip() sees it: the official CLI reads such a line as the end of an interaction
+  if (!pyStrip(ex.pred)) return [0, { code: 'empty_prediction', detail: 'Empty prediction (the official CLI cannot score one; counted wrong)' }];
   const prepared = prepareSpider(ex.gold, ex.pred, o.keepDistinct);
+  const [score, reason] = await spiderVerdict(ex, prepared, pool, o, cache);
+  if (prepared.dropped === null) return [score, reason];
+  // what was scored is only the text before the first TAB: say so, whatever the verdict
+  const shown = prepared.dropped.length > 40 ? `${prepared.dropped.slice(0, 40)}…` : prepared.dropped;
+  return [score, { ...reason, detail: `${reason.detail} (scored up to the first TAB; dropped: ${JSON.stringify(shown)})`, quirk: reason.quirk ? `${TAB_QUIRK} ${reason.quirk}` : TAB_QUIRK }];
+}
+
+async function spiderVerdict(ex: EvalExampleInput, prepared: SpiderPrepared, pool: SandboxPool, o: ScoreOptions, cache: GoldCache): Promise<[number | null, Reason]> {
   for (const file of ex.dbFiles) {
     const gold = await cache.get(`spider\u0000${file}\u0000${prepared.gold}`, () => execute(pool, file, prepared.gold, o.timeoutMs));
     if (!gold.ok) return [null, { ...errorReason('gold', gold.error), quirk: GOLD_ERROR_NOTE }];

@@ -33,22 +33,49 @@ export function firstStatement(sql: string): string {
   return semicolon ? sql.slice(0, semicolon.start) : sql;
 }
 
+/** The characters Python's str.strip() removes (str.isspace: Unicode White_Space of bidi class WS, B or S, or Zs). */
+const PY_SPACE = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
+
+/** Python's str.strip() with no argument (JavaScript's trim() also strips U+FEFF and keeps U+001C..U+001F, U+0085). */
+export function pyStrip(text: string): string {
+  return text.replace(PY_STRIP, '');
+}
+
+/**
+ * The prediction as the official CLI reads it: predictions come from a TAB-separated file, one per line, read as
+ * `line.strip().split('\t')[0]`, so everything after the first TAB is dropped before scoring. `dropped` is that
+ * text (null when there was no TAB).
+ */
+export function officialPrediction(pred: string): { text: string; dropped: string | null } {
+  const line = pyStrip(pred);
+  const tab = line.indexOf('\t');
+  return tab < 0 ? { text: line, dropped: null } : { text: line.slice(0, tab), dropped: line.slice(tab + 1) };
+}
+
+export const TAB_QUIRK =
+  "test-suite-sql-eval reads predictions from a TAB-separated file (line.strip().split('\\t')[0]), so everything " +
+  'after the first TAB is dropped before scoring. Squill reproduces this.';
+
 export interface SpiderPrepared {
   gold: string;
   pred: string;
   orderMatters: boolean;
+  /** the text after the prediction's first TAB, which the official CLI never sees (null: no TAB) */
+  dropped: string | null;
 }
 
 /** Both queries as the official program runs them. */
 export function prepareSpider(gold: string, pred: string, keepDistinct = false): SpiderPrepared {
+  const read = officialPrediction(pred);
   // The prediction's every "value" becomes "1" (lower-case only; it also hits value_tbl and 'value').
-  let p = postprocess(pred.replaceAll('value', '1'));
+  let p = postprocess(read.text.replaceAll('value', '1'));
   let g = postprocess(gold);
   if (!keepDistinct) {
     p = removeDistinct(firstStatement(p));
     g = removeDistinct(firstStatement(g));
   }
-  return { gold: g, pred: p, orderMatters: g.toLowerCase().includes('order by') };
+  return { gold: g, pred: p, orderMatters: g.toLowerCase().includes('order by'), dropped: read.dropped };
 }
 
 /** test-suite's unorder_row: a row's values sorted by str(value) + str(type(value)). */

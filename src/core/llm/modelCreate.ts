@@ -50,6 +50,14 @@ export interface CreateModelOptions {
    * convert_hf_to_gguf.py does. Default f32.
    */
   type?: WeightType;
+  /**
+   * standard deviation of the output projection's random weights (default 0.02, like every other matrix). The final
+   * RMS norm fixes |h| = sqrt(embd), so a logit is at most outputStd * embd: at 0.02 and embd 128 that is ~2.6,
+   * and over a 150k vocabulary no continuation can get more than ~1e-4 of the probability, whatever an adapter
+   * learns. A model that must be able to learn confident answers (the trainer's memorization check) uses a larger
+   * one. Ignored with tiedEmbeddings (there is no separate output matrix).
+   */
+  outputStd?: number;
 }
 
 const CHUNK = 1 << 16;
@@ -68,6 +76,7 @@ export function createModel(o: CreateModelOptions): { file: string; params: numb
   const wtype = o.type ?? 'f32';
   if (!WEIGHT_TYPES.includes(wtype)) throw new SquillError('VALIDATION', `type must be one of ${WEIGHT_TYPES.join(', ')}, not ${String(wtype)}`);
   const info = TYPES[wtype];
+  if (o.outputStd !== undefined && !(Number.isFinite(o.outputStd) && o.outputStd > 0)) throw new SquillError('VALIDATION', 'outputStd must be a positive number');
   const vocabFile = fs.existsSync(o.vocab) ? o.vocab : bundledVocab(o.vocab, o.cacheDir);
   const vocab = readGgufHeader(vocabFile);
   const tokens = vocab.metadata.get('tokenizer.ggml.tokens');
@@ -107,7 +116,7 @@ export function createModel(o: CreateModelOptions): { file: string; params: numb
     return std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
   const matrixType = (ne0: number) => (ne0 % info.blockSize === 0 ? info.ggml : GGML_TYPE.F16);
-  const tensor = (name: string, dims: number[], init: 'normal' | 'ones' | 'zeros'): F32Tensor => ({
+  const tensor = (name: string, dims: number[], init: 'normal' | 'ones' | 'zeros', std = 0.02): F32Tensor => ({
     name,
     dims,
     type: dims.length >= 2 ? matrixType(dims[0]!) : GGML_TYPE.F32,
@@ -116,14 +125,14 @@ export function createModel(o: CreateModelOptions): { file: string; params: numb
       while (left > 0) {
         const chunk = new Float32Array(Math.min(CHUNK, left));
         if (init === 'ones') chunk.fill(1);
-        else if (init === 'normal') for (let i = 0; i < chunk.length; i++) chunk[i] = normal(0.02);
+        else if (init === 'normal') for (let i = 0; i < chunk.length; i++) chunk[i] = normal(std);
         write(chunk);
         left -= chunk.length;
       }
     },
   });
   const tensors: F32Tensor[] = [tensor('token_embd.weight', [embd, nVocab], 'normal'), tensor('output_norm.weight', [embd], 'ones')];
-  if (!o.shape.tiedEmbeddings) tensors.push(tensor('output.weight', [embd, nVocab], 'normal'));
+  if (!o.shape.tiedEmbeddings) tensors.push(tensor('output.weight', [embd, nVocab], 'normal', o.outputStd ?? 0.02));
   for (let i = 0; i < layers; i++) {
     const b = `blk.${i}`;
     tensors.push(
