@@ -4,7 +4,6 @@
  * Spider benchmark at /work/shared/bench/spider (not in CI), also every dev database and the share of gold queries
  * the SQL grammar accepts.
  */
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { parse } from 'sql-parser-cst';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DbSchema } from '../../shared/contract.ts';
 import { identifierName, significant, tokenize } from '../../shared/sql/tokenize.ts';
-import { introspect } from '../db/introspect.ts';
+import { grammarAccepts, schemaOfFile } from '../../../test/helpers.ts';
 import { getLlama } from '../llm/engine.ts';
 import { openLocalTextModel } from '../llm/local.ts';
 import { createModel, SHAPES } from '../llm/modelCreate.ts';
@@ -26,14 +25,7 @@ const DEMO = path.resolve(import.meta.dirname, '../../../resources/demo');
 const SPIDER = '/work/shared/bench/spider';
 const cacheDir = path.join(os.tmpdir(), 'squill-test-cache');
 
-function schemaOf(file: string): DbSchema {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return { ...introspect(db, { details: false }), fingerprint: { size: 0, mtimeMs: 0 } } as unknown as DbSchema;
-  } finally {
-    db.close();
-  }
-}
+const schemaOf = schemaOfFile;
 const demoSchemas = () =>
   fs
     .readdirSync(DEMO)
@@ -44,8 +36,7 @@ async function compile(spec: GrammarSpec): Promise<LlamaGrammar> {
   const llama = await getLlama();
   return spec.kind === 'gbnf' ? llama.createGrammar({ grammar: spec.source }) : llama.createGrammarForJsonSchema(spec.schema as never);
 }
-/** Whether the whole text is a complete sentence of the grammar (node-llama-cpp's internal check, llama.cpp's matcher). */
-const accepts = (grammar: LlamaGrammar, text: string) => (grammar as unknown as { _testText(t: string): boolean })._testText(text);
+const accepts = grammarAccepts;
 
 const SQL_WORDS = new Set(
   'SELECT DISTINCT FROM AS JOIN INNER LEFT ON WHERE AND OR NOT BETWEEN LIKE IN IS NULL EXISTS GROUP BY HAVING ORDER ASC DESC LIMIT OFFSET UNION ALL INTERSECT EXCEPT COUNT SUM AVG MIN MAX'.split(' '),

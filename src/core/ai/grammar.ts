@@ -11,10 +11,15 @@
  * Worst case, in characters (a token is at least one): with C the longest column reference (`T1.` or a table name,
  * `.`, the longest column), an expression is at most ~2·C + 40 (`COUNT(DISTINCT c) * COUNT(DISTINCT c)`), a
  * condition ~C + 170 (`c NOT IN ('…30…', '…', '…')`), a subquery ~10 such pieces (~1,300 for the demo's C = 35),
- * a whole query ~4,000: grammarCheck.ts `longestText` measures 3,950 for concert_singer and at most 4,900 over
- * Spider's dev databases. That is the sum of every bound at once; real answers are far shorter (Spider's longest
+ * a whole query ~4,000-6,000: grammarCheck.ts `longestText` measures at most 5,800 over Spider's dev databases
+ * (string literals count up to 60 characters: a '-' or '/' takes its next character with it, so no `--` or `/*`
+ * appears). That is the sum of every bound at once; real answers are far shorter (Spider's longest
  * gold query has 410 characters), and random-weight models sampled at temperature 1 under it end after 50-90
  * tokens (grammar.test.ts checks 20+ of them end within 400).
+ *
+ * GBNF cannot see the FROM clause while the SELECT list is written, so the unscoped grammar checks names only
+ * against the whole schema; with `scope` it is fixed to given FROM clauses and every name resolves (scope.ts runs
+ * the two passes and says why).
  */
 import type { DbSchema } from '../../shared/contract.ts';
 import type { GrammarSpec } from '../llm/textModel.ts';
