@@ -2,7 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect } from 'vitest';
+import Database from 'better-sqlite3';
+import type { LlamaGrammar } from 'node-llama-cpp';
+import type { DbSchema } from '../src/shared/contract/index.ts';
 import { SquillError } from '../src/shared/errors.ts';
+import { introspect } from '../src/core/db/introspect.ts';
 
 const made: string[] = [];
 afterEach(() => {
@@ -35,3 +39,16 @@ export async function failure(promise: Promise<unknown>): Promise<SquillError> {
   }
   throw new Error('expected a failure, got a result');
 }
+
+/** A SQLite file's schema as the grammars read it (no sample values, no fingerprint). */
+export function schemaOfFile(file: string): DbSchema {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return { ...introspect(db, { details: false }), fingerprint: { size: 0, mtimeMs: 0 } } as unknown as DbSchema;
+  } finally {
+    db.close();
+  }
+}
+
+/** Whether the whole text is a complete sentence of the grammar (node-llama-cpp's internal check, llama.cpp's matcher). */
+export const grammarAccepts = (grammar: LlamaGrammar, text: string) => (grammar as unknown as { _testText(t: string): boolean })._testText(text);

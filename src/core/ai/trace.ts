@@ -5,6 +5,7 @@
 import type { QueryResult, Sampling, TraceExecution, TraceStep } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { ChatMessage, Generation, GrammarSpec, TextModel } from '../llm/textModel.ts';
+import { decodeScoped, type ScopedGrammarSpec } from './scope.ts';
 import type { DbHandle, ProgressEvent } from './types.ts';
 
 export const PREVIEW_ROWS = 10;
@@ -129,19 +130,27 @@ async function generateInto(
   signal: AbortSignal | undefined,
 ): Promise<Generation> {
   const grammar = call.grammar && call.model.supportsGrammar ? call.grammar : null;
-  const gen = await call.model.generate({
-    messages: call.messages,
-    prefix: call.prefix,
-    grammar,
-    temperature: call.sampling.temperature,
-    topP: call.sampling.topP,
-    topK: call.sampling.topK,
-    maxTokens: call.sampling.maxTokens,
-    seed: call.sampling.seed,
-    stop: call.stop,
-    onText,
-    signal,
-  });
+  const once = (prefix: string | undefined, g: GrammarSpec | null) =>
+    call.model.generate({
+      messages: call.messages,
+      prefix,
+      grammar: g,
+      temperature: call.sampling.temperature,
+      topP: call.sampling.topP,
+      topK: call.sampling.topK,
+      maxTokens: call.sampling.maxTokens,
+      seed: call.sampling.seed,
+      stop: call.stop,
+      onText,
+      signal,
+    });
+  let gen: Generation;
+  if (grammar && (grammar as ScopedGrammarSpec).scoping) {
+    // an SQL grammar: names that do not resolve where they stand get a second pass within their FROM (scope.ts)
+    const scoped = await decodeScoped(grammar, once, call.prefix);
+    gen = scoped.gen;
+    if (scoped.drafts.length) (step.drafts ??= []).push(...scoped.drafts);
+  } else gen = await once(call.prefix, grammar);
   if (step.prompt === null) {
     step.prompt = gen.prompt;
     step.messages = call.messages;

@@ -95,6 +95,8 @@ export const TraceStepSchema = z.object({
   /** tables and columns this step linked (highlighted in the schema) */
   linked: z.object({ tables: z.array(z.string()), columns: z.array(z.object({ table: z.string(), column: z.string() })) }).nullable(),
   skipped: z.string().nullable(),
+  /** SQL drafts the schema grammar did not keep (names out of scope: written again within its FROM; cut by the token limit) */
+  drafts: z.array(z.object({ text: z.string(), why: z.string() })).optional(),
 });
 export type TraceStep = z.infer<typeof TraceStepSchema>;
 

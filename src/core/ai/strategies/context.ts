@@ -5,6 +5,7 @@
 import type { DbSchema, StrategyName, StrategySettings } from '../../../shared/contract/index.ts';
 import type { GrammarSpec, TextModel } from '../../llm/textModel.ts';
 import { schemaLinkJsonGrammar, sqlGrammar, tableListGrammar } from '../grammar.ts';
+import { scopingFor, type ScopedGrammarSpec, type SqlWrap } from '../scope.ts';
 import { readSampleRows, routeSchema, type SampleRows, type SchemaSelection, type SchemaText } from '../prompts.ts';
 import { createRecorder, execute, type Executed, type Recorder, type ResolvedSampling } from '../trace.ts';
 import type { StrategyInput } from '../types.ts';
@@ -71,17 +72,21 @@ export async function createContext(input: StrategyInput): Promise<StrategyConte
       rows ??= readSampleRows(input.db, settings.sampleRows ?? DEFAULT_SAMPLE_ROWS);
       return routeSchema(schema, await rows, (t) => count(t), budget, selection);
     },
+    // SQL grammars carry their scoping: a draft whose names do not resolve is written again within its FROM
     grammars: {
-      sql: (s = schema, options) => (useGrammar ? sqlGrammar(s, options) : null),
+      sql: (s = schema, options) =>
+        useGrammar ? scoped(sqlGrammar(s, options), s, options?.reasoning ? 'reasoning' : options?.afterSelect ? 'after-select' : 'plain') : null,
       schemaLink: () => (useGrammar ? schemaLinkJsonGrammar(schema) : null),
       tableList: (tables) => (useGrammar ? tableListGrammar(tables) : null),
       // the SQL grammar's root becomes a rule of a wider grammar
-      correctOrSql: () => (useGrammar ? wrapSql(sqlGrammar(schema), 'correct-or-sql', '"correct" | sql-root') : null),
-      labelledSql: (s) => (useGrammar ? wrapSql(sqlGrammar(s), 'labelled-sql', '"-- SQL: " sql-root') : null),
+      correctOrSql: () => (useGrammar ? scoped(wrapSql(sqlGrammar(schema), 'correct-or-sql', '"correct" | sql-root'), schema, 'correct-or-sql') : null),
+      labelledSql: (s) => (useGrammar ? scoped(wrapSql(sqlGrammar(s), 'labelled-sql', '"-- SQL: " sql-root'), s, 'labelled') : null),
     },
     execute: (sql, timeoutMs) => execute(input.db, sql, timeoutMs),
   };
 }
+
+const scoped = (spec: GrammarSpec, schema: DbSchema, wrap: SqlWrap): ScopedGrammarSpec => ({ ...spec, scoping: scopingFor(schema, wrap) });
 
 function wrapSql(sql: GrammarSpec, name: string, root: string): GrammarSpec {
   if (sql.kind !== 'gbnf') return sql;
