@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { createSandboxPool } from '../src/core/db/sandbox/pool.ts';
+import { createSandboxPool } from '../src/core/db/index.ts';
 import { benchmarkFolder } from '../src/core/eval/index.ts';
-import { encodeCell } from '../src/core/db/sandbox/encode.ts';
-import { prepareWithLegacyStrings } from '../src/core/sql/legacy.ts';
+import { encodeCell } from '../src/core/db/index.ts';
+import { prepareWithLegacyStrings } from '../src/core/sql/index.ts';
 
 const SPIDER = path.resolve(import.meta.dirname, '../../shared/bench/spider');
 if (!fs.existsSync(path.join(SPIDER, 'dev_gold.sql'))) {

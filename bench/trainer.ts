@@ -9,9 +9,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createModel, SHAPES, type ModelShape } from '../src/core/llm/modelCreate.ts';
-import { TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/quant.ts';
-import { startTrainer } from '../src/core/train/trainer.ts';
+import { createModel, SHAPES, type ModelShape } from '../src/core/llm/index.ts';
+import { TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
+import { startTrainer } from '../src/core/train/index.ts';
 
 const quick = process.argv.includes('--quick');
 const typeArg = process.argv.includes('--type') ? process.argv[process.argv.indexOf('--type') + 1] ?? '' : 'f32';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createModel } from '../src/core/llm/modelCreate.ts';
+import { createModel } from '../src/core/llm/index.ts';
 import { callApi, collectErrors, expect, test } from './fixtures.ts';
 
 // the llama.cpp bundle is cloned once for every test run, as the unit tests do

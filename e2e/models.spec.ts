@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { createModel } from '../src/core/llm/modelCreate.ts';
+import { createModel } from '../src/core/llm/index.ts';
 import { collectErrors, expect, test } from './fixtures.ts';
 
 const cacheDir = path.join(os.tmpdir(), 'squill-test-cache');

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import type { LlamaGrammar } from 'node-llama-cpp';
 import type { DbSchema } from '../src/shared/contract/index.ts';
 import { SquillError } from '../src/shared/errors.ts';
-import { introspect } from '../src/core/db/introspect.ts';
+import { introspect } from '../src/core/db/index.ts';
 
 const made: string[] = [];
 afterEach(() => {

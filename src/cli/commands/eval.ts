@@ -5,7 +5,7 @@ import { positiveInt } from '../options.ts';
 import { BENCHES, GRAMMARS, METRICS, STRATEGIES, type EvalExample, type EvalRun, type MetricName, type StrategySettings } from '../../shared/contract/index.ts';
 import { createCore, resolveDataDir, type Core } from '../../core/index.ts';
 import { loadQuestions, officialPredictionFiles, predictionsJsonl } from '../../core/eval/index.ts';
-import { openModelSpec } from '../../core/llm/open.ts';
+import { openModelSpec } from '../../core/llm/index.ts';
 import { sha256File } from '../../core/models/index.ts';
 import { asUsageError, UsageError } from '../errors.ts';
 

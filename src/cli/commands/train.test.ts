@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { trainerBinary } from '../../core/train/trainer.ts';
+import { trainerBinary } from '../../core/train/index.ts';
 import { EXIT } from '../errors.ts';
 import { trainFileSchema } from './train.ts';
 

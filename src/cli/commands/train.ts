@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { TrainConfigBaseSchema, type TrainEval, type TrainJob, type TrainMetric } from '../../shared/contract/index.ts';
 import { createCore } from '../../core/index.ts';
-import { createModel, SHAPES } from '../../core/llm/modelCreate.ts';
+import { createModel, SHAPES } from '../../core/llm/index.ts';
 import { methods } from '../../core/train/index.ts';
 import { asUsageError, UsageError } from '../errors.ts';
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runTrainerChecks } from '../../core/train/check.ts';
+import { runTrainerChecks } from '../../core/train/index.ts';
 
 function checkCommand(): Command {
   return new Command('check')

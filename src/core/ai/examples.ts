@@ -4,7 +4,7 @@
  * (ROUTE: its tasks as MCP sends them; LR-SQL: lrsqlExamples below; vote: FINER's think-then-SQL format).
  */
 import type { DbSchema, StrategyName } from '../../shared/contract/index.ts';
-import type { ChatMessage } from '../llm/textModel.ts';
+import type { ChatMessage } from '../llm/index.ts';
 import { linkedBySql, trimSql } from './parse.ts';
 import {
   ddlOf,
@@ -22,7 +22,7 @@ import {
   type SampleRows,
   selectionOf,
 } from './prompts.ts';
-import { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET } from './strategies/context.ts';
+import { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET } from './strategies/index.ts';
 import type { DbHandle } from './types.ts';
 
 export interface ChatSample {

@@ -22,7 +22,7 @@
  * the two passes and says why).
  */
 import type { DbSchema } from '../../shared/contract/index.ts';
-import type { GrammarSpec } from '../llm/textModel.ts';
+import type { GrammarSpec } from '../llm/index.ts';
 
 /** Upper bounds of the SQL grammar (see the header for what they cost). */
 export const SQL_BOUNDS = {

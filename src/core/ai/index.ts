@@ -8,21 +8,23 @@ import type { HandlersOf } from '../../shared/rpc/backend.ts';
 import type { EventHub } from '../../shared/rpc/events.ts';
 import path from 'node:path';
 import { checkSqliteFile, createSandboxPool, fingerprintOf, type Databases, type SandboxPool } from '../db/index.ts';
-import { openModelSpec, type ModelSpec } from '../llm/open.ts';
-import type { Models } from '../models/types.ts';
+import { openModelSpec, type ModelSpec } from '../llm/index.ts';
+import type { Models } from '../models/index.ts';
 import type { Store } from '../store/index.ts';
 import { linkAdapterOf, runStrategy, STRATEGY_CATALOG } from './strategies/index.ts';
 import { addCorrection, deleteCorrection, deleteTrace, getTrace, listCorrections, listTraces, saveTrace } from './store.ts';
 import type { DbHandle, StrategyInput } from './types.ts';
 
 export { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET, linkAdapterOf, runStrategy, STRATEGY_CATALOG, takesLinkModel, vote } from './strategies/index.ts';
-export { getTrace, listCorrections, saveTrace } from './store.ts';
+export { addCorrection, getTrace, listCorrections, saveTrace } from './store.ts';
 export { execute } from './trace.ts';
 export type { DbHandle, ProgressEvent, StrategyInput } from './types.ts';
 // what training shares with inference: the prompts, the parsers and the supervised examples built from them
 export * as prompts from './prompts.ts';
 export * as parse from './parse.ts';
 export { lrsqlExamples, strategyExamples, type ChatSample, type GoldQuestion } from './examples.ts';
+export { linkedBySql, parseTableList } from './parse.ts';
+export { LRSQL_LINK_SYSTEM, ROUTE_TASKS, SLICE_SCAFFOLD_TOKENS, ddlOf, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices } from './prompts.ts';
 
 /**
  * A database file (benchmarks, the CLI) as a strategy sees it. `doubleQuotedStrings` runs SQL with SQLite's legacy

@@ -6,8 +6,8 @@
  * the question and, for BIRD, the hint. LR-SQL: DDL slices grouped by foreign keys under a token budget.
  */
 import type { Cell, DbSchema, Table } from '../../shared/contract/index.ts';
-import { quoteIdentifier } from '../db/introspect.ts';
-import type { ChatMessage } from '../llm/textModel.ts';
+import { quoteIdentifier } from '../db/index.ts';
+import type { ChatMessage } from '../llm/index.ts';
 import { trimSql, type Linked } from './parse.ts';
 import type { DbHandle } from './types.ts';
 

@@ -24,7 +24,7 @@
  */
 import { parse } from 'sql-parser-cst';
 import type { DbSchema } from '../../shared/contract/index.ts';
-import type { Generation, GrammarSpec } from '../llm/textModel.ts';
+import type { Generation, GrammarSpec } from '../llm/index.ts';
 import { qualifierOf, sqlGrammar, type Binding, type QueryScopes, type SqlGrammarOptions } from './grammar.ts';
 
 export interface ScopeReport {

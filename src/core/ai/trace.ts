@@ -4,7 +4,7 @@
  */
 import type { QueryResult, Sampling, TraceExecution, TraceStep } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
-import type { ChatMessage, Generation, GrammarSpec, TextModel } from '../llm/textModel.ts';
+import type { ChatMessage, Generation, GrammarSpec, TextModel } from '../llm/index.ts';
 import { decodeScoped, type ScopedGrammarSpec } from './scope.ts';
 import type { DbHandle, ProgressEvent } from './types.ts';
 

@@ -1,5 +1,5 @@
 import type { DbSchema, GRAMMARS, QueryResult, StrategyName, StrategySettings, Trace, TraceStep } from '../../shared/contract/index.ts';
-import type { TextModel } from '../llm/textModel.ts';
+import type { TextModel } from '../llm/index.ts';
 
 /** A database as a strategy sees it: its schema and a way to run read-only SQL through the sandbox. */
 export interface DbHandle {

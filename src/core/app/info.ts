@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppInfo, Health, Metrics } from '../../shared/contract/index.ts';
-import { getEngineInfo } from '../llm/engine.ts';
+import { getEngineInfo } from '../llm/index.ts';
 import type { Store } from '../store/index.ts';
 import pkg from '../../../package.json' with { type: 'json' };
 

@@ -10,14 +10,16 @@ import type { Store } from '../store/index.ts';
 import { deleteHistory, listHistory, recordHistory } from './history.ts';
 import { createConnections, type Connections } from './connections.ts';
 import { quoteIdentifier } from './introspect.ts';
-import { createSandboxPool, type QueryLimits, type SandboxPool, type SandboxPoolOptions } from './sandbox/pool.ts';
+import { createSandboxPool, type QueryLimits, type SandboxPool, type SandboxPoolOptions } from './sandbox/index.ts';
 
 export { checkSqliteFile, fingerprintOf } from './fingerprint.ts';
 export { affinityOf, introspect, quoteIdentifier } from './introspect.ts';
 export { listDemoCatalog } from './demo.ts';
 export { deleteHistory, listHistory, recordHistory } from './history.ts';
-export { createSandboxPool, DEFAULT_LIMITS, type QueryLimits, type SandboxPool, type SandboxPoolOptions } from './sandbox/pool.ts';
+export { createSandboxPool, DEFAULT_LIMITS, type QueryLimits, type SandboxPool, type SandboxPoolOptions } from './sandbox/index.ts';
 export type { Connections } from './connections.ts';
+export { createConnections } from './connections.ts';
+export { encodeCell } from './sandbox/index.ts';
 
 /**
  * connections.*, schema.*, query.*, history.*. `pickFile` is the desktop app's open-file dialog; elsewhere the

@@ -11,7 +11,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payload } from '../../shared/contract/index.ts';
 import { until } from '../../../test/helpers.ts';
-import { createModel, SHAPES } from '../llm/modelCreate.ts';
+import { createModel, SHAPES } from '../llm/index.ts';
 import { createCore, type Core } from '../index.ts';
 
 const cacheDir = path.join(os.tmpdir(), 'squill-test-cache');

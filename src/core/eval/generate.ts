@@ -7,7 +7,7 @@ import type { GRAMMARS, ParsedInput, StrategyName, StrategySettings, Trace } fro
 import { SquillError } from '../../shared/errors.ts';
 import { fileDbHandle, linkAdapterOf, runStrategy, saveTrace, STRATEGY_CATALOG, type DbHandle } from '../ai/index.ts';
 import type { SandboxPool } from '../db/index.ts';
-import type { TextModel } from '../llm/textModel.ts';
+import type { TextModel } from '../llm/index.ts';
 import { sha256File, type Models } from '../models/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Bench } from './benchmarks.ts';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Download } from '../../shared/contract/index.ts';
 import { createEventHub } from '../../shared/rpc/events.ts';
 import { failure, until } from '../../../test/helpers.ts';
-import { createModel } from '../llm/modelCreate.ts';
+import { createModel } from '../llm/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createModels, type Models } from './index.ts';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { GgufFileType, GgufInsights, readGgufFileInfo, type GgufFileInfo } from 'node-llama-cpp';
 import type { ModelMetadata } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
-import { getLlama } from '../llm/engine.ts';
+import { getLlama } from '../llm/index.ts';
 
 export interface Inspected {
   info: GgufFileInfo;

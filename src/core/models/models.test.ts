@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '../../shared/contract/index.ts';
 import { createEventHub } from '../../shared/rpc/events.ts';
 import { failure, tempDir, until } from '../../../test/helpers.ts';
-import { GREEDY } from '../llm/textModel.ts';
-import { createModel } from '../llm/modelCreate.ts';
+import { GREEDY } from '../llm/index.ts';
+import { createModel } from '../llm/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { startTrainer, trainerBinary } from '../train/trainer.ts';
+import { startTrainer, trainerBinary } from '../train/index.ts';
 import { createModels, type Models } from './index.ts';
 
 const cacheDir = path.join(os.tmpdir(), 'squill-test-cache');

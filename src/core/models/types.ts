@@ -1,5 +1,5 @@
 import type { Adapter, Download, Model, ModelFit } from '../../shared/contract/index.ts';
-import type { TextModel } from '../llm/textModel.ts';
+import type { TextModel } from '../llm/index.ts';
 
 export interface LoadSettings {
   gpuLayers?: 'auto' | number;

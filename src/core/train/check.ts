@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getLlama } from '../llm/engine.ts';
-import { openLocalTextModel } from '../llm/local.ts';
-import { createModel } from '../llm/modelCreate.ts';
+import { getLlama } from '../llm/index.ts';
+import { openLocalTextModel } from '../llm/index.ts';
+import { createModel } from '../llm/index.ts';
 import { openTokenizer } from './tokens.ts';
-import { GREEDY } from '../llm/textModel.ts';
+import { GREEDY } from '../llm/index.ts';
 import { startTrainer, type Trainer } from './trainer.ts';
 
 export interface CheckResult {

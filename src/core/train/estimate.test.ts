@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { createModel, SHAPES, type ModelShape } from '../llm/modelCreate.ts';
+import { createModel, SHAPES, type ModelShape } from '../llm/index.ts';
 import { estimateJob, modelDims } from './estimate.ts';
 import { startTrainer, trainerBinary, type LoraSpec } from './trainer.ts';
 

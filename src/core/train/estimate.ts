@@ -12,7 +12,7 @@
  * The per-layer constants are fitted to measured peak RSS (bench/trainer.ts shapes; see estimate.test.ts).
  * Time is rough (a factor of several either way): training ~ 3x the forward FLOPs at a CPU throughput measured once.
  */
-import { readGgufHeader, type GgufHeader } from '../llm/gguf.ts';
+import { readGgufHeader, type GgufHeader } from '../llm/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { LoraSpec } from './trainer.ts';
 

@@ -3,4 +3,12 @@
  * Others use training through this face.
  */
 export { createJobs, trainHandlers, type Jobs, type JobsOptions } from './jobs/index.ts';
-export { createMethodRegistry, defineMethod, MAIN_ROLE, methods, type MethodRegistry, type MethodSpec, type TrainConfig, type TrainSample } from './methods/index.ts';
+export {
+  buildSamples, chatExample, createMethodRegistry, defineMethod, MAIN_ROLE, methods, sampleTokens,
+  type MethodRegistry, type MethodSpec, type TrainConfig, type TrainSample,
+} from './methods/index.ts';
+export { runTrainerChecks, trainUntilMemorized } from './check.ts';
+export { exampleDbs, type TrainExample } from './datasets/index.ts';
+export { estimateJob } from './estimate.ts';
+export { openTokenizer } from './tokens.ts';
+export { startTrainer, trainerBinary, type LoraSpec } from './trainer.ts';

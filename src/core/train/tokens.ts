@@ -4,7 +4,7 @@
  */
 import { resolveChatWrapper, type ChatHistoryItem, type LlamaModel } from 'node-llama-cpp';
 import { SquillError } from '../../shared/errors.ts';
-import { getLlama } from '../llm/engine.ts';
+import { getLlama } from '../llm/index.ts';
 
 export interface ChatExample {
   system?: string;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { inferenceThreads } from '../llm/threads.ts';
+import { inferenceThreads } from '../llm/index.ts';
 import { SquillError, type ErrorCode } from '../../shared/errors.ts';
 
 export const PROTOCOL_VERSION = 1;

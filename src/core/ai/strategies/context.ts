@@ -3,7 +3,7 @@
  * grammars (when `grammar: schema`), and running SQL as a traced execution.
  */
 import type { DbSchema, StrategyName, StrategySettings } from '../../../shared/contract/index.ts';
-import type { GrammarSpec, TextModel } from '../../llm/textModel.ts';
+import type { GrammarSpec, TextModel } from '../../llm/index.ts';
 import { schemaLinkJsonGrammar, sqlGrammar, tableListGrammar } from '../grammar.ts';
 import { scopingFor, type ScopedGrammarSpec, type SqlWrap } from '../scope.ts';
 import { readSampleRows, routeSchema, type SampleRows, type SchemaSelection, type SchemaText } from '../prompts.ts';

@@ -5,9 +5,9 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { SquillError, type ErrorData } from '../../../shared/errors.ts';
 import type { QueryResult } from '../../../shared/contract/index.ts';
-import { classifySql } from '../../sql/classify.ts';
-import { prepareWithLegacyStrings } from '../../sql/legacy.ts';
-import { locateError } from '../../sql/locate.ts';
+import { classifySql } from '../../sql/index.ts';
+import { prepareWithLegacyStrings } from '../../sql/index.ts';
+import { locateError } from '../../sql/index.ts';
 import { introspect } from '../introspect.ts';
 import { encodeCell } from './encode.ts';
 import type { QueryRequest, SandboxRequest, TimeRequest, WorkerMessage } from './protocol.ts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { runStrategy, takesLinkModel } from '../../ai/index.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import { GoldCache, scoreExample } from '../../eval/index.ts';
-import { openModelSpec, type OpenedModel } from '../../llm/open.ts';
+import { openModelSpec, type OpenedModel } from '../../llm/index.ts';
 import { exampleDbs, type TrainExample } from '../datasets/index.ts';
 import type { TrainConfig } from '../methods/index.ts';
 

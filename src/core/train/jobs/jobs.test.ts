@@ -11,7 +11,7 @@ import { TrainConfigBaseSchema, type TrainJob } from '../../../shared/contract/i
 import { createEventHub, type EventHub } from '../../../shared/rpc/events.ts';
 import { DEFAULT_RESOURCES_DIR } from '../../index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
-import { createModel } from '../../llm/modelCreate.ts';
+import { createModel } from '../../llm/index.ts';
 import { createModels } from '../../models/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { trainerBinary } from '../trainer.ts';

@@ -8,13 +8,13 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/helpers.ts';
-import { linkedBySql } from '../../ai/parse.ts';
-import { ddlOf, LRSQL_LINK_SYSTEM, lrsqlSlices, ROUTE_TASKS } from '../../ai/prompts.ts';
-import { DEFAULT_SLICE_BUDGET } from '../../ai/strategies/context.ts';
+import { linkedBySql } from '../../ai/index.ts';
+import { ddlOf, LRSQL_LINK_SYSTEM, lrsqlSlices, ROUTE_TASKS } from '../../ai/index.ts';
+import { DEFAULT_SLICE_BUDGET } from '../../ai/index.ts';
 import type { DbHandle } from '../../ai/index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { exampleDbs, loadDataset, type TrainExample } from '../datasets/index.ts';
-import { createModel } from '../../llm/modelCreate.ts';
+import { createModel } from '../../llm/index.ts';
 import { openTokenizer } from '../tokens.ts';
 import { buildSamples, chatExample, injectErrors, sampleTokens, type MethodOptions, type TrainSample } from './index.ts';
 

@@ -13,7 +13,7 @@ import { createEventHub } from '../../../shared/rpc/events.ts';
 import { strategyExamples } from '../../ai/index.ts';
 import { createCore, DEFAULT_RESOURCES_DIR, type Core } from '../../index.ts';
 import { createSandboxPool } from '../../db/index.ts';
-import { createModel } from '../../llm/modelCreate.ts';
+import { createModel } from '../../llm/index.ts';
 import { openStore } from '../../store/index.ts';
 import { createJobs } from '../jobs/index.ts';
 import { trainerBinary } from '../trainer.ts';
