@@ -7,13 +7,14 @@
  */
 import fc from 'fast-check';
 import type { z } from 'zod';
+import { unwrapSchema } from '../src/shared/contract/index.ts';
 
 type Def = { type: string } & Record<string, unknown>;
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** A value shaped like the schema: often valid, sometimes not (string lengths, formats and ranges are not honoured). */
 export function plausible(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown> {
-  const def = defOf(schema);
+  const def = defOf(unwrapSchema(schema).inner);
   if (depth > 8) return fc.constant(null);
   switch (def.type) {
     case 'string':
@@ -36,13 +37,6 @@ export function plausible(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown> {
       return fc.array(plausible(def.element as z.ZodType, depth + 1), { maxLength: 3 });
     case 'union':
       return fc.oneof(...(def.options as z.ZodType[]).map((o) => plausible(o, depth + 1)));
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-    case 'nonoptional':
-      return plausible(def.innerType as z.ZodType, depth);
     case 'pipe':
       return plausible(def.in as z.ZodType, depth);
     case 'record':
@@ -52,10 +46,7 @@ export function plausible(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown> {
   }
 }
 
-function isOptional(schema: z.ZodType): boolean {
-  const type = defOf(schema).type;
-  return type === 'optional' || type === 'default' || type === 'prefault';
-}
+const isOptional = (schema: z.ZodType) => unwrapSchema(schema).optional;
 
 /** How a hostile payload was made, for the failure message and for what the answer must be. */
 export type Breakage =
@@ -127,28 +118,21 @@ export function hostile(schema: z.ZodType): fc.Arbitrary<{ breakage: Breakage; j
 }
 
 /** Every string field of `schema` with where it stands (`config.dataset[].path`), for audits of the contract. */
-export function stringFields(schema: z.ZodType, at = '', seen = new Set<z.ZodType>()): { at: string; schema: z.ZodType }[] {
-  if (seen.has(schema)) return [];
-  seen.add(schema);
-  const def = defOf(schema);
+export function stringFields(schema: z.ZodType, at = ''): { at: string; schema: z.ZodType }[] {
+  // the contract has no recursive schemas (no z.lazy), so the walk ends; a shared schema (dataset and dev) is listed at each place
+  const inner = unwrapSchema(schema).inner;
+  const def = defOf(inner);
   switch (def.type) {
     case 'string':
-      return [{ at, schema }];
+      return [{ at, schema: inner }];
     case 'object':
-      return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([k, s]) => stringFields(s, at ? `${at}.${k}` : k, seen));
+      return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([k, s]) => stringFields(s, at ? `${at}.${k}` : k));
     case 'array':
-      return stringFields(def.element as z.ZodType, `${at}[]`, seen);
+      return stringFields(def.element as z.ZodType, `${at}[]`);
     case 'union':
-      return (def.options as z.ZodType[]).flatMap((o) => stringFields(o, at, seen));
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-    case 'nonoptional':
-      return stringFields(def.innerType as z.ZodType, at, seen);
+      return (def.options as z.ZodType[]).flatMap((o) => stringFields(o, at));
     case 'pipe':
-      return stringFields(def.in as z.ZodType, at, seen);
+      return stringFields(def.in as z.ZodType, at);
     default:
       return [];
   }

@@ -29,3 +29,20 @@ export const serverPath = (kind: 'file' | 'folder') => {
 
 /** A file on the backend machine named by a client. */
 export const filePath = serverPath('file');
+
+/**
+ * A schema with its wrappers taken off (optional, nullable, default, prefault, readonly, nonoptional): what a walker
+ * over the contract's schemas (server paths, the fuzz tests' generators) descends into, with whether a wrapper let
+ * the value be absent.
+ */
+export function unwrapSchema(schema: z.ZodType): { inner: z.ZodType; optional: boolean } {
+  let inner = schema;
+  let optional = false;
+  for (;;) {
+    const def = (inner as z.core.$ZodType)._zod.def as { type: string; innerType?: z.ZodType };
+    if (!WRAPPERS.has(def.type) || !def.innerType) return { inner, optional };
+    if (def.type === 'optional' || def.type === 'default' || def.type === 'prefault') optional = true;
+    inner = def.innerType;
+  }
+}
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'nonoptional']);

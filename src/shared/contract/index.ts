@@ -11,9 +11,9 @@ import { evalEvents, evalProcedures } from './eval.ts';
 import { modelsEvents, modelsProcedures } from './models.ts';
 import { aiEvents, aiProcedures } from './ai.ts';
 import { trainEvents, trainProcedures } from './train.ts';
-import { SERVER_PATHS } from './define.ts';
+import { SERVER_PATHS, unwrapSchema } from './define.ts';
 
-export { SERVER_PATHS, type EventDef, type ProcedureDef } from './define.ts';
+export { SERVER_PATHS, unwrapSchema, type EventDef, type ProcedureDef } from './define.ts';
 export * from './app.ts';
 export * from './db.ts';
 export * from './eval.ts';
@@ -65,16 +65,13 @@ function walkServerPaths(schema: z.ZodType, value: unknown, at: string, found: {
     if (typeof value === 'string') found.push({ at, path: value });
     return;
   }
+  const { inner } = unwrapSchema(schema);
+  if (inner !== schema) {
+    if (value !== undefined && value !== null) walkServerPaths(inner, value, at, found);
+    return;
+  }
   const def = (schema as z.core.$ZodType)._zod.def;
   switch (def.type) {
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-    case 'nonoptional':
-      if (value !== undefined && value !== null) walkServerPaths((def as unknown as { innerType: z.ZodType }).innerType, value, at, found);
-      return;
     case 'object':
       if (value !== null && typeof value === 'object') {
         for (const [key, field] of Object.entries((def as z.core.$ZodObjectDef).shape)) {
