@@ -19,16 +19,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { linkedBySql, parseTableList } from '../src/core/ai/index.ts';
-import { ddlOf, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices, SLICE_SCAFFOLD_TOKENS } from '../src/core/ai/index.ts';
+import { ddlOf, linkedBySql, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices, parseTableList, SLICE_SCAFFOLD_TOKENS } from '../src/core/ai/index.ts';
 import { createSandboxPool } from '../src/core/db/index.ts';
 import { createModel, SHAPES } from '../src/core/llm/index.ts';
 import { benchmarkFolder } from '../src/core/eval/index.ts';
-import { exampleDbs, type TrainExample } from '../src/core/train/index.ts';
-import { estimateJob } from '../src/core/train/index.ts';
-import { buildSamples, chatExample, sampleTokens, type TrainSample } from '../src/core/train/index.ts';
-import { openTokenizer } from '../src/core/train/index.ts';
-import { startTrainer, type LoraSpec } from '../src/core/train/index.ts';
+import { buildSamples, chatExample, estimateJob, exampleDbs, type LoraSpec, openTokenizer, sampleTokens, startTrainer, type TrainExample, type TrainSample } from '../src/core/train/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SPIDER = path.resolve(ROOT, '../shared/bench/spider');

@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { createSandboxPool } from '../src/core/db/index.ts';
+import { createSandboxPool, encodeCell } from '../src/core/db/index.ts';
 import { benchmarkFolder } from '../src/core/eval/index.ts';
-import { encodeCell } from '../src/core/db/index.ts';
 import { prepareWithLegacyStrings } from '../src/core/sql/index.ts';
 
 const SPIDER = path.resolve(import.meta.dirname, '../../shared/bench/spider');

@@ -17,12 +17,7 @@ import path from 'node:path';
 import { STRATEGIES, type GRAMMARS, type StrategyName, type Trace } from '../src/shared/contract/index.ts';
 import { fileDbHandle, runStrategy, type DbHandle } from '../src/core/ai/index.ts';
 import { createSandboxPool } from '../src/core/db/index.ts';
-import { getLlama } from '../src/core/llm/index.ts';
-import { inferenceThreads } from '../src/core/llm/index.ts';
-import { createModel, SHAPES } from '../src/core/llm/index.ts';
-import { openModelSpec } from '../src/core/llm/index.ts';
-import { WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
-import type { TextModel } from '../src/core/llm/index.ts';
+import { createModel, getLlama, inferenceThreads, openModelSpec, SHAPES, type TextModel, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 
 type Grammar = (typeof GRAMMARS)[number];
 

@@ -9,8 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createModel, SHAPES, type ModelShape } from '../src/core/llm/index.ts';
-import { TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
+import { createModel, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 import { startTrainer } from '../src/core/train/index.ts';
 
 const quick = process.argv.includes('--quick');

@@ -2,8 +2,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { positiveInt } from '../options.ts';
 import { resolveDataDir } from '../../core/index.ts';
-import { createModel, SHAPES, type Arch, type ModelShape } from '../../core/llm/index.ts';
-import { TYPES, WEIGHT_TYPES, type WeightType } from '../../core/llm/index.ts';
+import { type Arch, createModel, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../../core/llm/index.ts';
 import { asUsageError, UsageError } from '../errors.ts';
 
 function createCommand(): Command {

@@ -12,11 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGIES, type DbSchema, type StrategyName, type Trace } from '../../shared/contract/index.ts';
 import { tempDir } from '../../../test/helpers.ts';
 import { createSandboxPool, type SandboxPool } from '../db/index.ts';
-import { createModel } from '../llm/index.ts';
-import { openModelSpec, type OpenedModel } from '../llm/index.ts';
-import { trainUntilMemorized } from '../train/index.ts';
-import { openTokenizer } from '../train/index.ts';
-import { startTrainer, trainerBinary } from '../train/index.ts';
+import { createModel, type OpenedModel, openModelSpec } from '../llm/index.ts';
+import { openTokenizer, startTrainer, trainerBinary, trainUntilMemorized } from '../train/index.ts';
 import { strategyExamples, type ChatSample } from './examples.ts';
 import { fileDbHandle, runStrategy, type DbHandle } from './index.ts';
 

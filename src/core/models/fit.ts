@@ -3,8 +3,7 @@
  * against the free VRAM and RAM now. An estimate: llama.cpp's graph overhead is approximated.
  */
 import os from 'node:os';
-import type { Llama } from 'node-llama-cpp';
-import type { GgufInsights } from 'node-llama-cpp';
+import type { GgufInsights, Llama } from 'node-llama-cpp';
 import type { ModelFit } from '../../shared/contract/index.ts';
 import { SquillError } from '../../shared/errors.ts';
 import type { LoadSettings } from './types.ts';

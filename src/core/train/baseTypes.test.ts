@@ -9,9 +9,7 @@ import path from 'node:path';
 import type { Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { getLlama } from '../llm/index.ts';
-import { createModel, SHAPES } from '../llm/index.ts';
-import { WEIGHT_TYPES, type WeightType } from '../llm/index.ts';
+import { createModel, getLlama, SHAPES, WEIGHT_TYPES, type WeightType } from '../llm/index.ts';
 import { trainUntilMemorized } from './check.ts';
 import { startTrainer, trainerBinary, type Trainer } from './trainer.ts';
 

@@ -7,11 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getLlama } from '../llm/index.ts';
-import { openLocalTextModel } from '../llm/index.ts';
-import { createModel } from '../llm/index.ts';
+import { createModel, getLlama, GREEDY, openLocalTextModel } from '../llm/index.ts';
 import { openTokenizer } from './tokens.ts';
-import { GREEDY } from '../llm/index.ts';
 import { startTrainer, type Trainer } from './trainer.ts';
 
 export interface CheckResult {

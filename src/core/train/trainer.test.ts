@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure, tempDir } from '../../../test/helpers.ts';
-import { readGgufHeader } from '../llm/index.ts';
-import { createModel } from '../llm/index.ts';
+import { createModel, readGgufHeader } from '../llm/index.ts';
 import { runTrainerChecks } from './check.ts';
 import { startTrainer, trainerBinary, type Trainer } from './trainer.ts';
 

@@ -5,9 +5,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { SquillError, type ErrorData } from '../../../shared/errors.ts';
 import type { QueryResult } from '../../../shared/contract/index.ts';
-import { classifySql } from '../../sql/index.ts';
-import { prepareWithLegacyStrings } from '../../sql/index.ts';
-import { locateError } from '../../sql/index.ts';
+import { classifySql, locateError, prepareWithLegacyStrings } from '../../sql/index.ts';
 import { introspect } from '../introspect.ts';
 import { encodeCell } from './encode.ts';
 import type { QueryRequest, SandboxRequest, TimeRequest, WorkerMessage } from './protocol.ts';

@@ -1,7 +1,6 @@
 import type { Cell, TraceExecution } from '../../../../shared/contract/index.ts';
 import { cellClassName, formatCell } from '../cells.ts';
-import { formatCount } from '../../lib/format.ts';
-import { formatElapsed } from '../../lib/format.ts';
+import { formatCount, formatElapsed } from '../../lib/format.ts';
 
 /** The first rows of a result, as a small table (the trace keeps a preview, not the whole result). */
 export function PreviewTable({ columns, rows, label }: { columns: string[]; rows: Cell[][]; label: string }) {

@@ -1,7 +1,6 @@
 import { useId, useState } from 'react';
 import type { TraceStep } from '../../../../shared/contract/index.ts';
-import { formatCount } from '../../lib/format.ts';
-import { formatElapsed } from '../../lib/format.ts';
+import { formatCount, formatElapsed } from '../../lib/format.ts';
 import { ExecutionView } from './ExecutionView.tsx';
 import { SqlChangeView } from './SqlChangeView.tsx';
 import { splitReasoning, toJson, type SqlChange } from './traceModel.ts';

@@ -1,8 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { Trace } from '../../../../shared/contract/index.ts';
-import { formatCount } from '../../lib/format.ts';
+import { formatCount, formatElapsed } from '../../lib/format.ts';
 import { writeClipboard } from '../../lib/clipboard.ts';
-import { formatElapsed } from '../../lib/format.ts';
 import { ExecutionView } from './ExecutionView.tsx';
 import { LinkedSchema } from './LinkedSchema.tsx';
 import { StepItem } from './StepItem.tsx';

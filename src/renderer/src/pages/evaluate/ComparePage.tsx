@@ -3,8 +3,7 @@ import type { EvalExample, EvalRun, MetricName, Output } from '../../../../share
 import { useProcedure } from '../../api/hooks.ts';
 import { href, navigate } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatCount } from '../../lib/format.ts';
-import { timeAgo } from '../../lib/format.ts';
+import { formatCount, timeAgo } from '../../lib/format.ts';
 import { BENCH_LABEL, METRIC_LABEL, commonMetrics, formatScore, formatScoreDelta } from './model.ts';
 import { useAllExamples } from './hooks.ts';
 

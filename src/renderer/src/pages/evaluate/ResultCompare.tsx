@@ -1,9 +1,7 @@
 import { memo, useMemo, useState, type ReactNode } from 'react';
-import type { QueryResult } from '../../../../shared/contract/index.ts';
-import { STORAGE_CLASS_LETTERS } from '../../../../shared/contract/index.ts';
+import { type QueryResult, STORAGE_CLASS_LETTERS } from '../../../../shared/contract/index.ts';
 import { cellClassName, describeCell, formatCell } from '../../components/cells.ts';
-import { formatCount } from '../../lib/format.ts';
-import { formatElapsed, formatRows } from '../../lib/format.ts';
+import { formatCount, formatElapsed, formatRows } from '../../lib/format.ts';
 import { diffResults, summaryLine, type CellMark, type ResultDiff, type RowDiff } from '../../lib/resultDiff.ts';
 
 /** Rows drawn per side before "Show all" (a result may hold 10,000 rows; the differences come first to the eye). */

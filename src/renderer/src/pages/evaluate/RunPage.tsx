@@ -2,8 +2,7 @@ import type { EvalRun, MetricName, ReproRecord } from '../../../../shared/contra
 import { useProcedure } from '../../api/hooks.ts';
 import { href } from '../../app/router.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { formatCount } from '../../lib/format.ts';
-import { formatElapsed } from '../../lib/format.ts';
+import { formatCount, formatElapsed } from '../../lib/format.ts';
 import { ExamplesTable } from './ExamplesTable.tsx';
 import { EMPTY_FILTER } from './filters.ts';
 import { pollWhileRunning, useCancelRun, useRunFilter } from './hooks.ts';

@@ -1,9 +1,8 @@
 /** Small pieces shared by the Evaluate views: status badge, progress bar, verdict chips, hashes, elapsed time. */
 import { useEffect, useState } from 'react';
 import type { EvalRun, MetricName, Reason } from '../../../../shared/contract/index.ts';
-import { formatCount } from '../../lib/format.ts';
+import { formatCount, formatElapsed } from '../../lib/format.ts';
 import { writeClipboard } from '../../lib/clipboard.ts';
-import { formatElapsed } from '../../lib/format.ts';
 import { METRIC_HELP, METRIC_LABEL, STATUS_LABEL, elapsedMsOf, formatExampleScore, progressOf, shortHash, verdictOf, type RunStatus } from './model.ts';
 import { useNow } from './hooks.ts';
 

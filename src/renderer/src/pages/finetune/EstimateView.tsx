@@ -1,6 +1,5 @@
 import type { TrainEstimate } from '../../../../shared/contract/index.ts';
-import { formatBytes, formatCount, formatDuration } from '../../lib/format.ts';
-import { formatParams } from '../../lib/format.ts';
+import { formatBytes, formatCount, formatDuration, formatParams } from '../../lib/format.ts';
 
 /** Peak memory against this machine's, and the rough training time. */
 export function EstimateHeadline({ estimate }: { estimate: TrainEstimate }) {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Model, TrainMethodInfo, TrainMetric } from '../../../../shared/contract/index.ts';
-import { TRAIN_LIMITS, TrainConfigBaseSchema, TrainMethodInfoSchema } from '../../../../shared/contract/index.ts';
+import { type Model, TRAIN_LIMITS, TrainConfigBaseSchema, type TrainMethodInfo, TrainMethodInfoSchema, type TrainMetric } from '../../../../shared/contract/index.ts';
 import { align, mergeProgress, type Series } from './series.ts';
 import { createInput, dataCheckInput, estimateInput, initialState, stepProblems, type WizardState } from './wizardConfig.ts';
 

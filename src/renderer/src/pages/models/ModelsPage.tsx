@@ -1,12 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { useConnection, useProcedure } from '../../api/hooks.ts';
-import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { ErrorNotice, InlineError } from '../../components/ErrorNotice.tsx';
 import { formatBytes } from '../../lib/format.ts';
 import { PathInput } from '../../components/PathInput.tsx';
 import { useDownloads, useInvalidateModels, useModels } from '../../lib/models.ts';
 import { ModelItem } from './ModelItem.tsx';
-import { InlineError } from '../../components/ErrorNotice.tsx';
 import { FitSummary, ProgressBar } from './parts.tsx';
 
 /** The model manager: local GGUF models and remote endpoints, loading, adapters, downloads. */

@@ -2,9 +2,8 @@ import { useEffect, useState } from 'react';
 import { keepPreviousData, useMutation, useQueryClient } from '@tanstack/react-query';
 import type { HistoryEntry } from '../../../../shared/contract/index.ts';
 import { useConnection, useEvent, useProcedure } from '../../api/hooks.ts';
-import { formatCount } from '../../lib/format.ts';
+import { formatCount, formatElapsed, timeAgo } from '../../lib/format.ts';
 import { loadFlag, saveFlag } from './drafts.ts';
-import { formatElapsed, timeAgo } from '../../lib/format.ts';
 import { useDebounced } from '../../components/useDebounced.ts';
 
 const SEARCH_DELAY_MS = 200;

@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { QueryResult } from '../../../../shared/contract/index.ts';
-import { formatBytes, formatCount } from '../../lib/format.ts';
+import { formatBytes, formatCount, formatElapsed, formatRows } from '../../lib/format.ts';
 import { writeClipboard } from '../../lib/clipboard.ts';
-import { formatElapsed, formatRows } from '../../lib/format.ts';
 import { selectedRows, type GridSelection } from './gridSelection.ts';
 import { ResultGrid } from './ResultGrid.tsx';
 import { cellText, downloadText, exportFileName, toCsv, toJson, toTsv } from './resultData.ts';
