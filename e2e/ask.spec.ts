@@ -72,7 +72,7 @@ test('asks a question with a local model, streams the steps, runs the SQL and sh
     await expect(step.getByRole('button').first()).toHaveAttribute('aria-expanded', 'true');
     const prompt = step.locator('details.trace-prompt');
     await prompt.locator('summary').click();
-    await expect(prompt.locator('summary')).toContainText(/Prompt · \d+ tokens/);
+    await expect(prompt.locator('summary')).toContainText(/Prompt · [\d,]+ tokens/);
     await expect(prompt.locator('pre')).toContainText('How many singers are there?');
     await expect(prompt.locator('pre')).toContainText('singer');
 

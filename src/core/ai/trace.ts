@@ -130,8 +130,10 @@ async function generateInto(
   signal: AbortSignal | undefined,
 ): Promise<Generation> {
   const grammar = call.grammar && call.model.supportsGrammar ? call.grammar : null;
-  const once = (prefix: string | undefined, g: GrammarSpec | null) =>
-    call.model.generate({
+  // the step shows its prompt's own size; a second (scoped) pass evaluates the prompt again, which counts in tokensIn
+  let promptTokens: number | null = null;
+  const once = async (prefix: string | undefined, g: GrammarSpec | null) => {
+    const generated = await call.model.generate({
       messages: call.messages,
       prefix,
       grammar: g,
@@ -144,6 +146,9 @@ async function generateInto(
       onText,
       signal,
     });
+    promptTokens ??= generated.promptTokens;
+    return generated;
+  };
   let gen: Generation;
   if (grammar && (grammar as ScopedGrammarSpec).scoping) {
     // an SQL grammar: names that do not resolve where they stand get a second pass within their FROM (scope.ts)
@@ -154,7 +159,7 @@ async function generateInto(
   if (step.prompt === null) {
     step.prompt = gen.prompt;
     step.messages = call.messages;
-    step.promptTokens = gen.promptTokens;
+    step.promptTokens = promptTokens ?? gen.promptTokens;
     step.sampling = { ...call.sampling };
     step.grammar = grammar ? grammar.name : call.grammar ? `${call.grammar.name} (not enforced by this endpoint)` : null;
   }
