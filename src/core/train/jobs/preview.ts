@@ -3,7 +3,6 @@
  * memory and time from the model file, the settings and the method's real samples (train.estimate).
  */
 import os from 'node:os';
-import path from 'node:path';
 import type { TrainConfigBase, TrainDataCheck, TrainEstimate } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import { benchmarkFolder, loadQuestions, type Bench } from '../../eval/index.ts';
