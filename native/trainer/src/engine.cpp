@@ -260,7 +260,8 @@ void Engine::attach_adapter(const std::string & path) {
 void Engine::load(const LoadOptions & opt) {
     free_all();
     threads = opt.threads > 0 ? opt.threads : std::max(1, (int) std::thread::hardware_concurrency());
-    loss_chunk = std::max(1, opt.loss_chunk);
+    loss_chunk = std::max(0, opt.loss_chunk);
+    loss_bytes = std::max(opt.loss_bytes, (size_t) 1 << 20);
     rng.seed(opt.seed);
 
     llama_model_params mp = llama_model_default_params();

@@ -5,6 +5,7 @@
 #include "llama.h"
 #include "ggml.h"
 #include "ggml-backend.h"
+#include "profile.h"
 
 #include <cstdint>
 #include <random>
@@ -40,6 +41,7 @@ struct StepOptions {
     float weight_decay = 0.0f;
     float clip = 0.0f;        // <= 0: no clipping
     int accumulate = 1;       // step requests per optimizer update
+    bool profile = false;     // time every node of the step's graphs (slower; see profile.h)
 };
 
 struct StepResult {
@@ -49,6 +51,8 @@ struct StepResult {
     bool updated = false;
     double ms = 0.0;
     size_t compute_bytes = 0;
+    std::vector<OpProfile::Row> profile; // when StepOptions.profile
+    double profile_ms = 0.0;
 };
 
 struct Sample {
@@ -70,7 +74,8 @@ struct LoadOptions {
     int threads = 0;
     int ctx = 512;
     uint64_t seed = 0;
-    int loss_chunk = 32;      // positions per chunk of the vocabulary-sized loss computation
+    int loss_chunk = 0;       // positions per chunk of the vocabulary-sized loss computation; 0: sized by loss_bytes
+    size_t loss_bytes = (size_t) 512 << 20; // memory for one loss chunk's [n_vocab, chunk] F32 logits and their gradient
     // fresh adapter
     bool fresh = false;
     int rank = 8;
@@ -122,6 +127,7 @@ public:
     int micro = 0;             // micro-steps accumulated since the last update
     std::mt19937_64 rng;
     size_t last_compute_bytes = 0;
+    OpProfile * profiler = nullptr; // set during a profiled step
 
 private:
     llama_model * model = nullptr;
@@ -130,7 +136,8 @@ private:
     float alpha = 0.0f;
     int rank = 0;
     int threads = 2;
-    int loss_chunk = 32;
+    int loss_chunk = 0;
+    size_t loss_bytes = 0;
     std::string arch;
 
     std::vector<ggml_backend_t> backends;

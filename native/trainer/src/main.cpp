@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <iostream>
 #include <string>
 
@@ -87,7 +89,8 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
         o.threads = req.value("threads", 0);
         o.ctx = req.value("ctx", 512);
         o.seed = req.value("seed", (uint64_t) 0);
-        o.loss_chunk = req.value("loss_chunk", 32);
+        o.loss_chunk = req.value("loss_chunk", 0);
+        if (req.contains("loss_memory")) o.loss_bytes = req["loss_memory"].get<size_t>();
         if (req.contains("lora")) {
             const auto & l = req["lora"];
             o.fresh = true;
@@ -113,9 +116,16 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
         o.weight_decay = req.value("weight_decay", 0.0f);
         o.clip = req.contains("clip") && !req["clip"].is_null() ? req["clip"].get<float>() : 0.0f;
         o.accumulate = req.value("accumulate", 1);
+        o.profile = req.value("profile", false);
         StepResult r = eng.step(batch, o);
-        return {{"loss", r.loss}, {"tokens", r.tokens}, {"grad_norm", r.grad_norm}, {"ms", r.ms}, {"step", eng.opt_step},
+        json out = {{"loss", r.loss}, {"tokens", r.tokens}, {"grad_norm", r.grad_norm}, {"ms", r.ms}, {"step", eng.opt_step},
                 {"updated", r.updated}, {"compute_bytes", r.compute_bytes}};
+        if (o.profile) {
+            json rows = json::array();
+            for (auto & row : r.profile) rows.push_back({{"op", row.key}, {"ms", row.ms}, {"count", row.count}, {"gflop", row.gflop}});
+            out["profile"] = {{"ms", r.profile_ms}, {"ops", rows}};
+        }
+        return out;
     }
     if (cmd == "logprobs") {
         std::vector<std::vector<llama_token>> seqs;
@@ -151,7 +161,26 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
     throw EngineError("BAD_REQUEST", "unknown cmd '" + cmd + "'");
 }
 
-int main() {
+// Threads: ggml's CPU ops run on OpenMP threads and BLAS products on OpenBLAS's own threads, one after the other,
+// node by node. By default each pool busy-waits after its work (libgomp ~300k spins, OpenBLAS up to 2^28 cycles of
+// sched_yield), so with as many threads as cores the idle pool steals the cores the busy one needs: a profile of a
+// 25M-model step showed ~30% of samples in libgomp spinning and sched_yield. Both runtimes read their wait policy
+// from the environment when they are loaded, before main(), so the engine sets it for itself and re-executes once
+// (a value the user set wins). Measured in bench/trainer.ts; see docs/architecture.md.
+static void set_thread_wait_policy(char ** argv) {
+#if defined(__linux__)
+    if (std::getenv("SQUILL_TRAINER_WAIT_POLICY")) return;
+    setenv("SQUILL_TRAINER_WAIT_POLICY", "1", 1);
+    setenv("OMP_WAIT_POLICY", "passive", 0);
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
+    execv("/proc/self/exe", argv); // returns only on failure: then run with the defaults
+#else
+    (void) argv;
+#endif
+}
+
+int main(int, char ** argv) {
+    set_thread_wait_policy(argv);
     llama_log_set(log_to_stderr, nullptr);
     llama_backend_init();
     Engine eng;

@@ -3,10 +3,13 @@
 //
 // Loss (per sequence): L = sum_i sum_k w_ik * -log p(tok_ik | prefix_i). Its gradient w.r.t. the logits z_i is
 // s_i * softmax(z_i) - W_i (s_i = sum_k w_ik), valid for masked (0), negative and soft targets. So the
-// vocabulary-sized part is never differentiated by ggml: per chunk of positions we compute the logits, the
-// selected log-probs (loss value) and G = W_out^T (s*softmax - W) [n_embd, chunk], write G into a leaf tensor,
-// and backpropagate the surrogate sum(h * G) through the model (h = final normed hidden state). Peak loss memory
-// is a few [n_vocab, chunk] F32 tensors instead of several [n_vocab, n_tokens] ones.
+// vocabulary-sized part is never differentiated by ggml: per chunk of positions the graph computes the logits
+// Z = W_out^T h (one GEMM), two fused passes over Z on the CPU (head_stats: max, exp in place, sum, log-softmax of
+// the targets; head_grad: P = s*softmax - W in place), and G = W_out P (the second GEMM) = dL/dh, which is written into
+// a leaf tensor; the surrogate sum(h * G) is then backpropagated through the model (h = final normed hidden state).
+// The loss value is summed on the host from the targets' log-probs. One [n_vocab, chunk] F32 buffer per chunk is
+// all the loss needs, so the chunk is sized by memory (loss_bytes), and wide chunks keep the two GEMMs efficient:
+// BLAS packs all of W_out once per GEMM, which dominates when the chunk is narrow (profile in docs/architecture.md).
 #include "engine.h"
 #include "access.h"
 #include "util.h"
@@ -15,22 +18,89 @@
 #include "llama-graph.h"
 #include "llama-model.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <map>
 #include <memory>
 
+// ggml-cpu's vectorised exp pass (vec.cpp): y = exp(x - max), returns the sum in double. Not in a public header.
+extern "C" double ggml_vec_soft_max_f32(const int n, float * y, const float * x, float max);
+
 namespace {
 
-// host-side inputs of one loss chunk
+// host-side inputs of one loss chunk; the fused head ops read them directly (they run on the CPU backend)
 struct Chunk {
     std::vector<int32_t> pos;    // [n_c] positions whose logits are used
-    std::vector<int32_t> flat;   // [K*n_c] col*n_vocab + token (index into the flattened log-probs)
     std::vector<int32_t> tok;    // [K*n_c] target tokens
     std::vector<float> w;        // [K*n_c] weights (0 for padding)
     std::vector<float> s;        // [n_c] sum of weights per position
-    ggml_tensor *t_pos = nullptr, *t_flat = nullptr, *t_tok = nullptr, *t_w = nullptr, *t_s = nullptr, *sel = nullptr;
+    int64_t K = 1;
+    ggml_tensor *t_pos = nullptr, *stats = nullptr;
 };
+
+// rows of the head_stats output per position: K target log-probs, then log-sum-exp
+constexpr int64_t STATS_EXTRA = 1;
+
+// Both head ops are pure (their inputs are not modified) so that they stay correct wherever the scheduler runs
+// them, and each thread takes its own slice of the chunk's columns (positions).
+
+// max of a vocabulary-sized row; 16 independent lanes so the compiler vectorises it (a single running max is a
+// serial dependency chain)
+float max_of(const float * x, int64_t n) {
+    float lane[16];
+    for (float & l : lane) l = -INFINITY;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int l = 0; l < 16; ++l) lane[l] = lane[l] > x[i + l] ? lane[l] : x[i + l];
+    }
+    float mx = -INFINITY;
+    for (float l : lane) mx = std::max(mx, l);
+    for (; i < n; ++i) mx = std::max(mx, x[i]);
+    return mx;
+}
+
+// head_stats: per column j of z [V, n_c]: lse = max + log(sum(exp(z - max))) and the targets' log-probs
+// log p_k = z_k - lse (without log(p), which underflows for unlikely targets: sum >= 1, so lse is finite).
+void head_stats(ggml_tensor * dst, int ith, int nth, void * ud) {
+    const Chunk & ch = *(const Chunk *) ud;
+    const ggml_tensor * z = dst->src[0];
+    const int64_t V = z->ne[0], n_c = z->ne[1], K = ch.K;
+    const int64_t j0 = n_c * ith / nth, j1 = n_c * (ith + 1) / nth;
+    thread_local std::vector<float> scratch;
+    scratch.resize((size_t) V);
+    for (int64_t j = j0; j < j1; ++j) {
+        const float * zc = (const float *) ((const char *) z->data + j * z->nb[1]);
+        float * out = (float *) ((char *) dst->data + j * dst->nb[1]);
+        const float mx = max_of(zc, V);
+        const double sum = ggml_vec_soft_max_f32((int) V, scratch.data(), zc, mx);
+        const float lse = mx + (float) std::log(sum);
+        for (int64_t k = 0; k < K; ++k) out[k] = zc[ch.tok[j * K + k]] - lse;
+        out[K] = lse;
+    }
+}
+
+// head_grad: P = s * softmax(z) - W, the loss gradient w.r.t. the logits, with softmax = exp(z - lse)
+void head_grad(ggml_tensor * dst, int ith, int nth, void * ud) {
+    const Chunk & ch = *(const Chunk *) ud;
+    const ggml_tensor * z = dst->src[0];
+    const ggml_tensor * stats = dst->src[1];
+    const int64_t V = dst->ne[0], n_c = dst->ne[1], K = ch.K;
+    const int64_t j0 = n_c * ith / nth, j1 = n_c * (ith + 1) / nth;
+    for (int64_t j = j0; j < j1; ++j) {
+        const float * zc = (const float *) ((const char *) z->data + j * z->nb[1]);
+        float * pc = (float *) ((char *) dst->data + j * dst->nb[1]);
+        const float lse = ((const float *) ((const char *) stats->data + j * stats->nb[1]))[K];
+        const float s = ch.s[j];
+        if (s > 0.0f) {
+            ggml_vec_soft_max_f32((int) V, pc, zc, lse - std::log(s)); // s * exp(z - lse) in one pass
+        } else {
+            ggml_vec_soft_max_f32((int) V, pc, zc, lse);
+            for (int64_t v = 0; v < V; ++v) pc[v] *= s;              // s <= 0: negative weights that cancel
+        }
+        for (int64_t k = 0; k < K; ++k) pc[ch.tok[j * K + k]] -= ch.w[j * K + k];
+    }
+}
 
 // restores cparams.training and clears the memory whatever happens
 struct TrainingMode {
@@ -121,26 +191,32 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
     }
     ggml_tensor * w_out = logits->src[0];
 
-    // chunks of active positions
-    std::vector<Chunk> chunks;
-    for (size_t c0 = 0; c0 < active.size(); c0 += loss_chunk) {
-        Chunk ch;
-        const size_t n_c = std::min((size_t) loss_chunk, active.size() - c0);
+    // chunks of active positions: as wide as the loss memory budget allows (two [V, n_c] F32 buffers live at once:
+    // the logits and their gradient), split evenly so that no chunk is a narrow remainder
+    int64_t chunk = loss_chunk;
+    if (chunk <= 0) {
+        const int64_t widest = std::max<int64_t>(16, (int64_t) (loss_bytes / (2 * (size_t) V * sizeof(float))));
+        const int64_t n_chunks = ((int64_t) active.size() + widest - 1) / widest;
+        chunk = ((int64_t) active.size() + n_chunks - 1) / n_chunks;
+    }
+    std::vector<std::unique_ptr<Chunk>> chunks;
+    for (size_t c0 = 0; c0 < active.size(); c0 += (size_t) chunk) {
+        auto ch = std::make_unique<Chunk>();
+        ch->K = (int64_t) K;
+        const size_t n_c = std::min((size_t) chunk, active.size() - c0);
         for (size_t j = 0; j < n_c; ++j) {
             const int32_t p = active[c0 + j];
-            ch.pos.push_back(p);
+            ch->pos.push_back(p);
             const auto & tg = seq.targets[p + 1];
             float s = 0.0f;
             for (size_t k = 0; k < K; ++k) {
                 const bool real = k < tg.size();
-                const int32_t tok = real ? tg[k].first : 0;
                 const float w = real ? (logp_out ? 1.0f : tg[k].second) : 0.0f;
-                ch.flat.push_back((int32_t) (j * V + tok));
-                ch.tok.push_back(tok);
-                ch.w.push_back(w);
+                ch->tok.push_back(real ? tg[k].first : 0);
+                ch->w.push_back(w);
                 s += w;
             }
-            ch.s.push_back(s);
+            ch->s.push_back(s);
         }
         chunks.push_back(std::move(ch));
     }
@@ -164,47 +240,26 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
         ggml_set_name(G, "squill.dL_dh");
         ggml_set_input(G);
     }
-    ggml_tensor * loss = nullptr;
-    for (auto & ch : chunks) {
+    // the output matrix in F32 once per step: an F16/quantized head (a quantized base, tied embeddings) would
+    // otherwise be converted by every GEMM of every chunk
+    ggml_tensor * w_head = w_out->type == GGML_TYPE_F32 ? w_out : ggml_cast(c, w_out, GGML_TYPE_F32);
+    for (auto & chp : chunks) {
+        Chunk & ch = *chp;
         const int64_t n_c = (int64_t) ch.pos.size();
-        const int64_t nk = (int64_t) ch.tok.size();
         ch.t_pos = ggml_new_tensor_1d(c, GGML_TYPE_I32, n_c); ggml_set_input(ch.t_pos);
-        ch.t_flat = ggml_new_tensor_1d(c, GGML_TYPE_I32, nk); ggml_set_input(ch.t_flat);
-        ch.t_w = ggml_new_tensor_2d(c, GGML_TYPE_F32, 1, nk); ggml_set_input(ch.t_w);
-
-        ggml_tensor * hc = ggml_get_rows(c, h, ch.t_pos);                  // [E, n_c]
-        ggml_tensor * z = ggml_mul_mat(c, w_out, hc);                       // [V, n_c]
-        ggml_tensor * p = ggml_soft_max(c, z);
-        // log-softmax of the selected entries without log(p) (which underflows to -inf, or to ~-87.3 clamped at
-        // FLT_MIN): log p_k = z_k - lse with lse = z_max - log(p_max), since the softmax p_max = 1/sum(exp(z - z_max))
-        // >= 1/V never underflows. z_max and p_max are gathered at argmax(z), per column (get_rows batched over n_c).
-        ggml_tensor * amax = ggml_reshape_2d(c, ggml_argmax(c, z), 1, n_c);                  // I32 [1, n_c]
-        ggml_tensor * zmax = ggml_get_rows(c, ggml_reshape_3d(c, z, 1, V, n_c), amax);      // [1, 1, n_c]
-        ggml_tensor * pmax = ggml_get_rows(c, ggml_reshape_3d(c, p, 1, V, n_c), amax);      // [1, 1, n_c]
-        ggml_tensor * lse = ggml_sub(c, ggml_reshape_2d(c, zmax, 1, n_c), ggml_log(c, ggml_reshape_2d(c, pmax, 1, n_c)));
-        ggml_tensor * zsel = ggml_get_rows(c, ggml_reshape_2d(c, z, 1, V * n_c), ch.t_flat); // [1, nk]: z of each target
-        ch.sel = ggml_reshape_2d(c, ggml_sub(c, ggml_reshape_2d(c, zsel, (int64_t) K, n_c), lse), 1, nk); // [1, nk]
-        ggml_set_output(ch.sel);
-        ggml_tensor * lc = ggml_sum(c, ggml_mul(c, ch.sel, ch.t_w));
-        loss = loss ? ggml_add(c, loss, lc) : lc;
-
+        ggml_tensor * hc = ggml_get_rows(c, h, ch.t_pos);                   // [E, n_c]
+        ggml_tensor * z = ggml_mul_mat(c, w_head, hc);                      // [V, n_c]
+        ggml_tensor * zin = z;
+        ch.stats = ggml_custom_4d(c, GGML_TYPE_F32, ch.K + STATS_EXTRA, n_c, 1, 1, &zin, 1, head_stats, GGML_N_TASKS_MAX, &ch);
+        ggml_set_output(ch.stats);
+        ggml_build_forward_expand(gt, ch.stats);
         if (backward) {
-            ch.t_tok = ggml_new_tensor_1d(c, GGML_TYPE_I32, nk); ggml_set_input(ch.t_tok);
-            ch.t_s = ggml_new_tensor_2d(c, GGML_TYPE_F32, 1, n_c); ggml_set_input(ch.t_s);
-            ggml_tensor * sp = ggml_mul(c, p, ch.t_s);                               // s * softmax
-            ggml_tensor * g1 = ggml_out_prod(c, w_out, ggml_transpose(c, sp));      // W_out^T (s*softmax) [E, n_c]
-            ggml_tensor * el = ggml_mul(c, ggml_get_rows(c, w_out, ch.t_tok), ch.t_w); // w_k * embedding of tok_k [E, nk]
-            ggml_tensor * g2 = el;
-            if ((int64_t) K > 1) {
-                g2 = ggml_reshape_3d(c, el, E, (int64_t) K, n_c);
-                g2 = ggml_sum_rows(c, ggml_cont(c, ggml_permute(c, g2, 1, 0, 2, 3))); // [1, E, n_c]
-                g2 = ggml_reshape_2d(c, g2, E, n_c);
-            }
-            ggml_build_forward_expand(gt, ggml_set_rows(c, G, ggml_sub(c, g1, g2), ch.t_pos));
+            ggml_tensor * args[2] = { z, ch.stats };
+            ggml_tensor * P = ggml_custom_4d(c, GGML_TYPE_F32, V, n_c, 1, 1, args, 2, head_grad, GGML_N_TASKS_MAX, &ch); // [V, n_c]
+            ggml_tensor * g = ggml_out_prod(c, w_head, ggml_transpose(c, P));                    // W_out P [E, n_c]
+            ggml_build_forward_expand(gt, ggml_set_rows(c, G, g, ch.t_pos));
         }
-        ggml_build_forward_expand(gt, loss);
     }
-    ggml_set_output(loss);
 
     if (backward) {
         ggml_tensor * surrogate = ggml_sum(c, ggml_mul(c, h, G));
@@ -230,15 +285,7 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
     last_compute_bytes = bytes;
 
     res->set_inputs(&ubatch);
-    for (auto & ch : chunks) {
-        ggml_backend_tensor_set(ch.t_pos, ch.pos.data(), 0, ggml_nbytes(ch.t_pos));
-        ggml_backend_tensor_set(ch.t_flat, ch.flat.data(), 0, ggml_nbytes(ch.t_flat));
-        ggml_backend_tensor_set(ch.t_w, ch.w.data(), 0, ggml_nbytes(ch.t_w));
-        if (backward) {
-            ggml_backend_tensor_set(ch.t_tok, ch.tok.data(), 0, ggml_nbytes(ch.t_tok));
-            ggml_backend_tensor_set(ch.t_s, ch.s.data(), 0, ggml_nbytes(ch.t_s));
-        }
-    }
+    for (auto & ch : chunks) ggml_backend_tensor_set(ch->t_pos, ch->pos.data(), 0, ggml_nbytes(ch->t_pos));
     if (backward) {
         ggml_backend_tensor_memset(G, 0, 0, ggml_nbytes(G));
         // the loss node's own gradient (d surrogate / d surrogate = 1)
@@ -248,20 +295,25 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
         ggml_backend_tensor_set(gl, &one, 0, sizeof(float));
     }
 
-    if (ggml_backend_sched_graph_compute(sched, gt) != GGML_STATUS_SUCCESS) throw EngineError("INTERNAL", "graph compute failed");
+    if (profiler) profiler->attach(sched);
+    const ggml_status status = ggml_backend_sched_graph_compute(sched, gt);
+    if (profiler) profiler->detach();
+    if (status != GGML_STATUS_SUCCESS) throw EngineError("INTERNAL", "graph compute failed");
 
-    float lsum = 0.0f;
-    ggml_backend_tensor_get(loss, &lsum, 0, sizeof(float));
-    if (logp_out) {
-        logp_out->assign(T - 1, 0.0f);
-        for (auto & ch : chunks) {
-            std::vector<float> sel(ggml_nelements(ch.sel));
-            ggml_backend_tensor_get(ch.sel, sel.data(), 0, ggml_nbytes(ch.sel));
-            for (size_t j = 0; j < ch.pos.size(); ++j) (*logp_out)[ch.pos[j]] = sel[j * K];
+    // loss = -sum w * log p, summed on the host in double from the targets' log-probs
+    double lsum = 0.0;
+    if (logp_out) logp_out->assign(T - 1, 0.0f);
+    for (auto & ch : chunks) {
+        const int64_t rows = ch->K + STATS_EXTRA;
+        std::vector<float> st(ggml_nelements(ch->stats));
+        ggml_backend_tensor_get(ch->stats, st.data(), 0, ggml_nbytes(ch->stats));
+        for (size_t j = 0; j < ch->pos.size(); ++j) {
+            for (int64_t k = 0; k < ch->K; ++k) lsum += (double) ch->w[j * ch->K + k] * st[j * rows + k];
+            if (logp_out) (*logp_out)[ch->pos[j]] = st[j * rows];
         }
     }
     ggml_backend_sched_reset(sched);
-    return -(double) lsum;
+    return -lsum;
 }
 
 double Engine::accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens) {
@@ -316,7 +368,16 @@ StepResult Engine::step(const std::vector<Sequence> & batch, const StepOptions &
     const double t0 = now_ms();
     StepResult r;
     if (micro == 0) zero_grads(); // accumulators are ours: reset at the start of every optimizer step
-    r.loss = accumulate_grads(batch, &r.tokens);
+    OpProfile prof;
+    if (opt.profile) profiler = &prof;
+    try {
+        r.loss = accumulate_grads(batch, &r.tokens);
+    } catch (...) {
+        profiler = nullptr;
+        throw;
+    }
+    profiler = nullptr;
+    if (opt.profile) { r.profile = prof.sorted(); r.profile_ms = prof.total_ms; }
     micro++;
 
     std::vector<std::vector<float>> grads;
