@@ -65,6 +65,39 @@ json fd_check(Engine & eng, const std::string & name, const std::vector<Sequence
     return {{"name", name}, {"ok", rel < 1e-2}, {"detail", buf}};
 }
 
+std::vector<float> all_grads(Engine & eng) {
+    std::vector<float> out;
+    for (auto & p : eng.params) {
+        std::vector<float> g(ggml_nelements(p.grad));
+        ggml_backend_tensor_get(p.grad, g.data(), 0, ggml_nbytes(p.grad));
+        out.insert(out.end(), g.begin(), g.end());
+    }
+    return out;
+}
+
+// Sequences packed into one graph (block-diagonal causal attention) must each get the loss and gradient they get
+// alone. Margin: the two computations differ only in float summation order (wider matrix products), which moves
+// a loss of this size by ~1e-6 relative; a token attending across sequences changes it by O(1).
+json packed_check(Engine & eng, const std::vector<Sequence> & batch) {
+    if (eng.pack(batch).size() != 1) return {{"name", "packed_equals_separate"}, {"ok", false}, {"detail", "the check's sequences did not pack into one graph"}};
+    const std::vector<double> packed = eng.sequence_losses(batch, true), alone = eng.sequence_losses(batch, false);
+    double loss_rel = 0.0;
+    for (size_t i = 0; i < batch.size(); ++i) loss_rel = std::max(loss_rel, std::fabs(packed[i] - alone[i]) / std::max(std::fabs(alone[i]), 1e-9));
+    eng.zero_grads();
+    eng.accumulate_grads(batch);
+    const std::vector<float> gp = all_grads(eng);
+    eng.zero_grads();
+    for (auto & s : batch) eng.accumulate_grads({s});
+    const std::vector<float> gs = all_grads(eng);
+    eng.zero_grads();
+    double diff = 0.0, norm = 0.0;
+    for (size_t i = 0; i < gp.size(); ++i) { diff += (double) (gp[i] - gs[i]) * (gp[i] - gs[i]); norm += (double) gs[i] * gs[i]; }
+    const double grad_rel = std::sqrt(diff / std::max(norm, 1e-30));
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%zu sequences in one graph: max relative loss difference %.2e, gradient %.2e", batch.size(), loss_rel, grad_rel);
+    return {{"name", "packed_equals_separate"}, {"ok", loss_rel < 1e-4 && grad_rel < 1e-3}, {"detail", buf}};
+}
+
 } // namespace
 
 json run_checks(Engine & eng) {
@@ -97,6 +130,11 @@ json run_checks(Engine & eng) {
         for (auto & p : eng.params) has_kv = has_kv || kv(p);
         if (has_kv) out.push_back(fd_check(eng, "fd_lora_kv", {hard(t1, masked)}, kv));
         else out.push_back({{"name", "fd_lora_kv"}, {"ok", true}, {"detail", "skipped: adapter has no k/v targets"}});
+        {
+            const int n = std::max(4, std::min(40, eng.n_ctx() / 4)); // three sequences that fit one graph
+            const auto t3 = some_tokens(n, V, 4);
+            out.push_back(packed_check(eng, {hard(t3, std::vector<float>(n, 1.0f)), hard(t1, masked), soft}));
+        }
 
         // frozen base + resume determinism
         StepOptions so;

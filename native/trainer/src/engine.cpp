@@ -276,7 +276,8 @@ void Engine::load(const LoadOptions & opt) {
     cp.n_ctx = opt.ctx;
     cp.n_batch = opt.ctx;
     cp.n_ubatch = opt.ctx;     // a whole training sequence is one ubatch
-    cp.n_seq_max = 1;
+    cp.n_seq_max = PACK_MAX_SEQS; // packed training graphs: one sequence id per packed sequence
+    cp.kv_unified = true;         // one KV stream: the packed tokens occupy cells 0..n-1 in order (patch 0001)
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; // no backward for flash attention

@@ -102,6 +102,11 @@ public:
 
     // loss of the batch under the current adapter (forward only), and gradients without an update
     double eval_loss(const std::vector<Sequence> & batch);
+    // sequences packed into one graph: at most n_ctx tokens and PACK_MAX_SEQS sequences (the context's slots)
+    static constexpr int PACK_MAX_SEQS = 64;
+    std::vector<std::vector<const Sequence *>> pack(const std::vector<Sequence> & batch) const;
+    // each sequence's loss, from packed graphs (as a step computes them) or one graph per sequence
+    std::vector<double> sequence_losses(const std::vector<Sequence> & batch, bool packed);
     double accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens = nullptr);
 
     // state snapshot for self-checks (adapter data, moments, step, pending gradients reset)
@@ -155,8 +160,10 @@ private:
     void write_adapter_file(const std::string & path, bool with_optimizer);
     void free_all();
 
-    // build + run one sequence: returns the loss; when backward, adds gradients into the accumulators.
-    double run_sequence(const Sequence & seq, bool backward, std::vector<float> * logp_out);
+    void validate_sequence(const Sequence & seq) const;
+    // build + run one graph for packed sequences: returns each one's loss; when backward, adds gradients into the
+    // accumulators; logp_out: each sequence's per-position log-probs of its own tokens
+    std::vector<double> run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out);
     void adamw_update(const StepOptions & opt, double grad_norm);
     double grad_norm_sq(std::vector<std::vector<float>> & grads);
 };

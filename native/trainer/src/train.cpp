@@ -35,6 +35,7 @@ struct Chunk {
     std::vector<int32_t> tok;    // [K*n_c] target tokens
     std::vector<float> w;        // [K*n_c] weights (0 for padding)
     std::vector<float> s;        // [n_c] sum of weights per position
+    std::vector<int32_t> owner;  // [n_c] packed sequence of each position
     int64_t K = 1;
     ggml_tensor *t_pos = nullptr, *stats = nullptr;
 };
@@ -114,39 +115,90 @@ struct TrainingMode {
 
 } // namespace
 
-double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<float> * logp_out) {
+void Engine::validate_sequence(const Sequence & seq) const {
     const int64_t T = (int64_t) seq.tokens.size();
     if (T < 2) throw EngineError("BAD_REQUEST", "a sequence needs at least 2 tokens");
+    if (seq.targets.size() != seq.tokens.size()) throw EngineError("BAD_REQUEST", "a sequence needs one target list per token");
     if (T > n_ctx()) throw EngineError("BAD_REQUEST", "sequence of " + std::to_string(T) + " tokens exceeds ctx " + std::to_string(n_ctx()));
     const int64_t V = n_vocab();
     for (auto t : seq.tokens) if (t < 0 || t >= V) throw EngineError("BAD_REQUEST", "token id out of range: " + std::to_string(t));
-
-    // active positions (logits at p predict tokens[p+1]) and the uniform number of targets per position
-    std::vector<int32_t> active;
-    size_t K = 1;
-    for (int64_t i = 1; i < T; ++i) {
-        bool any = logp_out != nullptr; // logprobs: every position
+    for (size_t i = 1; i < seq.targets.size(); ++i) {
         for (auto & [tok, w] : seq.targets[i]) {
             if (tok < 0 || tok >= V) throw EngineError("BAD_REQUEST", "target token out of range: " + std::to_string(tok));
-            any = any || w != 0.0f;
         }
-        if (any) { active.push_back((int32_t) (i - 1)); K = std::max(K, seq.targets[i].size()); }
     }
-    if (active.empty()) return 0.0;
+}
+
+// Consecutive sequences of the batch, as many as fit n_ctx tokens (and the context's sequence slots), go into one
+// graph: wider matrix products for BLAS and one graph instead of several. Deterministic (lengths and order only),
+// so a resumed job packs its batches the same way.
+std::vector<std::vector<const Sequence *>> Engine::pack(const std::vector<Sequence> & batch) const {
+    std::vector<std::vector<const Sequence *>> packs;
+    int64_t used = 0;
+    for (auto & s : batch) {
+        validate_sequence(s);
+        const int64_t T = (int64_t) s.tokens.size();
+        if (packs.empty() || used + T > n_ctx() || (int) packs.back().size() >= PACK_MAX_SEQS) {
+            packs.emplace_back();
+            used = 0;
+        }
+        packs.back().push_back(&s);
+        used += T;
+    }
+    return packs;
+}
+
+std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out) {
+    const int64_t V = n_vocab();
+    const int64_t n_seqs = (int64_t) seqs.size();
+    std::vector<int64_t> offset(n_seqs + 1, 0);
+    for (int64_t b = 0; b < n_seqs; ++b) offset[b + 1] = offset[b] + (int64_t) seqs[b]->tokens.size();
+    const int64_t T = offset[n_seqs]; // tokens in the graph
+    if (T > n_ctx() || n_seqs > PACK_MAX_SEQS) throw EngineError("INTERNAL", "pack exceeds the context");
+    std::vector<double> losses(n_seqs, 0.0);
+    if (logp_out) {
+        logp_out->assign(n_seqs, {});
+        for (int64_t b = 0; b < n_seqs; ++b) (*logp_out)[b].assign(seqs[b]->tokens.size() - 1, 0.0f);
+    }
+
+    // active positions (the logits at token p of sequence b predict its token p+1), as indices into the packed
+    // tokens, and the uniform number of targets per position
+    std::vector<int32_t> active;
+    std::vector<int32_t> owner;                                  // sequence of each active position
+    std::vector<const std::vector<std::pair<llama_token, float>> *> targets_of; // their targets
+    size_t K = 1;
+    for (int64_t b = 0; b < n_seqs; ++b) {
+        const Sequence & seq = *seqs[b];
+        for (int64_t i = 1; i < (int64_t) seq.tokens.size(); ++i) {
+            bool any = logp_out != nullptr; // logprobs: every position
+            for (auto & [tok, w] : seq.targets[i]) any = any || w != 0.0f;
+            if (!any) continue;
+            active.push_back((int32_t) (offset[b] + i - 1));
+            owner.push_back((int32_t) b);
+            targets_of.push_back(&seq.targets[i]);
+            K = std::max(K, seq.targets[i].size());
+        }
+    }
+    if (active.empty()) return losses;
 
     TrainingMode mode(ctx);
     auto & cparams = Access::cparams(ctx);
     llama_memory_i * mem = Access::memory(ctx);
     mem->clear(true);
 
+    // one sequence id per packed sequence, positions from 0: llama.cpp's mask then lets each token attend only to
+    // its own sequence's earlier tokens (block-diagonal causal); patch 0001 reads its first T columns
     llama_batch batch = llama_batch_init((int32_t) T, 0, 1);
     batch.n_tokens = (int32_t) T;
-    for (int64_t i = 0; i < T; ++i) {
-        batch.token[i] = seq.tokens[i];
-        batch.pos[i] = (llama_pos) i;
-        batch.n_seq_id[i] = 1;
-        batch.seq_id[i][0] = 0;
-        batch.logits[i] = true;
+    for (int64_t b = 0; b < n_seqs; ++b) {
+        for (int64_t i = 0; i < (int64_t) seqs[b]->tokens.size(); ++i) {
+            const int64_t g = offset[b] + i;
+            batch.token[g] = seqs[b]->tokens[i];
+            batch.pos[g] = (llama_pos) i;
+            batch.n_seq_id[g] = 1;
+            batch.seq_id[g][0] = (llama_seq_id) b;
+            batch.logits[g] = true;
+        }
     }
     std::unique_ptr<llama_batch, void (*)(llama_batch *)> batch_guard(&batch, [](llama_batch * b) { llama_batch_free(*b); });
 
@@ -158,7 +210,7 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
     if (!mctx || mctx->get_status() != LLAMA_MEMORY_STATUS_SUCCESS) throw EngineError("INTERNAL", "cannot place the batch in memory");
     if (!mctx->apply()) throw EngineError("INTERNAL", "cannot apply the memory context");
     const llama_ubatch & ubatch = mctx->get_ubatch();
-    if ((int64_t) ubatch.n_tokens != T) throw EngineError("INTERNAL", "the sequence did not fit one ubatch");
+    if ((int64_t) ubatch.n_tokens != T) throw EngineError("INTERNAL", "the packed sequences did not fit one ubatch");
 
     // forward graph of the model, built by llama.cpp into our own result object (own node budget)
     auto res = std::make_unique<llm_graph_result>(2 * (int64_t) ctx->graph_max_nodes((uint32_t) T) + 1024);
@@ -205,9 +257,9 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
         ch->K = (int64_t) K;
         const size_t n_c = std::min((size_t) chunk, active.size() - c0);
         for (size_t j = 0; j < n_c; ++j) {
-            const int32_t p = active[c0 + j];
-            ch->pos.push_back(p);
-            const auto & tg = seq.targets[p + 1];
+            ch->pos.push_back(active[c0 + j]);
+            ch->owner.push_back(owner[c0 + j]);
+            const auto & tg = *targets_of[c0 + j];
             float s = 0.0f;
             for (size_t k = 0; k < K; ++k) {
                 const bool real = k < tg.size();
@@ -300,27 +352,26 @@ double Engine::run_sequence(const Sequence & seq, bool backward, std::vector<flo
     if (profiler) profiler->detach();
     if (status != GGML_STATUS_SUCCESS) throw EngineError("INTERNAL", "graph compute failed");
 
-    // loss = -sum w * log p, summed on the host in double from the targets' log-probs
-    double lsum = 0.0;
-    if (logp_out) logp_out->assign(T - 1, 0.0f);
+    // loss = -sum w * log p per sequence, summed on the host in double from the targets' log-probs
     for (auto & ch : chunks) {
         const int64_t rows = ch->K + STATS_EXTRA;
         std::vector<float> st(ggml_nelements(ch->stats));
         ggml_backend_tensor_get(ch->stats, st.data(), 0, ggml_nbytes(ch->stats));
         for (size_t j = 0; j < ch->pos.size(); ++j) {
-            for (int64_t k = 0; k < ch->K; ++k) lsum += (double) ch->w[j * ch->K + k] * st[j * rows + k];
-            if (logp_out) (*logp_out)[ch->pos[j]] = st[j * rows];
+            const int32_t b = ch->owner[j];
+            for (int64_t k = 0; k < ch->K; ++k) losses[b] -= (double) ch->w[j * ch->K + k] * st[j * rows + k];
+            if (logp_out) (*logp_out)[b][ch->pos[j] - offset[b]] = st[j * rows];
         }
     }
     ggml_backend_sched_reset(sched);
-    return -lsum;
+    return losses;
 }
 
 double Engine::accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens) {
     double loss = 0.0;
+    for (auto & p : pack(batch)) for (double l : run_pack(p, true, nullptr)) loss += l;
     int64_t n = 0;
     for (auto & s : batch) {
-        loss += run_sequence(s, true, nullptr);
         for (size_t i = 1; i < s.targets.size(); ++i) {
             bool any = false;
             for (auto & [t, w] : s.targets[i]) any = any || w != 0.0f;
@@ -331,22 +382,40 @@ double Engine::accumulate_grads(const std::vector<Sequence> & batch, int64_t * n
     return loss;
 }
 
+std::vector<double> Engine::sequence_losses(const std::vector<Sequence> & batch, bool packed) {
+    std::vector<double> out;
+    if (packed) {
+        for (auto & p : pack(batch)) for (double l : run_pack(p, false, nullptr)) out.push_back(l);
+    } else {
+        for (auto & s : batch) { validate_sequence(s); out.push_back(run_pack({&s}, false, nullptr)[0]); }
+    }
+    return out;
+}
+
 double Engine::eval_loss(const std::vector<Sequence> & batch) {
     double loss = 0.0;
-    for (auto & s : batch) loss += run_sequence(s, false, nullptr);
+    for (double l : sequence_losses(batch, true)) loss += l;
     return loss;
 }
 
 std::vector<std::vector<double>> Engine::logprobs(const std::vector<std::vector<llama_token>> & seqs) {
-    std::vector<std::vector<double>> out;
-    for (auto & toks : seqs) {
+    std::vector<Sequence> batch;
+    std::vector<size_t> index; // logprobs of sequences shorter than 2 tokens are empty
+    for (size_t q = 0; q < seqs.size(); ++q) {
+        if (seqs[q].size() < 2) continue;
         Sequence s;
-        s.tokens = toks;
-        s.targets.resize(toks.size());
-        for (size_t i = 1; i < toks.size(); ++i) s.targets[i] = {{toks[i], 1.0f}};
-        std::vector<float> lp;
-        if (toks.size() >= 2) run_sequence(s, false, &lp);
-        out.emplace_back(lp.begin(), lp.end());
+        s.tokens = seqs[q];
+        s.targets.resize(s.tokens.size());
+        for (size_t i = 1; i < s.tokens.size(); ++i) s.targets[i] = {{s.tokens[i], 1.0f}};
+        batch.push_back(std::move(s));
+        index.push_back(q);
+    }
+    std::vector<std::vector<double>> out(seqs.size());
+    size_t q = 0;
+    for (auto & p : pack(batch)) {
+        std::vector<std::vector<float>> lp;
+        run_pack(p, false, &lp);
+        for (auto & v : lp) out[index[q++]].assign(v.begin(), v.end());
     }
     return out;
 }

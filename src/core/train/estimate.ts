@@ -5,10 +5,11 @@
  *   BLAS build's F32 copy of the largest non-F32 weight matrix);
  * - LoRA: rank*(in+out) F32 per target matrix; optimizer: AdamW m and v, the gradient accumulators and the host
  *   copy of the gradients the step makes for clipping (4x LoRA);
- * - activations: one graph per sequence (a batch's sequences run one after another, so `batch` costs time, not
- *   memory); ggml keeps every forward tensor the backward pass needs, so this grows with seq (and seq^2 in the
- *   attention scores), plus the F16 KV cache of the context;
- * - loss: per chunk of `lossChunk` positions a few [n_vocab, chunk] F32 tensors (logits, softmax, scaled softmax).
+ * - activations: one graph per pack of sequences (consecutive sequences of a batch share a graph up to seqLen
+ *   tokens, so `batch` costs time, not memory); ggml keeps every forward tensor the backward pass needs, so this
+ *   grows with seq (and seq^2 in the attention scores), plus the F16 KV cache of the context;
+ * - loss: per chunk of positions two [n_vocab, chunk] F32 tensors (the logits and their gradient); the engine sizes
+ *   the chunk to its loss memory (`lossMemory`, 512 MiB) unless `lossChunk` fixes it.
  * The per-layer constants are fitted to measured peak RSS (bench/trainer.ts shapes; see estimate.test.ts).
  * Time is rough (a factor of several either way): training ~ 3x the forward FLOPs at a CPU throughput measured once.
  */
@@ -31,8 +32,10 @@ export interface EstimateInput {
    * head only there (train.cpp's active-position chunks), which is most of a small model's work; default seqLen
    */
   activeTokens?: number;
-  /** positions per loss chunk (the engine's loss_chunk, default 32) */
+  /** positions per loss chunk (the engine's loss_chunk); default: sized by lossMemory */
   lossChunk?: number;
+  /** the engine's loss_memory in bytes (default 512 MiB): the widest chunk holds two [n_vocab, chunk] F32 buffers */
+  lossMemory?: number;
   /**
    * the engine's BLAS build (the default one) converts a non-F32 weight matrix to F32 in a work buffer for each
    * matmul it takes, sized by the largest such matrix (the output head, mostly); default true
@@ -78,8 +81,10 @@ const VOCAB_BYTES_PER_TOKEN = 320;
 const K_EMBD = 11;
 const K_FF = 2;
 const K_ATTN = 1;
-// [n_vocab, chunk] F32 tensors alive at once in the loss (logits, softmax, scaled softmax): 3.0 measured
-const K_LOSS = 3;
+// [n_vocab, chunk] F32 tensors alive at once in the loss (the logits and their gradient, train.cpp's fused head)
+const K_LOSS = 2;
+/** the engine's default loss memory (engine.h LoadOptions::loss_bytes) */
+export const DEFAULT_LOSS_MEMORY = 512 * 2 ** 20;
 // the default throughput for the time estimate: ~33 GFLOP/s measured on 2 idle cores (BLAS build) with the
 // Qwen2.5-0.5B shape at seq 256 (22.6 s/step); small models reach less (per-op overhead dominates), and a machine
 // shared with other work several times less (1-3 GFLOP/s measured under load). Pass gflops to calibrate.
@@ -177,13 +182,21 @@ export function modelDims(modelPath: string): ModelDims {
   };
 }
 
+/** The engine's loss chunk (train.cpp): as wide as the memory allows, split evenly over the active positions. */
+export function lossChunkOf(active: number, vocab: number, lossMemory: number): number {
+  const widest = Math.max(16, Math.floor(lossMemory / (K_LOSS * vocab * 4)));
+  const chunks = Math.max(1, Math.ceil(active / widest));
+  return Math.ceil(Math.max(1, active) / chunks);
+}
+
 export function estimateJob(input: EstimateInput): JobEstimate {
   if (input.rank < 1 || input.seqLen < 2 || input.batch < 1) {
     throw new SquillError('VALIDATION', 'The estimate needs rank >= 1, seqLen >= 2 and batch >= 1');
   }
   const d = input.dims ?? modelDims(input.modelPath);
-  const chunk = Math.min(input.lossChunk ?? 32, input.seqLen);
   const T = input.seqLen;
+  const active = Math.min(T, input.activeTokens ?? T);
+  const chunk = input.lossChunk !== undefined ? Math.min(input.lossChunk, T) : lossChunkOf(active, d.vocab, input.lossMemory ?? DEFAULT_LOSS_MEMORY);
 
   let trainableParams = 0;
   for (const target of new Set(input.targets)) {
@@ -205,7 +218,6 @@ export function estimateJob(input: EstimateInput): JobEstimate {
   // output head only at the active positions; a training step is ~3x forward (the input gradients through the
   // frozen weights are a second matmul each)
   const attn = 4 * d.layers * d.embd * (T / 2);
-  const active = Math.min(T, input.activeTokens ?? T);
   const bodyPerToken = 2 * (d.matmulParams - d.headParams) + 2 * trainableParams + attn;
   const flopsPerStep = 3 * (bodyPerToken * T + 2 * d.headParams * active) * input.batch;
   const secondsPerStep = flopsPerStep / ((input.gflops ?? DEFAULT_GFLOPS) * 1e9);

@@ -40,7 +40,8 @@ describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer', () =>
     const results = await runTrainerChecks({ workDir });
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(expect.arrayContaining([
-      'fd_masked_weights', 'fd_negative_weights', 'fd_soft_labels', 'fd_lora_kv', 'base_weights_frozen', 'resume_identical', 'generate_reproducible',
+      'fd_masked_weights', 'fd_negative_weights', 'fd_soft_labels', 'fd_lora_kv', 'packed_equals_separate', 'base_weights_frozen', 'resume_identical',
+      'generate_reproducible',
     ]));
   }, 600_000);
 
