@@ -66,34 +66,41 @@ json fd_check(Engine & eng, const std::string & name, const std::vector<Sequence
 }
 
 // Greedy decoding of n samples together (one decode per step for all) gives each sample the tokens of decoding it
-// alone, and so do top_k 1 and a nucleus of p 1e-6 at T = 1 (each keeps only the top token). The logits of a row do
-// not depend on the other rows of its decode except through rounding when another matrix-product path is taken
-// (a 1-row product may use ggml's vector dot, a 4-row one a tiled kernel: ~1e-6 apart), so log-probs agree within
-// 1e-4 and a different token is accepted only where the two were tied within that margin (both runs' log-probs of
-// their own choice within 1e-4): never seen, but a tie under rounding is not a batching error.
+// alone, and so do top_k 1 and a nucleus of p 1e-6 at T = 1 (each keeps only the top token). A row's logits do not
+// depend on the other rows of its decode except through rounding: a 1-row product takes ggml's vector dot, a 4-row
+// one a tiled kernel (~1e-6 apart), and the K/V cache is F16, where such a difference can move a value by one F16 step
+// (~5e-4 relative); measured: log-probs within ~1e-3. A batching error (another sequence's cells, a wrong position or
+// row) changes log-probs by whole units on this random model, so the margin is 1e-2, and a different token is accepted
+// only where the two runs' choices were tied within it (never seen; a tie under rounding is not a batching error).
 json batched_greedy_check(Engine & eng, const std::vector<std::vector<llama_token>> & prompts) {
+    const double margin = 1e-2;
     GenerateOptions go;
     go.temperature = 0.0f; go.max_tokens = 12; go.seed = 7;
     go.n = 1;
-    const Sample one = eng.generate(prompts, go)[0][0];
-    auto same = [&](const Sample & s, std::string & why) {
+    const Sample one = eng.generate(prompts, go).at(0).at(0);
+    double worst = 0.0;
+    std::string why;
+    auto same = [&](const Sample & s) {
         for (size_t j = 0; j < std::min(s.tokens.size(), one.tokens.size()); ++j) {
-            if (std::fabs(s.logprobs[j] - one.logprobs[j]) > 1e-4) { why = "log-prob differs at " + std::to_string(j); return false; }
-            if (s.tokens[j] != one.tokens[j]) { why = "rounding tie at " + std::to_string(j); return true; }
+            const double d = std::fabs(s.logprobs[j] - one.logprobs[j]);
+            worst = std::max(worst, d);
+            if (d > margin) { why = "; log-prob differs by " + std::to_string(d) + " at token " + std::to_string(j); return false; }
+            if (s.tokens[j] != one.tokens[j]) { why = "; a rounding tie at token " + std::to_string(j); return true; }
         }
-        if (s.tokens.size() != one.tokens.size()) { why = "length differs"; return false; }
+        if (s.tokens.size() != one.tokens.size()) { why = "; lengths differ"; return false; }
         return true;
     };
-    std::string why, ties;
     bool ok = true;
     go.n = 4;
-    for (auto & s : eng.generate(prompts, go)[0]) { ok = ok && same(s, why); if (ok && !why.empty()) ties = "; " + why; }
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) ok = ok && same(s);
     go.temperature = 1.0f; go.top_k = 1;
-    for (auto & s : eng.generate(prompts, go)[0]) { ok = ok && same(s, why); if (ok && !why.empty()) ties = "; " + why; }
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) ok = ok && same(s);
     go.top_k = 0; go.top_p = 1e-6f;
-    for (auto & s : eng.generate(prompts, go)[0]) { ok = ok && same(s, why); if (ok && !why.empty()) ties = "; " + why; }
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) ok = ok && same(s);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", max |log-prob diff| %.2e", worst);
     return {{"name", "generate_batched_equals_single"}, {"ok", ok},
-            {"detail", "greedy n 4, top_k 1 and top_p 1e-6 at T 1 vs greedy n 1, 12 tokens" + (ok ? ties : "; " + why)}};
+            {"detail", "greedy n 4, top_k 1 and top_p 1e-6 at T 1 vs greedy n 1, 12 tokens" + std::string(buf) + why}};
 }
 
 // Sampling at T = 1 from the whole vocabulary under a GBNF grammar: every sample's text is one of the grammar's words
@@ -104,7 +111,7 @@ json grammar_check(Engine & eng, const std::vector<std::vector<llama_token>> & p
     go.grammar = "root ::= \"yes\" | \"no\" | \"maybe\"";
     std::string texts;
     bool ok = true;
-    for (auto & s : eng.generate(prompts, go)[0]) {
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) {
         std::vector<llama_token> body = s.tokens;
         if (!body.empty() && eng.is_eog(body.back())) body.pop_back();
         const std::string t = eng.detokenize(body);

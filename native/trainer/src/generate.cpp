@@ -26,6 +26,9 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace {
 
@@ -247,7 +250,13 @@ std::vector<std::vector<Sample>> Engine::generate(const std::vector<std::vector<
         b.token[i] = t; b.pos[i] = pos; b.n_seq_id[i] = 1; b.seq_id[i][0] = seq; b.logits[i] = logits;
     };
 
-    Sampler sampler(V, opt);
+#ifdef _OPENMP
+    const int n_samplers = std::max(1, std::min(threads, G));
+#else
+    const int n_samplers = 1;
+#endif
+    std::vector<Sampler> samplers;
+    for (int i = 0; i < n_samplers; ++i) samplers.emplace_back(V, opt);
     std::vector<Live> live;
     struct GrammarGuard { std::vector<Live> & l; ~GrammarGuard() { for (auto & x : l) if (x.grammar) llama_sampler_free(x.grammar); } } gguard{live};
     std::vector<std::vector<Sample>> out;
@@ -283,13 +292,34 @@ std::vector<std::vector<Sample>> Engine::generate(const std::vector<std::vector<
                 }
             }
             std::vector<int> row(g, -1); // batch row of each sample's logits in the last decode; -1: the prompt's
+            std::vector<const float *> rows(g);
+            std::vector<llama_token> picked(g);
             for (int step = 0; step < opt.max_tokens; ++step) {
-                b.n_tokens = 0;
+                std::vector<int> todo;
                 for (int s = 0; s < g; ++s) {
+                    if (live[s].done) continue;
+                    todo.push_back(s);
+                    rows[s] = row[s] < 0 ? prompt_logits.data() : llama_get_logits_ith(gc, row[s]);
+                }
+                if (todo.empty()) break;
+                // the samples' draws are independent (own stream, own grammar): spread them over the decode's threads
+                // (ggml's OpenMP pool, which would otherwise spin idle while one thread samples), same result for any
+                // thread count
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(n_samplers) schedule(dynamic, 1)
+#endif
+                for (int i = 0; i < (int) todo.size(); ++i) {
+#ifdef _OPENMP
+                    Sampler & sm = samplers[omp_get_thread_num()];
+#else
+                    Sampler & sm = samplers[0];
+#endif
+                    picked[todo[i]] = sm.next(live[todo[i]], rows[todo[i]]);
+                }
+                b.n_tokens = 0;
+                for (int s : todo) {
                     Live & L = live[s];
-                    if (L.done) continue;
-                    const float * lg = row[s] < 0 ? prompt_logits.data() : llama_get_logits_ith(gc, row[s]);
-                    const llama_token tok = sampler.next(L, lg);
+                    const llama_token tok = picked[s];
                     if (tok < 0) { L.done = true; continue; } // the grammar allows no token (and no end)
                     const bool stop = std::find(opt.stop.begin(), opt.stop.end(), tok) != opt.stop.end() || llama_vocab_is_eog(vocab, tok);
                     if (stop || step + 1 == opt.max_tokens) { L.done = true; continue; }
