@@ -66,6 +66,7 @@ for (const m of models) {
       const [samples] = await trainer.generate({ prompts: [prompt], n, temperature: 1, max_tokens: generated, seed: r + 1 });
       const seconds = (performance.now() - started) / 1000;
       const tokens = samples!.reduce((a, s) => a + s.tokens.length, 0); // an end-of-generation token ends a sample early
+      if (process.env.SQUILL_BENCH_VERBOSE) console.log(`  run ${r}: ${tokens} tokens in ${seconds.toFixed(2)} s`);
       squill = Math.max(squill, tokens / seconds);
     }
   } finally {

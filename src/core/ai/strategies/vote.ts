@@ -81,7 +81,10 @@ export async function runVote(ctx: StrategyContext): Promise<Outcome> {
     if (lanes && lanes.length > 1) {
       for (let w = 0; w < n; w += lanes.length) {
         const wave = lanes.slice(0, Math.min(lanes.length, n - w));
+        // the samples of a wave run at the same time: the step's model time is the wave's wall time, not their sum
+        const [before, started] = [step.modelMs, performance.now()];
         gens.push(...(await Promise.all(wave.map((lane, j) => call(w + j, lane, w + j === 0)))));
+        step.modelMs = before + (performance.now() - started);
       }
     } else {
       for (let i = 0; i < n; i++) gens.push(await call(i, input.model, true));
