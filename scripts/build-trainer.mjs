@@ -10,7 +10,8 @@
 // the generic engine live side by side and the last one built is the one status.json names. It is for a binary
 // that runs on any x86-64-v3 machine and for checking that results do not depend on the CPU's float paths;
 // SQUILL_TRAINER=<path to a squill-trainer> picks either one for a single run without rebuilding.
-//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--generic] [--server] [--from-install] [--force]
+// --tools also builds llama.cpp's llama-batched-bench there (bench/rollouts compares generate with it, same tree).
+//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--generic] [--server] [--tools] [--from-install] [--force]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -122,10 +123,26 @@ function buildServer() {
   console.log(`llama-server: built ${path.relative(root, serverBinary)} in ${buildSeconds.toFixed(0)} s`);
 }
 
+// llama.cpp's tools the benchmarks compare with, from the same patched tree and objects (cmake rebuilds them only when
+// their sources or libllama/ggml changed)
+function buildTools() {
+  if (!args.includes('--tools')) return;
+  console.log('llama-batched-bench: building');
+  // its failure is its own (run() would mark the trainer unavailable)
+  const r = spawnSync('cmake', ['--build', cmakeDir, '--target', 'llama-batched-bench', '--config', 'Release', '-j', jobs], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) {
+    console.error(`llama-batched-bench: build failed (exit ${r.status ?? r.signal})`);
+    if (!fromInstall) process.exit(1);
+    return;
+  }
+  console.log(`llama-batched-bench: ${path.relative(root, path.join(cmakeDir, 'bin', 'llama-batched-bench'))}`);
+}
+
 if (!force && fs.existsSync(binary) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === fullKey) {
   writeStatus({ available: true, binary, variant, key: fullKey, cached: true });
   console.log(`squill-trainer: up to date (${variant}) at ${path.relative(root, binary)}`);
   buildServer();
+  buildTools();
   process.exit(0);
 }
 
@@ -162,3 +179,4 @@ fs.writeFileSync(stampFile, fullKey);
 writeStatus({ available: true, binary, variant, key: fullKey, cached: false, buildSeconds: (Date.now() - started) / 1000 });
 console.log(`squill-trainer: built ${path.relative(root, binary)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 buildServer();
+buildTools();

@@ -98,6 +98,62 @@ json packed_check(Engine & eng, const std::vector<Sequence> & batch) {
     return {{"name", "packed_equals_separate"}, {"ok", loss_rel < 1e-4 && grad_rel < 1e-3}, {"detail", buf}};
 }
 
+// Greedy decoding of n samples together (one decode per step for all) gives each sample the tokens of decoding it
+// alone, and so do top_k 1 and a nucleus of p 1e-6 at T = 1 (each keeps only the top token). A row's logits do not
+// depend on the other rows of its decode except through rounding: a 1-row product takes ggml's vector dot, a 4-row
+// one a tiled kernel (~1e-6 apart), and the K/V cache is F16, where such a difference can move a value by one F16 step
+// (~5e-4 relative); measured: log-probs within ~1e-3. A batching error (another sequence's cells, a wrong position or
+// row) changes log-probs by whole units on this random model, so the margin is 1e-2, and a different token is accepted
+// only where the two runs' choices were tied within it (never seen; a tie under rounding is not a batching error).
+json batched_greedy_check(Engine & eng, const std::vector<std::vector<llama_token>> & prompts) {
+    const double margin = 1e-2;
+    GenerateOptions go;
+    go.temperature = 0.0f; go.max_tokens = 12; go.seed = 7;
+    go.n = 1;
+    const Sample one = eng.generate(prompts, go).at(0).at(0);
+    double worst = 0.0;
+    std::string why;
+    auto same = [&](const Sample & s) {
+        for (size_t j = 0; j < std::min(s.tokens.size(), one.tokens.size()); ++j) {
+            const double d = std::fabs(s.logprobs[j] - one.logprobs[j]);
+            worst = std::max(worst, d);
+            if (d > margin) { why = "; log-prob differs by " + std::to_string(d) + " at token " + std::to_string(j); return false; }
+            if (s.tokens[j] != one.tokens[j]) { why = "; a rounding tie at token " + std::to_string(j); return true; }
+        }
+        if (s.tokens.size() != one.tokens.size()) { why = "; lengths differ"; return false; }
+        return true;
+    };
+    bool ok = true;
+    go.n = 4;
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) ok = ok && same(s);
+    go.temperature = 1.0f; go.top_k = 1;
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) ok = ok && same(s);
+    go.top_k = 0; go.top_p = 1e-6f;
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) ok = ok && same(s);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", max |log-prob diff| %.2e", worst);
+    return {{"name", "generate_batched_equals_single"}, {"ok", ok},
+            {"detail", "greedy n 4, top_k 1 and top_p 1e-6 at T 1 vs greedy n 1, 12 tokens" + std::string(buf) + why}};
+}
+
+// Sampling at T = 1 from the whole vocabulary under a GBNF grammar: every sample's text is one of the grammar's words
+// and the sample ends there (an end-of-generation token, or nothing left that the grammar allows).
+json grammar_check(Engine & eng, const std::vector<std::vector<llama_token>> & prompts) {
+    GenerateOptions go;
+    go.n = 4; go.temperature = 1.0f; go.max_tokens = 10; go.seed = 11;
+    go.grammar = "root ::= \"yes\" | \"no\" | \"maybe\"";
+    std::string texts;
+    bool ok = true;
+    for (auto & s : std::vector<Sample>(eng.generate(prompts, go).at(0))) {
+        std::vector<llama_token> body = s.tokens;
+        if (!body.empty() && eng.is_eog(body.back())) body.pop_back();
+        const std::string t = eng.detokenize(body);
+        ok = ok && (t == "yes" || t == "no" || t == "maybe") && s.tokens.size() < (size_t) go.max_tokens;
+        texts += (texts.empty() ? "" : ", ") + t;
+    }
+    return {{"name", "generate_grammar"}, {"ok", ok}, {"detail", "root ::= yes | no | maybe, n 4, T 1: " + texts}};
+}
+
 } // namespace
 
 json run_checks(Engine & eng) {
@@ -168,6 +224,16 @@ json run_checks(Engine & eng) {
         bool same = true;
         for (size_t k = 0; k < g1[0].size(); ++k) same = same && g1[0][k].tokens == g2[0][k].tokens && g1[0][k].logprob == g2[0][k].logprob;
         out.push_back({{"name", "generate_reproducible"}, {"ok", same}, {"detail", "seed 42, n 2, top_p 0.9, twice"}});
+
+        // sample k draws from its own stream (seed, k): with n 3 the first two samples are those of n 2
+        go.n = 3;
+        auto g3 = eng.generate(prompts, go);
+        bool prefix = true;
+        for (size_t k = 0; k < 2; ++k) prefix = prefix && g3[0][k].tokens == g1[0][k].tokens;
+        out.push_back({{"name", "generate_sample_k_independent_of_n"}, {"ok", prefix}, {"detail", "seed 42, top_p 0.9: samples 0 and 1 of n 3 equal those of n 2"}});
+
+        out.push_back(batched_greedy_check(eng, prompts));
+        out.push_back(grammar_check(eng, prompts));
     } catch (const std::exception & e) {
         out.push_back({{"name", "exception"}, {"ok", false}, {"detail", e.what()}});
     }

@@ -70,6 +70,7 @@ void Engine::free_all() {
     for (auto b : backends) ggml_backend_free(b);
     backends.clear();
     backend_cpu = nullptr;
+    if (gen_ctx) { llama_free(gen_ctx); gen_ctx = nullptr; }
     if (ctx) { llama_free(ctx); ctx = nullptr; }
     if (adapter) { llama_adapter_lora_free(adapter); adapter = nullptr; }
     if (model) { llama_model_free(model); model = nullptr; }

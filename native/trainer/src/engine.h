@@ -57,16 +57,20 @@ struct StepResult {
 
 struct Sample {
     std::vector<llama_token> tokens;
-    double logprob = 0.0;
+    std::vector<float> logprobs; // per token: the model's log-prob at temperature 1 over the whole vocabulary
+    double logprob = 0.0;        // their sum
 };
 
 struct GenerateOptions {
     int n = 1;
     float temperature = 1.0f;
     float top_p = 1.0f;
+    int top_k = 0;             // 0: off
     int max_tokens = 64;
     std::vector<llama_token> stop;
     uint64_t seed = 0;
+    std::string grammar;       // GBNF; empty: none
+    std::string grammar_root = "root";
 };
 
 struct LoadOptions {
@@ -126,6 +130,8 @@ public:
     std::string base_type() const;
     std::vector<std::string> backend_names() const;
     bool has_blas() const;
+    std::string detokenize(const std::vector<llama_token> & tokens) const;
+    bool is_eog(llama_token t) const;
 
     std::vector<Param> params;
     int64_t opt_step = 0;      // optimizer updates done
@@ -138,6 +144,7 @@ private:
     llama_model * model = nullptr;
     llama_context * ctx = nullptr;
     llama_adapter_lora * adapter = nullptr;
+    llama_context * gen_ctx = nullptr; // inference context of generate (generate.cpp), created on first use
     float alpha = 0.0f;
     int rank = 0;
     int threads = 2;
@@ -152,6 +159,7 @@ private:
     std::vector<ggml_context *> grad_ctxs;
     std::vector<ggml_backend_buffer_t> grad_bufs;
 
+    llama_context * gen_context(int seqs, int cells);
     void init_backends();
     void check_trainable_types(); // every base weight type must have a backward (OUT_PROD) on some backend
     void ensure_sched(size_t graph_size);

@@ -139,13 +139,16 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
         o.n = req.value("n", 1);
         o.temperature = req.value("temperature", 1.0f);
         o.top_p = req.value("top_p", 1.0f);
+        o.top_k = req.value("top_k", 0);
         o.max_tokens = req.value("max_tokens", 64);
         if (req.contains("stop")) o.stop = tokens_of(req["stop"], "stop");
         o.seed = req.value("seed", (uint64_t) eng.rng());
+        o.grammar = req.value("grammar", std::string());
+        o.grammar_root = req.value("grammar_root", std::string("root"));
         json out = json::array();
         for (auto & per : eng.generate(prompts, o)) {
             json a = json::array();
-            for (auto & s : per) a.push_back({{"tokens", s.tokens}, {"logprob", s.logprob}});
+            for (auto & s : per) a.push_back({{"tokens", s.tokens}, {"logprobs", s.logprobs}, {"logprob", s.logprob}});
             out.push_back(a);
         }
         return {{"samples", out}};

@@ -111,10 +111,10 @@ export function createRecorder(onProgress: ((e: ProgressEvent) => void) | undefi
       }
     },
 
-    /** One more model call inside an existing step (vote samples); tokens and times add up. */
-    async generateMore(step: TraceStep, call: Parameters<typeof generateInto>[1]): Promise<Generation> {
+    /** One more model call inside an existing step (vote samples); tokens and times add up. `stream: false` emits no tokens. */
+    async generateMore(step: TraceStep, call: Parameters<typeof generateInto>[1], stream = true): Promise<Generation> {
       checkCancelled();
-      const gen = await generateInto(step, call, (text) => emit({ type: 'tokens', index: step.index, text }), signal);
+      const gen = await generateInto(step, call, (text) => (stream ? emit({ type: 'tokens', index: step.index, text }) : undefined), signal);
       checkCancelled();
       return gen;
     },

@@ -47,6 +47,11 @@ export interface TextModel {
   /** the prompt a chat renders to, ready for the assistant's answer */
   render(messages: ChatMessage[]): Promise<string>;
   generate(options: GenerateOptions): Promise<Generation>;
+  /**
+   * Up to n views of this model whose generate calls may run at the same time and are decoded together (one decode
+   * per step for all of them). Absent where the model cannot batch (remote endpoints): generate one call at a time.
+   */
+  parallel?(n: number): Promise<TextModel[]>;
   dispose(): Promise<void>;
 }
 

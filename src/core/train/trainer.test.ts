@@ -41,7 +41,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer', () =>
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(expect.arrayContaining([
       'fd_masked_weights', 'fd_negative_weights', 'fd_soft_labels', 'fd_lora_kv', 'packed_equals_separate', 'base_weights_frozen', 'resume_identical',
-      'generate_reproducible',
+      'generate_reproducible', 'generate_sample_k_independent_of_n', 'generate_batched_equals_single', 'generate_grammar',
     ]));
   }, 600_000);
 

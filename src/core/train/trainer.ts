@@ -70,7 +70,8 @@ const LoadInfoSchema = z.object({
 }).passthrough();
 const StepResultSchema = z.object({ loss: z.number(), tokens: z.number(), grad_norm: z.number(), ms: z.number(), step: z.number() }).passthrough();
 const LogprobsSchema = z.object({ logprobs: z.array(z.array(z.number())) });
-const GenerateSchema = z.object({ samples: z.array(z.array(z.object({ tokens: z.array(z.number()), logprob: z.number() }))) });
+/** per sample: its tokens, each token's log-prob under the model (T = 1, whole vocabulary: before temperature, top-k, top-p and grammar) and their sum */
+const GenerateSchema = z.object({ samples: z.array(z.array(z.object({ tokens: z.array(z.number()), logprobs: z.array(z.number()), logprob: z.number() }))) });
 const StatsSchema = z.object({ rss: z.number(), peak_rss: z.number() }).passthrough();
 const CheckSchema = z.object({ checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })) });
 
@@ -82,13 +83,31 @@ const CODES: Record<string, ErrorCode> = {
   INTERNAL: 'INTERNAL',
 };
 
+export interface GenerateRequest {
+  prompts: number[][];
+  n?: number;
+  /** 0: greedy */
+  temperature?: number;
+  top_p?: number;
+  /** 0: off */
+  top_k?: number;
+  max_tokens: number;
+  /** token ids that end a sample (besides the vocabulary's end-of-generation tokens); the stop token is kept */
+  stop?: number[];
+  seed?: number;
+  /** GBNF source (llama.cpp's grammar format) every sample follows */
+  grammar?: string;
+  grammar_root?: string;
+}
+
 export interface Trainer {
   readonly ready: TrainerReady;
   readonly pid: number | undefined;
   load(request: LoadRequest): Promise<z.infer<typeof LoadInfoSchema>>;
   step(request: StepRequest): Promise<z.infer<typeof StepResultSchema>>;
   logprobs(sequences: number[][]): Promise<number[][]>;
-  generate(request: { prompts: number[][]; n?: number; temperature?: number; top_p?: number; max_tokens: number; stop?: number[]; seed?: number }): Promise<z.infer<typeof GenerateSchema>['samples']>;
+  /** n samples per prompt, decoded together (one decode per step for all live samples); sample k of a seed is the same whatever n */
+  generate(request: GenerateRequest): Promise<z.infer<typeof GenerateSchema>['samples']>;
   save(request: { adapter?: string; checkpoint?: string }): Promise<void>;
   stats(): Promise<z.infer<typeof StatsSchema>>;
   check(): Promise<z.infer<typeof CheckSchema>['checks']>;

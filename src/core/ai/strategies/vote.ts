@@ -69,10 +69,27 @@ export async function runVote(ctx: StrategyContext): Promise<Outcome> {
   await rec.plain('sample', `Sample ${n} answers with reasoning`, async (step) => {
     const outputs: string[] = [];
     const reasonings: string[] = [];
-    for (let i = 0; i < n; i++) {
-      // consecutive seeds: reproducible, and different samples
+    // consecutive seeds: reproducible, and different samples
+    const call = (i: number, model: typeof input.model, stream: boolean) => {
       const sampling = { ...ctx.sampling, seed: ctx.sampling.seed === undefined ? undefined : ctx.sampling.seed + i };
-      const gen = await rec.generateMore(step, { model: input.model, messages, sampling, grammar });
+      return rec.generateMore(step, { model, messages, sampling, grammar }, stream);
+    };
+    // a local model decodes the samples together (one decode per step for all lanes, in waves of its lane count);
+    // a remote one answers one at a time. Only the first lane streams its text (interleaved samples would be noise).
+    const gens = [];
+    const lanes = input.model.parallel && n > 1 ? await input.model.parallel(n) : null;
+    if (lanes && lanes.length > 1) {
+      for (let w = 0; w < n; w += lanes.length) {
+        const wave = lanes.slice(0, Math.min(lanes.length, n - w));
+        // the samples of a wave run at the same time: the step's model time is the wave's wall time, not their sum
+        const [before, started] = [step.modelMs, performance.now()];
+        gens.push(...(await Promise.all(wave.map((lane, j) => call(w + j, lane, w + j === 0)))));
+        step.modelMs = before + (performance.now() - started);
+      }
+    } else {
+      for (let i = 0; i < n; i++) gens.push(await call(i, input.model, true));
+    }
+    for (const gen of gens) {
       const { reasoning } = splitReasoning(gen.text);
       const sql = extractSql(gen.text);
       outputs.push(gen.text);
