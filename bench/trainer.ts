@@ -1,19 +1,33 @@
 /**
- * LoRA training throughput of squill-trainer: tokens/s (forward + backward + AdamW update) and peak RSS for LoRA
- * r16 on all seven linear layers, batch 1, at sequence 256 and 512, for a tiny model, a ~25M-parameter model and
- * the Qwen2.5-0.5B shape with the real Qwen2 vocabulary (151,936). Reference (trainer.md, same machine class):
- * PyTorch 1.13 CPU, 25M shape seq 256: 317-338 tok/s at 700-733 MiB; Qwen2.5-0.5B shape: 45.8 tok/s at 6.05 GiB.
+ * LoRA training throughput of squill-trainer, compared in the same run with PyTorch and QVAC Fabric, and against
+ * the machine's measured matrix-product peak. Per model shape (tiny 2x128, ~25M 8x512, the Qwen2.5-0.5B shape;
+ * all with the real Qwen2 vocabulary, 151,936), LoRA r16 alpha 32 on all seven linear layers (q, k, v, o, gate,
+ * up, down), frozen base, batch 1, sequence 256 and 512:
+ * - Squill: tokens/s (forward + backward + AdamW) and peak RSS, for each --type of the base's weight matrices;
+ * - PyTorch: bench/trainer_reference.py, the same shape and LoRA with an output head over the same vocabulary,
+ *   AdamW, 2 threads (F32 base), when a python3 that imports torch is found (SQUILL_PYTHON, python3,
+ *   /usr/bin/python3; Debian's python3-torch); otherwise 'PyTorch: not installed';
+ * - QVAC Fabric: its llama-finetune-lora on the same GGUF with the same LoRA, when --qvac PATH is given;
+ * - SGEMM peak: the trainer's `sgemm_peak` command (the engine's backends and thread count) and the fraction of it
+ *   a Squill step uses, from the step's FLOPs (flopsPerStep below).
+ * Ratios: Squill / PyTorch (tok/s and peak RSS), Squill / QVAC, each base type / F32.
  * Run: npm run bench:trainer [-- --quick] [-- --type f32|f16|bf16|q8_0|q4_0|all (or a comma list; default f32)]
- * --type sets the storage type of the frozen base's weight matrices (squill model create --type).
+ *        [-- --shape tiny,25m,qwen2.5-0.5b] [-- --seq 256,512] [-- --qvac /path/to/llama-finetune-lora] [-- --no-pytorch]
+ * --quick: the tiny and 25M shapes, 3 timed steps. Every run is niced by the caller (nice -n 19 npm run …) if the
+ * machine is shared.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createModel, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
+import { fileURLToPath } from 'node:url';
+import { createModel, inferenceThreads, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 import { startTrainer } from '../src/core/train/index.ts';
 
-const quick = process.argv.includes('--quick');
-const typeArg = process.argv.includes('--type') ? process.argv[process.argv.indexOf('--type') + 1] ?? '' : 'f32';
+const argv = process.argv.slice(2);
+const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const quick = argv.includes('--quick');
+const typeArg = arg('--type') ?? 'f32';
 const types = (typeArg === 'all' ? [...WEIGHT_TYPES] : typeArg.split(',')) as WeightType[];
 for (const t of types) {
   if (!WEIGHT_TYPES.includes(t)) {
@@ -21,37 +35,191 @@ for (const t of types) {
     process.exit(2);
   }
 }
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-bench-trainer-'));
-const models: { name: string; shape: ModelShape; reference?: string }[] = [
-  { name: 'tiny (2x128)', shape: SHAPES.tiny! },
-  { name: '~25M (8x512)', shape: SHAPES['25m']!, reference: 'PyTorch 317-338 tok/s, 700-733 MiB (seq 256)' },
-  ...(quick ? [] : [{ name: 'Qwen2.5-0.5B shape', shape: SHAPES['qwen2.5-0.5b']!, reference: 'PyTorch 45.8 tok/s, 6.05 GiB (seq 256)' }]),
-];
-const MiB = 1024 * 1024;
-console.log(`squill-trainer LoRA r16 on q,k,v,o,gate,up,down; batch 1; node ${process.version}, ${os.availableParallelism()} cores`);
-console.log('model                 base  seq   tok/s   step ms   peak RSS MiB   reference');
-for (const m of models) for (const type of types) {
-  const file = path.join(dir, 'model.gguf');
-  createModel({ arch: 'qwen2', shape: m.shape, vocab: 'qwen2', out: file, seed: 1, type });
-  for (const seq of [256, 512]) {
-    const trainer = await startTrainer();
-    try {
-      await trainer.load({ model: file, ctx: seq, lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 1 } });
-      const tokens = Array.from({ length: seq }, (_, i) => 1000 + ((i * 7919) % 50000));
-      const batch = [{ tokens, weights: tokens.map(() => 1) }];
-      for (let i = 0; i < 2; i++) await trainer.step({ batch, lr: 1e-4 }); // warm-up
-      const steps = quick ? 3 : 5;
-      const started = performance.now();
-      for (let i = 0; i < steps; i++) await trainer.step({ batch, lr: 1e-4 });
-      const seconds = (performance.now() - started) / 1000;
-      const stats = await trainer.stats();
-      console.log(
-        `${m.name.padEnd(20)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)} ${(seq * steps / seconds).toFixed(0).padStart(7)} ${((seconds / steps) * 1000).toFixed(0).padStart(9)} ${(stats.peak_rss / MiB).toFixed(0).padStart(14)}   ${seq === 256 && type === 'f32' ? m.reference ?? '' : ''}`,
-      );
-    } finally {
-      await trainer.shutdown();
-    }
+const shapeNames = arg('--shape')?.split(',') ?? (quick ? ['tiny', '25m'] : ['tiny', '25m', 'qwen2.5-0.5b']);
+for (const s of shapeNames) {
+  if (!SHAPES[s]) {
+    console.error(`--shape takes ${Object.keys(SHAPES).join(', ')}, not ${s}`);
+    process.exit(2);
   }
-  fs.rmSync(file, { force: true });
 }
+const seqs = (arg('--seq') ?? '256,512').split(',').map(Number);
+const qvac = arg('--qvac');
+if (qvac && !fs.existsSync(qvac)) {
+  console.error(`--qvac: ${qvac} does not exist (the path of QVAC Fabric's llama-finetune-lora)`);
+  process.exit(2);
+}
+const warmup = 2;
+const steps = quick ? 3 : 5;
+const threads = inferenceThreads() ?? os.availableParallelism();
+const VOCAB = 151936; // the qwen2 vocabulary createModel writes (vocab: 'qwen2')
+const RANK = 16;
+const ALPHA = 32;
+const MiB = 1024 * 1024;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Matrix-product FLOPs of one training step of T tokens (multiply + add = 2 per term), the same count for every
+ * engine compared here since they all compute the same products:
+ * - frozen linear layers (P = L * (2 E^2 + 2 E Ekv + 3 E F) weights, Ekv = E / heads * kvHeads): 2 T P forward
+ *   and 2 T P backward (gradient of the input only: the weight is frozen) = 4 T P;
+ * - output head (E x V): the same, 4 T E V (Squill's chunked loss computes exactly these two products);
+ * - attention: per layer Q K^T and A V are 2 T^2 E each forward (full T x T, no engine here skips the masked half),
+ *   twice that backward (gradients of both operands) = 12 T^2 E L;
+ * - LoRA (rank r on a n_in x n_out weight): 2 T r (n_in + n_out) forward, twice that backward (input and both
+ *   adapter matrices) = 6 T r (n_in + n_out), summed over the seven targets of each layer.
+ * Element-wise ops (norms, RoPE, softmax, SwiGLU, AdamW) are O(T E) or O(T V) and not counted.
+ * 25M shape, T = 512: 51.8 (linear) + 159.3 (head) + 12.9 (attention) + 3.8 (LoRA) = 228 GFLOP.
+ */
+function flopsPerStep(s: ModelShape, T: number, vocab = VOCAB, rank = RANK): number {
+  const E = s.embd, F = s.ff, L = s.layers, Ekv = (s.embd / s.heads) * s.kvHeads;
+  const linear = L * (2 * E * E + 2 * E * Ekv + 3 * E * F);
+  const loraIO = L * ((E + E) * 2 + (E + Ekv) * 2 + (E + F) * 3);
+  return 4 * T * linear + 4 * T * E * vocab + 12 * T * T * E * L + 6 * T * rank * loraIO;
+}
+
+/** the first python that imports torch, or null (the bench never requires it) */
+function findTorchPython(): string | null {
+  for (const py of [process.env.SQUILL_PYTHON, 'python3', '/usr/bin/python3']) {
+    if (!py) continue;
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+interface Measured { tokS: number; peakRss: number }
+
+function runPyTorch(py: string, s: ModelShape, seq: number): Measured | string {
+  const a = ['--layers', s.layers, '--embd', s.embd, '--ff', s.ff, '--heads', s.heads, '--kv-heads', s.kvHeads, '--vocab', VOCAB,
+    '--seq', seq, '--rank', RANK, '--alpha', ALPHA, '--steps', steps, '--warmup', warmup, '--threads', threads].map(String);
+  if (s.tiedEmbeddings) a.push('--tied');
+  const r = spawnSync(py, [path.join(root, 'bench', 'trainer_reference.py'), ...a], { encoding: 'utf8', maxBuffer: 16 * MiB });
+  const line = r.stdout?.trim().split('\n').pop() ?? '';
+  try {
+    const j = JSON.parse(line) as { tok_s: number; peak_rss: number };
+    return { tokS: j.tok_s, peakRss: j.peak_rss };
+  } catch {
+    return `failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').pop() ?? ''}`;
+  }
+}
+
+/** peak RSS of a running process (VmHWM only grows, so the last read before exit is the peak) */
+function vmHwm(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * QVAC Fabric's llama-finetune-lora on the same GGUF: a text of ~11 sequences' worth of tokens (its dataset takes
+ * windows of -c tokens at a stride of c/2, one window per optimizer step with -b = -ub = -c), the same LoRA, no
+ * checkpoints (so its stock progress bar reports every step). Its progress line ("train: [...") is written after
+ * each optimizer step; the rate is timed between the arrival of the line after the warm-up steps and the last one.
+ */
+async function runQvac(bin: string, model: string, seq: number, dir: string): Promise<Measured | string> {
+  const words = ['select', 'from', 'where', 'group', 'order', 'table', 'name', 'count', 'value', 'join', 'the', 'city', 'year', 'price', 'total'];
+  let text = '';
+  for (let i = 0; i < (seq / 2) * (warmup + steps + 4) + seq; i++) text += `${words[(i * 7919) % words.length]} `;
+  const data = path.join(dir, `qvac-${seq}.txt`);
+  fs.writeFileSync(data, text);
+  const args = ['-m', model, '-f', data, '-c', String(seq), '-b', String(seq), '-ub', String(seq), '-t', String(threads), '-ngl', '0',
+    '--lora-rank', String(RANK), '--lora-alpha', String(ALPHA), '--lora-modules', 'attn_q,attn_k,attn_v,attn_o,ffn_gate,ffn_up,ffn_down',
+    '--lora-seed', '1', '-fa', 'off', '--checkpoint-save-steps', '0', '--num-epochs', '1', '--output-adapter', path.join(dir, 'qvac-adapter.gguf')];
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const times: number[] = [];
+    let peak = 0;
+    let tail = '';
+    const poll = setInterval(() => { peak = Math.max(peak, vmHwm(child.pid!)); }, 100);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      const now = performance.now();
+      for (const _ of chunk.matchAll(/train: \[/g)) times.push(now);
+      tail = (tail + chunk).slice(-2000);
+      peak = Math.max(peak, vmHwm(child.pid!));
+    });
+    child.on('close', (code) => {
+      clearInterval(poll);
+      // the first line comes after step 1; time steps warmup+1 .. last
+      if (times.length < warmup + 2) {
+        resolve(`failed (exit ${code}, ${times.length} steps): ${tail.trim().split(/[\r\n]/).filter(Boolean).slice(-2).join(' | ')}`);
+        return;
+      }
+      const n = times.length - 1 - (warmup - 1);
+      const seconds = (times[times.length - 1]! - times[warmup - 1]!) / 1000;
+      resolve({ tokS: (seq * n) / seconds, peakRss: peak });
+    });
+  });
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-bench-trainer-'));
+const fmt = (x: number | undefined, d = 0) => (x === undefined ? '-' : x.toFixed(d));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
+
+// the machine's matrix-product peak, with the engine's own backends and threads
+const probe = await startTrainer();
+const sg = await probe.sgemmPeak({ n: 2048, reps: 5 });
+await probe.shutdown();
+console.log(`squill-trainer LoRA r${RANK} alpha ${ALPHA} on q,k,v,o,gate,up,down; batch 1; vocab ${VOCAB}; ${threads} threads; node ${process.version}, ${os.availableParallelism()} cores`);
+console.log(`SGEMM peak (F32 ${sg.n}^3, best of 5, ${sg.threads} threads): ${sg.devices.map((d) => `${d.name} ${d.supported ? `${fmt(d.gflops)} GFLOP/s` : 'n/a'}`).join(', ')}; the engine's matrix products run on ${sg.engine_backend}: peak ${fmt(sg.peak_gflops)} GFLOP/s`);
+const py = argv.includes('--no-pytorch') ? null : findTorchPython();
+console.log(py ? `PyTorch: ${spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim()} (${py}), ${threads} threads, F32 base` : 'PyTorch: not installed');
+console.log(qvac ? `QVAC Fabric: ${qvac} -c SEQ -b SEQ -ub SEQ -t ${threads} -ngl 0 --lora-rank ${RANK} --lora-alpha ${ALPHA} --lora-modules (all 7) -fa off` : 'QVAC Fabric: not run (--qvac PATH)');
+console.log('');
+const header = ['model', 'base', 'seq', 'tok/s', 'step ms', 'RSS MiB', 'GFLOP', 'GFLOP/s', '% peak', 'vs F32', 'PyTorch tok/s', 'PT RSS MiB', 'S/PT tok/s', 'S/PT RSS', 'QVAC tok/s', 'QVAC RSS MiB', 'S/QVAC'];
+const widths = [20, 5, 4, 7, 8, 8, 6, 8, 7, 7, 13, 10, 10, 8, 10, 12, 7];
+const row = (cells: string[]) => console.log(cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' '));
+row(header);
+const notes: string[] = [];
+const pytorch = new Map<string, Measured | string>();
+const f32Speed = new Map<string, number>();
+for (const name of shapeNames) {
+  const shape = SHAPES[name]!;
+  for (const type of types) {
+    const file = path.join(dir, `model-${name}-${type}.gguf`);
+    createModel({ arch: 'qwen2', shape, vocab: 'qwen2', out: file, seed: 1, type });
+    for (const seq of seqs) {
+      const trainer = await startTrainer();
+      let tokS = 0, stepMs = 0, peakRss = 0;
+      try {
+        const info = await trainer.load({ model: file, ctx: seq, lora: { rank: RANK, alpha: ALPHA, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 1 } });
+        for (const w of info.warnings ?? []) notes.push(`${name} ${type}: ${w}`);
+        const tokens = Array.from({ length: seq }, (_, i) => 1000 + ((i * 7919) % 50000));
+        const batch = [{ tokens, weights: tokens.map(() => 1) }];
+        for (let i = 0; i < warmup; i++) await trainer.step({ batch, lr: 1e-4 });
+        const started = performance.now();
+        for (let i = 0; i < steps; i++) await trainer.step({ batch, lr: 1e-4 });
+        const seconds = (performance.now() - started) / 1000;
+        tokS = (seq * steps) / seconds;
+        stepMs = (seconds / steps) * 1000;
+        peakRss = (await trainer.stats()).peak_rss;
+      } finally {
+        await trainer.shutdown();
+      }
+      const flop = flopsPerStep(shape, seq);
+      const gflops = flop / (stepMs / 1000) / 1e9;
+      if (type === 'f32') f32Speed.set(`${name}:${seq}`, tokS);
+      const key = `${name}:${seq}`;
+      if (py && !pytorch.has(key)) pytorch.set(key, runPyTorch(py, shape, seq));
+      const pt = pytorch.get(key);
+      const ptm = typeof pt === 'object' ? pt : undefined;
+      if (typeof pt === 'string') notes.push(`PyTorch ${name} seq ${seq}: ${pt}`);
+      const q = qvac ? await runQvac(qvac, file, seq, dir) : undefined;
+      const qm = typeof q === 'object' ? q : undefined;
+      if (typeof q === 'string') notes.push(`QVAC ${name} ${type} seq ${seq}: ${q}`);
+      const f32 = f32Speed.get(`${name}:${seq}`);
+      row([
+        `${name} (${shape.layers}x${shape.embd})`, TYPES[type].name, String(seq), fmt(tokS), fmt(stepMs), fmt(peakRss / MiB), fmt(flop / 1e9, 1),
+        fmt(gflops), `${fmt((100 * gflops) / sg.peak_gflops, 1)}%`, type === 'f32' ? '' : ratio(tokS, f32),
+        fmt(ptm?.tokS, 1), fmt(ptm && ptm.peakRss / MiB), ratio(tokS, ptm?.tokS), ratio(peakRss, ptm?.peakRss),
+        fmt(qm?.tokS, 1), fmt(qm && qm.peakRss / MiB), ratio(tokS, qm?.tokS),
+      ]);
+    }
+    fs.rmSync(file, { force: true });
+  }
+}
+for (const n of notes) console.log(`note: ${n}`);
 fs.rmSync(dir, { recursive: true, force: true });

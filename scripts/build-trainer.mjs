@@ -11,7 +11,11 @@
 // that runs on any x86-64-v3 machine and for checking that results do not depend on the CPU's float paths;
 // SQUILL_TRAINER=<path to a squill-trainer> picks either one for a single run without rebuilding.
 // --tools also builds llama.cpp's llama-batched-bench there (bench/rollouts compares generate with it, same tree).
-//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--generic] [--server] [--tools] [--from-install] [--force]
+// --gpu cuda compiles for the GPUs of this machine (CMAKE_CUDA_ARCHITECTURES=native, ggml's choice under
+// GGML_NATIVE): on a machine without one (a build host, CI) give the architectures with --cuda-arch (or
+// SQUILL_CUDA_ARCHS), e.g. --cuda-arch 90 for H100/H200, 89 for RTX 4000, 86 for RTX 3000, 80 for A100, or a
+// semicolon list; one architecture also compiles ggml-cuda's many kernels several times faster than ggml's list.
+//   node scripts/build-trainer.mjs [--gpu cuda|vulkan|metal] [--cuda-arch 90] [--generic] [--server] [--tools] [--from-install] [--force]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -30,6 +34,12 @@ const gpuIndex = args.indexOf('--gpu');
 const gpu = gpuIndex >= 0 ? args[gpuIndex + 1] : null;
 const generic = args.includes('--generic') || ['1', 'true', 'on', 'yes'].includes(String(process.env.SQUILL_TRAINER_GENERIC ?? '').toLowerCase());
 if (gpu !== null && !['cuda', 'vulkan', 'metal'].includes(gpu)) fail(`--gpu takes cuda, vulkan or metal, not ${gpu}`, 2);
+const cudaArchIndex = args.indexOf('--cuda-arch');
+const cudaArch = cudaArchIndex >= 0 ? args[cudaArchIndex + 1] : process.env.SQUILL_CUDA_ARCHS || null;
+if (cudaArch !== null && gpu !== 'cuda') fail('--cuda-arch (SQUILL_CUDA_ARCHS) goes with --gpu cuda', 2);
+if (cudaArch !== null && !/^[0-9]+[a-z]?(-real|-virtual)?(;[0-9]+[a-z]?(-real|-virtual)?)*$|^(native|all|all-major)$/.test(cudaArch)) {
+  fail(`--cuda-arch takes CUDA architectures such as 90 or 86;89 (CMAKE_CUDA_ARCHITECTURES), not ${cudaArch}`, 2);
+}
 
 const statusFile = path.join(buildRoot, 'status.json');
 function writeStatus(status) {
@@ -74,7 +84,7 @@ const patchHash = crypto.createHash('sha256');
 for (const p of patches) patchHash.update(p).update(fs.readFileSync(path.join(trainerDir, 'patches', p)));
 const blas = !gpu && process.platform === 'linux' && ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h', '/usr/include/openblas/cblas.h', '/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h'].some((f) => fs.existsSync(f));
 const variant = `${gpu ?? (blas ? 'cpu-blas' : 'cpu')}${generic ? '-generic' : ''}`;
-const key = `${commit}:${patchHash.digest('hex').slice(0, 16)}:${variant}`;
+const key = `${commit}:${patchHash.digest('hex').slice(0, 16)}:${variant}${cudaArch ? `:sm${cudaArch}` : ''}`;
 
 const srcDir = path.join(buildRoot, 'llama.cpp');
 const cmakeDir = path.join(buildRoot, `cmake-${variant}`);
@@ -168,7 +178,7 @@ const cmakeArgs = [
   // GGML_NATIVE=OFF turns ggml's baseline x86 options (SSE4.2, AVX, AVX2, BMI2, FMA, F16C) on and leaves AVX-512
   // and AMX off; ON (ggml's default) compiles for this machine's CPU with -march=native
   `-DGGML_NATIVE=${generic ? 'OFF' : 'ON'}`,
-  ...(gpu === 'cuda' ? ['-DGGML_CUDA=ON'] : gpu === 'vulkan' ? ['-DGGML_VULKAN=ON'] : gpu === 'metal' ? ['-DGGML_METAL=ON'] : []),
+  ...(gpu === 'cuda' ? ['-DGGML_CUDA=ON', ...(cudaArch ? [`-DCMAKE_CUDA_ARCHITECTURES=${cudaArch}`] : [])] : gpu === 'vulkan' ? ['-DGGML_VULKAN=ON'] : gpu === 'metal' ? ['-DGGML_METAL=ON'] : []),
 ];
 console.log(`squill-trainer: configuring (${variant})`);
 run('cmake', cmakeArgs);

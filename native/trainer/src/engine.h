@@ -121,6 +121,12 @@ public:
     uint64_t base_checksum();
     void restore_checkpoint(const std::string & path);
 
+    // every op of a training step and the backends that compute it (op_check.cpp, the `ops` command); the check
+    // throws LOAD_FAILED naming the ops no backend computes and returns the CPU-only ops of a GPU build as warnings
+    struct OpSupport { std::string op; std::string example; std::vector<std::string> backends; };
+    std::vector<OpSupport> training_op_support();
+    std::vector<std::string> check_training_ops();
+
     // info
     int n_vocab() const;
     int n_ctx() const;

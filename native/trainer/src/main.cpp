@@ -1,6 +1,7 @@
 // squill-trainer: JSON Lines protocol on stdin/stdout. stdout carries only protocol lines; llama.cpp/ggml logs
 // go to stderr. One request at a time, answered in order.
 #include "engine.h"
+#include "bench.h"
 #include "checks.h"
 #include "util.h"
 
@@ -102,10 +103,18 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
         o.adapter = req.value("adapter", std::string());
         o.checkpoint = req.value("checkpoint", std::string());
         eng.load(o);
-        return {{"n_vocab", eng.n_vocab()}, {"n_ctx", eng.n_ctx()}, {"n_layer", eng.n_layer()}, {"n_embd", eng.n_embd()},
+        // every op of a training step on some backend, or a LOAD_FAILED naming the missing ones (op_check.cpp)
+        json warnings = eng.check_training_ops();
+        return {{"warnings", warnings}, {"n_vocab", eng.n_vocab()}, {"n_ctx", eng.n_ctx()}, {"n_layer", eng.n_layer()}, {"n_embd", eng.n_embd()},
                 {"trainable_params", eng.trainable_params()}, {"base_type", eng.base_type()}, {"step", eng.opt_step}};
     }
+    if (cmd == "sgemm_peak") return sgemm_peak(req);
     if (!eng.loaded()) throw EngineError("NOT_LOADED", "no model loaded");
+    if (cmd == "ops") {
+        json ops = json::array();
+        for (auto & s : eng.training_op_support()) ops.push_back({{"op", s.op}, {"example", s.example}, {"backends", s.backends}});
+        return {{"ops", ops}};
+    }
     if (cmd == "step") {
         if (!req.contains("batch") || !req["batch"].is_array()) throw EngineError("BAD_REQUEST", "step needs batch");
         std::vector<Sequence> batch;

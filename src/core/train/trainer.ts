@@ -67,13 +67,27 @@ const LoadInfoSchema = z.object({
   n_embd: z.number(),
   trainable_params: z.number(),
   base_type: z.string().optional(),
+  /** ops of the training step that only the CPU computes on a GPU build (op_check.cpp) */
+  warnings: z.array(z.string()).optional(),
 }).passthrough();
 const StepResultSchema = z.object({ loss: z.number(), tokens: z.number(), grad_norm: z.number(), ms: z.number(), step: z.number() }).passthrough();
 const LogprobsSchema = z.object({ logprobs: z.array(z.array(z.number())) });
 /** per sample: its tokens, each token's log-prob under the model (T = 1, whole vocabulary: before temperature, top-k, top-p and grammar) and their sum */
 const GenerateSchema = z.object({ samples: z.array(z.array(z.object({ tokens: z.array(z.number()), logprobs: z.array(z.number()), logprob: z.number() }))) });
-const StatsSchema = z.object({ rss: z.number(), peak_rss: z.number() }).passthrough();
+const StatsSchema = z.object({
+  rss: z.number(),
+  peak_rss: z.number(),
+  device_memory: z.array(z.object({ name: z.string(), free: z.number(), total: z.number() })).optional(),
+}).passthrough();
 const CheckSchema = z.object({ checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })) });
+const SgemmPeakSchema = z.object({
+  n: z.number(),
+  threads: z.number(),
+  devices: z.array(z.object({ name: z.string(), description: z.string(), supported: z.boolean(), gflops: z.number().optional() })),
+  engine_backend: z.string(),
+  peak_gflops: z.number(),
+});
+const OpsSchema = z.object({ ops: z.array(z.object({ op: z.string(), example: z.string(), backends: z.array(z.string()) })) });
 
 const CODES: Record<string, ErrorCode> = {
   BAD_REQUEST: 'VALIDATION',
@@ -111,6 +125,10 @@ export interface Trainer {
   save(request: { adapter?: string; checkpoint?: string }): Promise<void>;
   stats(): Promise<z.infer<typeof StatsSchema>>;
   check(): Promise<z.infer<typeof CheckSchema>['checks']>;
+  /** F32 matrix-product GFLOP/s of each backend, with the engine's thread count (no model needed; bench.cpp) */
+  sgemmPeak(request?: { threads?: number; n?: number; reps?: number }): Promise<z.infer<typeof SgemmPeakSchema>>;
+  /** every op of a training step of the loaded model and the backends that compute it (op_check.cpp) */
+  ops(): Promise<z.infer<typeof OpsSchema>['ops']>;
   /** asks the engine to exit; kills it if it does not within a few seconds */
   shutdown(): Promise<void>;
   kill(): void;
@@ -227,6 +245,8 @@ export async function startTrainer(options: StartOptions = {}): Promise<Trainer>
     },
     stats: () => request('stats', {}, StatsSchema),
     check: async () => (await request('check', {}, CheckSchema)).checks,
+    sgemmPeak: (r = {}) => request('sgemm_peak', { ...r, threads: r.threads ?? inferenceThreads() }, SgemmPeakSchema),
+    ops: async () => (await request('ops', {}, OpsSchema)).ops,
     async shutdown() {
       if (exitReason) return;
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
