@@ -46,9 +46,20 @@ function writeStatus(status) {
   fs.mkdirSync(buildRoot, { recursive: true });
   fs.writeFileSync(statusFile, `${JSON.stringify({ ...status, at: new Date().toISOString() }, null, 2)}\n`);
 }
+let building = null; // the variant this run builds, once known
 function fail(message, code = 1) {
   console.error(`squill-trainer: ${message}`);
-  writeStatus({ available: false, reason: message });
+  // a failed build of another variant (a --gpu or --generic attempt) leaves the working engine that status.json
+  // names in use, rather than marking training unavailable
+  let previous = null;
+  try {
+    previous = JSON.parse(fs.readFileSync(statusFile, 'utf8'));
+  } catch {}
+  if (building !== null && previous?.available && previous.variant !== building && previous.binary && fs.existsSync(previous.binary)) {
+    console.error(`squill-trainer: the ${previous.variant} engine stays in use`);
+  } else {
+    writeStatus({ available: false, reason: message });
+  }
   process.exit(fromInstall ? 0 : code);
 }
 const serverStatusFile = path.join(buildRoot, 'server-status.json');
@@ -84,6 +95,7 @@ const patchHash = crypto.createHash('sha256');
 for (const p of patches) patchHash.update(p).update(fs.readFileSync(path.join(trainerDir, 'patches', p)));
 const blas = !gpu && process.platform === 'linux' && ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h', '/usr/include/openblas/cblas.h', '/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h'].some((f) => fs.existsSync(f));
 const variant = `${gpu ?? (blas ? 'cpu-blas' : 'cpu')}${generic ? '-generic' : ''}`;
+building = variant;
 const key = `${commit}:${patchHash.digest('hex').slice(0, 16)}:${variant}${cudaArch ? `:sm${cudaArch}` : ''}`;
 
 const srcDir = path.join(buildRoot, 'llama.cpp');
@@ -181,7 +193,23 @@ const cmakeArgs = [
   ...(gpu === 'cuda' ? ['-DGGML_CUDA=ON', ...(cudaArch ? [`-DCMAKE_CUDA_ARCHITECTURES=${cudaArch}`] : [])] : gpu === 'vulkan' ? ['-DGGML_VULKAN=ON'] : gpu === 'metal' ? ['-DGGML_METAL=ON'] : []),
 ];
 console.log(`squill-trainer: configuring (${variant})`);
-run('cmake', cmakeArgs);
+{
+  // the output is echoed, and read for the one failure worth its own message: a CUDA toolkit without cuBLAS
+  // (nvcc alone, e.g. a compiler-only install), which ggml-cuda links and CMake reports as a missing CUDA::cublas
+  const r = spawnSync('cmake', cmakeArgs, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  if (r.status !== 0) {
+    const out = `${r.stdout}\n${r.stderr}`;
+    if (gpu === 'cuda' && /CUDA::cublas|Unable to find cublas_v2\.h/.test(out)) {
+      fail('the CUDA toolkit found has no cuBLAS (cublas_v2.h and libcublas), which ggml-cuda needs: install the toolkit\'s cuBLAS development files (e.g. the libcublas-dev package of the same CUDA version) and run `npm run build:trainer -- --gpu cuda` again');
+    }
+    if (gpu === 'cuda' && /CUDA_ARCHITECTURES is set to "native", but no NVIDIA GPU was detected|no NVIDIA GPU/i.test(out)) {
+      fail('no NVIDIA GPU is visible to compile for: name the architectures, e.g. `npm run build:trainer -- --gpu cuda --cuda-arch 90`');
+    }
+    fail(`cmake configure failed (exit ${r.status ?? r.signal})`);
+  }
+}
 console.log(`squill-trainer: building with ${jobs} jobs`);
 run('cmake', ['--build', cmakeDir, '--target', 'squill-trainer', '--config', 'Release', '-j', jobs]);
 if (!fs.existsSync(binary)) fail(`the build finished but ${binary} is missing`);

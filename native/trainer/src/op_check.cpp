@@ -151,6 +151,8 @@ std::vector<Engine::OpSupport> Engine::training_op_support() {
         }
         by_sig.emplace(sig, std::move(s));
     }
+    // the model graph builder may have assigned tensors of this (freed) graph to backends in the scheduler
+    ggml_backend_sched_reset(sched);
     std::vector<OpSupport> out;
     for (auto & [sig, s] : by_sig) out.push_back(std::move(s));
     return out;
