@@ -190,23 +190,26 @@ const cmakeArgs = [
   // GGML_NATIVE=OFF turns ggml's baseline x86 options (SSE4.2, AVX, AVX2, BMI2, FMA, F16C) on and leaves AVX-512
   // and AMX off; ON (ggml's default) compiles for this machine's CPU with -march=native
   `-DGGML_NATIVE=${generic ? 'OFF' : 'ON'}`,
-  ...(gpu === 'cuda' ? ['-DGGML_CUDA=ON', ...(cudaArch ? [`-DCMAKE_CUDA_ARCHITECTURES=${cudaArch}`] : [])] : gpu === 'vulkan' ? ['-DGGML_VULKAN=ON'] : gpu === 'metal' ? ['-DGGML_METAL=ON'] : []),
+  ...(gpu === 'cuda' ? ['-DGGML_CUDA=ON', ...(cudaArch ? [`-DCMAKE_CUDA_ARCHITECTURES=${cudaArch}`] : ['-UCMAKE_CUDA_ARCHITECTURES'])] : gpu === 'vulkan' ? ['-DGGML_VULKAN=ON'] : gpu === 'metal' ? ['-DGGML_METAL=ON'] : []),
 ];
 console.log(`squill-trainer: configuring (${variant})`);
 {
-  // the output is echoed, and read for the one failure worth its own message: a CUDA toolkit without cuBLAS
-  // (nvcc alone, e.g. a compiler-only install), which ggml-cuda links and CMake reports as a missing CUDA::cublas
+  // the output is echoed, and read for the CUDA failures worth their own message: a toolkit without cuBLAS (nvcc
+  // alone, e.g. a compiler-only install), which ggml-cuda links and CMake reports as a missing CUDA::cublas; and
+  // CMAKE_CUDA_ARCHITECTURES=native on a machine without a GPU (a build host: name the architectures)
   const r = spawnSync('cmake', cmakeArgs, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
   if (r.status !== 0) {
     const out = `${r.stdout}\n${r.stderr}`;
+    const why = [];
     if (gpu === 'cuda' && /CUDA::cublas|Unable to find cublas_v2\.h/.test(out)) {
-      fail('the CUDA toolkit found has no cuBLAS (cublas_v2.h and libcublas), which ggml-cuda needs: install the toolkit\'s cuBLAS development files (e.g. the libcublas-dev package of the same CUDA version) and run `npm run build:trainer -- --gpu cuda` again');
+      why.push('the CUDA toolkit found has no cuBLAS (cublas_v2.h and libcublas), which ggml-cuda needs: install the toolkit\'s cuBLAS development files (e.g. the libcublas-dev package of the same CUDA version)');
     }
-    if (gpu === 'cuda' && /CUDA_ARCHITECTURES is set to "native", but no NVIDIA GPU was detected|no NVIDIA GPU/i.test(out)) {
-      fail('no NVIDIA GPU is visible to compile for: name the architectures, e.g. `npm run build:trainer -- --gpu cuda --cuda-arch 90`');
+    if (gpu === 'cuda' && /CUDA_ARCHITECTURES is set to "native", but no (NVIDIA )?GPU/i.test(out)) {
+      why.push('no GPU is visible to compile for: name the architectures, e.g. `--cuda-arch 90`');
     }
+    if (why.length > 0) fail(`${why.join('; ')}; then run \`npm run build:trainer -- --gpu cuda\` again`);
     fail(`cmake configure failed (exit ${r.status ?? r.signal})`);
   }
 }
