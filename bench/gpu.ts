@@ -16,8 +16,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createModel, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
+import { createModel, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 import { startTrainer } from '../src/core/train/index.ts';
+import { flopsPerStep, timeSteps } from './trainer-common.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -30,8 +31,6 @@ for (const s of shapeNames) if (!SHAPES[s]) throw new Error(`--shape takes ${Obj
 for (const t of types) if (!WEIGHT_TYPES.includes(t)) throw new Error(`--type takes ${WEIGHT_TYPES.join(', ')}, not ${t}`);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1024 * 1024;
-const RANK = 16;
-const VOCAB = 151936;
 const warmup = 2;
 const steps = 10;
 
@@ -40,14 +39,6 @@ const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-tra
 if (build.status !== 0) process.exit(build.status ?? 1);
 const status = JSON.parse(fs.readFileSync(path.join(root, 'native', 'trainer', '.build', 'status.json'), 'utf8')) as { binary: string; variant: string };
 if (!status.variant.startsWith(gpu)) throw new Error(`the build reports variant ${status.variant}, not ${gpu}`);
-
-// the same FLOP count as bench/trainer.ts (see its comment): 4 T P + 4 T E V + 12 T^2 E L + 6 T r sum(n_in + n_out)
-function flopsPerStep(s: ModelShape, T: number): number {
-  const E = s.embd, F = s.ff, L = s.layers, Ekv = (s.embd / s.heads) * s.kvHeads;
-  const linear = L * (2 * E * E + 2 * E * Ekv + 3 * E * F);
-  const loraIO = L * ((E + E) * 2 + (E + Ekv) * 2 + (E + F) * 3);
-  return 4 * T * linear + 4 * T * E * VOCAB + 12 * T * T * E * L + 6 * T * RANK * loraIO;
-}
 
 const probe = await startTrainer({ binary: status.binary });
 console.log(`squill-trainer ${status.variant} (${status.binary}); backends ${probe.ready.backends?.join(', ')}`);
@@ -69,19 +60,12 @@ for (const name of shapeNames) {
       const trainer = await startTrainer({ binary: status.binary });
       try {
         const before = deviceFree(await trainer.stats());
-        const info = await trainer.load({ model: file, ctx: seq, lora: { rank: RANK, alpha: 2 * RANK, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 1 } });
-        const tokens = Array.from({ length: seq }, (_, i) => 1000 + ((i * 7919) % 50000));
-        const batch = [{ tokens, weights: tokens.map(() => 1) }];
-        for (let i = 0; i < warmup; i++) await trainer.step({ batch, lr: 1e-4 });
-        const started = performance.now();
-        let computeBytes = 0;
-        for (let i = 0; i < steps; i++) computeBytes = Number((await trainer.step({ batch, lr: 1e-4 })).compute_bytes ?? 0);
-        const seconds = (performance.now() - started) / 1000;
+        const { tokS, stepMs, warnings, computeBytes } = await timeSteps(trainer, file, seq, warmup, steps);
         const after = deviceFree(await trainer.stats());
-        const gflops = flopsPerStep(shape, seq) / (seconds / steps) / 1e9;
-        const cpuOnly = (info.warnings ?? []).map((w) => w.split(' runs on the CPU')[0]).join('; ');
+        const gflops = flopsPerStep(shape, seq) / (stepMs / 1000) / 1e9;
+        const cpuOnly = warnings.map((w) => w.split(' runs on the CPU')[0]).join('; ');
         console.log(
-          `${`${name} (${shape.layers}x${shape.embd})`.padEnd(21)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)} ${((seq * steps) / seconds).toFixed(0).padStart(8)} ${((seconds / steps) * 1000).toFixed(0).padStart(8)} ${((before - after) / MiB).toFixed(0).padStart(11)} ${(computeBytes / MiB).toFixed(0).padStart(12)} ${gflops.toFixed(0).padStart(8)} ${`${((100 * gflops) / sg.peak_gflops).toFixed(1)}%`.padStart(7)}  ${cpuOnly || '-'}`,
+          `${`${name} (${shape.layers}x${shape.embd})`.padEnd(21)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)} ${tokS.toFixed(0).padStart(8)} ${stepMs.toFixed(0).padStart(8)} ${((before - after) / MiB).toFixed(0).padStart(11)} ${(computeBytes / MiB).toFixed(0).padStart(12)} ${gflops.toFixed(0).padStart(8)} ${`${((100 * gflops) / sg.peak_gflops).toFixed(1)}%`.padStart(7)}  ${cpuOnly || '-'}`,
         );
       } catch (e) {
         console.log(`${`${name} (${shape.layers}x${shape.embd})`.padEnd(21)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)}  failed: ${(e as Error).message}`);

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModel, inferenceThreads, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 import { startTrainer } from '../src/core/train/index.ts';
+import { ALPHA, flopsPerStep, RANK, timeSteps, VOCAB } from './trainer-common.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -51,31 +52,8 @@ if (qvac && !fs.existsSync(qvac)) {
 const warmup = 2;
 const steps = quick ? 3 : 5;
 const threads = inferenceThreads() ?? os.availableParallelism();
-const VOCAB = 151936; // the qwen2 vocabulary createModel writes (vocab: 'qwen2')
-const RANK = 16;
-const ALPHA = 32;
 const MiB = 1024 * 1024;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/**
- * Matrix-product FLOPs of one training step of T tokens (multiply + add = 2 per term), the same count for every
- * engine compared here since they all compute the same products:
- * - frozen linear layers (P = L * (2 E^2 + 2 E Ekv + 3 E F) weights, Ekv = E / heads * kvHeads): 2 T P forward
- *   and 2 T P backward (gradient of the input only: the weight is frozen) = 4 T P;
- * - output head (E x V): the same, 4 T E V (Squill's chunked loss computes exactly these two products);
- * - attention: per layer Q K^T and A V are 2 T^2 E each forward (full T x T, no engine here skips the masked half),
- *   twice that backward (gradients of both operands) = 12 T^2 E L;
- * - LoRA (rank r on a n_in x n_out weight): 2 T r (n_in + n_out) forward, twice that backward (input and both
- *   adapter matrices) = 6 T r (n_in + n_out), summed over the seven targets of each layer.
- * Element-wise ops (norms, RoPE, softmax, SwiGLU, AdamW) are O(T E) or O(T V) and not counted.
- * 25M shape, T = 512: 51.8 (linear) + 159.3 (head) + 12.9 (attention) + 3.8 (LoRA) = 228 GFLOP.
- */
-function flopsPerStep(s: ModelShape, T: number, vocab = VOCAB, rank = RANK): number {
-  const E = s.embd, F = s.ff, L = s.layers, Ekv = (s.embd / s.heads) * s.kvHeads;
-  const linear = L * (2 * E * E + 2 * E * Ekv + 3 * E * F);
-  const loraIO = L * ((E + E) * 2 + (E + Ekv) * 2 + (E + F) * 3);
-  return 4 * T * linear + 4 * T * E * vocab + 12 * T * T * E * L + 6 * T * rank * loraIO;
-}
 
 /** the first python that imports torch, or null (the bench never requires it) */
 function findTorchPython(): string | null {
@@ -185,16 +163,9 @@ for (const name of shapeNames) {
       const trainer = await startTrainer();
       let tokS = 0, stepMs = 0, peakRss = 0;
       try {
-        const info = await trainer.load({ model: file, ctx: seq, lora: { rank: RANK, alpha: ALPHA, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 1 } });
-        for (const w of info.warnings ?? []) notes.push(`${name} ${type}: ${w}`);
-        const tokens = Array.from({ length: seq }, (_, i) => 1000 + ((i * 7919) % 50000));
-        const batch = [{ tokens, weights: tokens.map(() => 1) }];
-        for (let i = 0; i < warmup; i++) await trainer.step({ batch, lr: 1e-4 });
-        const started = performance.now();
-        for (let i = 0; i < steps; i++) await trainer.step({ batch, lr: 1e-4 });
-        const seconds = (performance.now() - started) / 1000;
-        tokS = (seq * steps) / seconds;
-        stepMs = (seconds / steps) * 1000;
+        const r = await timeSteps(trainer, file, seq, warmup, steps);
+        for (const w of r.warnings) notes.push(`${name} ${type}: ${w}`);
+        ({ tokS, stepMs } = r);
         peakRss = (await trainer.stats()).peak_rss;
       } finally {
         await trainer.shutdown();

@@ -196,7 +196,8 @@ console.log(`squill-trainer: configuring (${variant})`);
 {
   // the output is echoed, and read for the CUDA failures worth their own message: a toolkit without cuBLAS (nvcc
   // alone, e.g. a compiler-only install), which ggml-cuda links and CMake reports as a missing CUDA::cublas; and
-  // CMAKE_CUDA_ARCHITECTURES=native on a machine without a GPU (a build host: name the architectures)
+  // CMAKE_CUDA_ARCHITECTURES=native on a machine without a GPU (a build host: name the architectures); Vulkan
+  // without its development files
   const r = spawnSync('cmake', cmakeArgs, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   process.stdout.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
@@ -209,7 +210,10 @@ console.log(`squill-trainer: configuring (${variant})`);
     if (gpu === 'cuda' && /CUDA_ARCHITECTURES is set to "native", but no (NVIDIA )?GPU/i.test(out)) {
       why.push('no GPU is visible to compile for: name the architectures, e.g. `--cuda-arch 90`');
     }
-    if (why.length > 0) fail(`${why.join('; ')}; then run \`npm run build:trainer -- --gpu cuda\` again`);
+    if (gpu === 'vulkan' && /Could NOT find Vulkan|glslc/i.test(out)) {
+      why.push('the Vulkan development files are missing (headers, loader and the glslc shader compiler): install them (e.g. libvulkan-dev and glslc)');
+    }
+    if (why.length > 0) fail(`${why.join('; ')}; then run \`npm run build:trainer -- --gpu ${gpu}\` again`);
     fail(`cmake configure failed (exit ${r.status ?? r.signal})`);
   }
 }

@@ -1,13 +1,14 @@
 // Which backend computes each op of a training step. check_trainable_types (engine.cpp) only asks for OUT_PROD
 // per base weight type; a GPU backend can lack other ops of the step (a backward op such as SOFT_MAX_BACK,
-// ROPE_BACK, GET_ROWS_BACK or an OUT_PROD with a quantized weight, a loss-head op such as ARGMAX on a 151k-row
-// tensor): the scheduler then asserts mid-step (GGML_ASSERT(*cur_backend_id != -1)) when no backend has the op, or
+// ROPE_BACK, GET_ROWS_BACK or an OUT_PROD with a quantized weight; the fused loss-head passes, CUSTOM ops that only
+// the CPU backend computes): the scheduler then asserts mid-step (GGML_ASSERT(*cur_backend_id != -1)) when no backend has the op, or
 // silently runs it on the CPU with copies both ways when only the CPU has it. So build the training graph of a short
 // sequence once, exactly as a step does (llama.cpp's model graph with the adapter, the chunked loss head of
 // train.cpp, ggml's backward expansion), without allocating or computing it, and ask every backend
 // (ggml_backend_supports_op) about every node. Ops no backend computes refuse the model by name; ops only the CPU
 // computes on a GPU build are returned as warnings. The loss head below mirrors train.cpp's op for op (K = 2 so
-// the soft-label ops are included); when train.cpp's head changes, change it here too.
+// the soft-label shapes are included); when train.cpp's head changes, change it here too (or let train.cpp expose
+// its graph builder and probe that graph).
 #include "engine.h"
 #include "access.h"
 #include "util.h"
@@ -38,6 +39,9 @@ std::string op_signature(const ggml_tensor * t) {
     for (int j = 0; j < GGML_MAX_SRC && t->src[j]; ++j) s += std::string(j ? ", " : "") + ggml_type_name(t->src[j]->type);
     return s + ")";
 }
+
+// stands in for train.cpp's head_stats / head_grad in the probed graph, which is never computed
+void probe_custom(ggml_tensor *, int, int, void *) {}
 
 bool is_view_op(ggml_op op) {
     return op == GGML_OP_NONE || op == GGML_OP_VIEW || op == GGML_OP_RESHAPE || op == GGML_OP_PERMUTE || op == GGML_OP_TRANSPOSE;
@@ -108,29 +112,24 @@ std::vector<Engine::OpSupport> Engine::training_op_support() {
         if (ggml_graph_node(gf, i) != logits) ggml_build_forward_expand(gt, ggml_graph_node(gf, i));
     }
 
-    // train.cpp's loss head for one chunk of n_c positions with K = 2 targets each
-    const int64_t E = h->ne[0], n_c = T, K = 2, nk = K * n_c;
-    ggml_tensor * G = ggml_new_tensor_2d(c, GGML_TYPE_F32, E, T);
+    // train.cpp's loss head for one chunk of n_c positions with K = 2 targets each: the output matrix cast to F32
+    // once, Z = W_head^T h (MUL_MAT), the fused CPU passes head_stats and head_grad (CUSTOM ops: no GPU backend
+    // computes them, so on a GPU build they are reported with their [n_vocab, chunk] copies), G = W_head P
+    // (OUT_PROD), written into dL/dh (SET_ROWS). The custom ops are never computed here: probe_custom is a stand-in
+    // with the same shapes and sources.
+    const int64_t n_c = T, K = 2;
+    ggml_tensor * G = ggml_new_tensor_2d(c, GGML_TYPE_F32, h->ne[0], T);
     ggml_tensor * t_pos = ggml_new_tensor_1d(c, GGML_TYPE_I32, n_c);
-    ggml_tensor * t_flat = ggml_new_tensor_1d(c, GGML_TYPE_I32, nk);
-    ggml_tensor * t_w = ggml_new_tensor_2d(c, GGML_TYPE_F32, 1, nk);
-    ggml_tensor * t_tok = ggml_new_tensor_1d(c, GGML_TYPE_I32, nk);
-    ggml_tensor * t_s = ggml_new_tensor_2d(c, GGML_TYPE_F32, 1, n_c);
+    ggml_tensor * w_head = w_out->type == GGML_TYPE_F32 ? w_out : ggml_cast(c, w_out, GGML_TYPE_F32);
     ggml_tensor * hc = ggml_get_rows(c, h, t_pos);
-    ggml_tensor * z = ggml_mul_mat(c, w_out, hc);
-    ggml_tensor * p = ggml_soft_max(c, z);
-    ggml_tensor * amax = ggml_reshape_2d(c, ggml_argmax(c, z), 1, n_c);
-    ggml_tensor * zmax = ggml_get_rows(c, ggml_reshape_3d(c, z, 1, V, n_c), amax);
-    ggml_tensor * pmax = ggml_get_rows(c, ggml_reshape_3d(c, p, 1, V, n_c), amax);
-    ggml_tensor * lse = ggml_sub(c, ggml_reshape_2d(c, zmax, 1, n_c), ggml_log(c, ggml_reshape_2d(c, pmax, 1, n_c)));
-    ggml_tensor * zsel = ggml_get_rows(c, ggml_reshape_2d(c, z, 1, V * n_c), t_flat);
-    ggml_tensor * sel = ggml_reshape_2d(c, ggml_sub(c, ggml_reshape_2d(c, zsel, K, n_c), lse), 1, nk);
-    ggml_tensor * loss = ggml_sum(c, ggml_mul(c, sel, t_w));
-    ggml_tensor * g1 = ggml_out_prod(c, w_out, ggml_transpose(c, ggml_mul(c, p, t_s)));
-    ggml_tensor * el = ggml_mul(c, ggml_get_rows(c, w_out, t_tok), t_w);
-    ggml_tensor * g2 = ggml_reshape_2d(c, ggml_sum_rows(c, ggml_cont(c, ggml_permute(c, ggml_reshape_3d(c, el, E, K, n_c), 1, 0, 2, 3))), E, n_c);
-    ggml_build_forward_expand(gt, ggml_set_rows(c, G, ggml_sub(c, g1, g2), t_pos));
-    ggml_build_forward_expand(gt, loss);
+    ggml_tensor * z = ggml_mul_mat(c, w_head, hc);
+    ggml_tensor * zin = z;
+    ggml_tensor * stats = ggml_custom_4d(c, GGML_TYPE_F32, K + 1, n_c, 1, 1, &zin, 1, probe_custom, GGML_N_TASKS_MAX, nullptr);
+    ggml_build_forward_expand(gt, stats);
+    ggml_tensor * args[2] = { z, stats };
+    ggml_tensor * P = ggml_custom_4d(c, GGML_TYPE_F32, V, n_c, 1, 1, args, 2, probe_custom, GGML_N_TASKS_MAX, nullptr);
+    ggml_tensor * g = ggml_out_prod(c, w_head, ggml_transpose(c, P));
+    ggml_build_forward_expand(gt, ggml_set_rows(c, G, g, t_pos));
     ggml_tensor * surrogate = ggml_sum(c, ggml_mul(c, h, G));
     ggml_set_loss(surrogate);
     ggml_build_forward_expand(gt, surrogate);
