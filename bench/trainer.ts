@@ -9,7 +9,7 @@
  *   /usr/bin/python3; Debian's python3-torch); otherwise 'PyTorch: not installed';
  * - QVAC Fabric: its llama-finetune-lora on the same GGUF with the same LoRA, when --qvac PATH is given;
  * - SGEMM peak: the trainer's `sgemm_peak` command (the engine's backends and thread count) and the fraction of it
- *   a Squill step uses, from the step's FLOPs (flopsPerStep below).
+ *   a Squill step uses, from the step's FLOPs (flopsPerStep, bench/trainer-common.ts).
  * Ratios: Squill / PyTorch (tok/s and peak RSS), Squill / QVAC, each base type / F32.
  * Run: npm run bench:trainer [-- --quick] [-- --type f32|f16|bf16|q8_0|q4_0|all (or a comma list; default f32)]
  *        [-- --shape tiny,25m,qwen2.5-0.5b] [-- --seq 256,512] [-- --qvac /path/to/llama-finetune-lora] [-- --no-pytorch]
