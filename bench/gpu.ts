@@ -16,9 +16,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createModel, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
+import { SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 import { startTrainer } from '../src/core/train/index.ts';
-import { flopsPerStep, timeSteps } from './trainer-common.ts';
+import { benchModels, flopsPerStep, timeSteps } from './trainer-common.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -51,29 +51,23 @@ console.log('');
 console.log('model                 base  seq    tok/s  step ms  device MiB  compute MiB  GFLOP/s  % peak  CPU-only ops');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-bench-gpu-'));
 const deviceFree = (s: { device_memory?: { name: string; free: number }[] }) => s.device_memory?.find((d) => d.name === sg.engine_backend)?.free ?? 0;
-for (const name of shapeNames) {
-  const shape = SHAPES[name]!;
-  for (const type of types) {
-    const file = path.join(dir, `model-${name}-${type}.gguf`);
-    createModel({ arch: 'qwen2', shape, vocab: 'qwen2', out: file, seed: 1, type });
-    for (const seq of seqs) {
-      const trainer = await startTrainer({ binary: status.binary });
-      try {
-        const before = deviceFree(await trainer.stats());
-        const { tokS, stepMs, warnings, computeBytes } = await timeSteps(trainer, file, seq, warmup, steps);
-        const after = deviceFree(await trainer.stats());
-        const gflops = flopsPerStep(shape, seq) / (stepMs / 1000) / 1e9;
-        const cpuOnly = warnings.map((w) => w.split(' runs on the CPU')[0]).join('; ');
-        console.log(
-          `${`${name} (${shape.layers}x${shape.embd})`.padEnd(21)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)} ${tokS.toFixed(0).padStart(8)} ${stepMs.toFixed(0).padStart(8)} ${((before - after) / MiB).toFixed(0).padStart(11)} ${(computeBytes / MiB).toFixed(0).padStart(12)} ${gflops.toFixed(0).padStart(8)} ${`${((100 * gflops) / sg.peak_gflops).toFixed(1)}%`.padStart(7)}  ${cpuOnly || '-'}`,
-        );
-      } catch (e) {
-        console.log(`${`${name} (${shape.layers}x${shape.embd})`.padEnd(21)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)}  failed: ${(e as Error).message}`);
-      } finally {
-        await trainer.shutdown();
-      }
+for (const { name, shape, type, file } of benchModels(dir, shapeNames, types)) {
+  for (const seq of seqs) {
+    const trainer = await startTrainer({ binary: status.binary });
+    try {
+      const before = deviceFree(await trainer.stats());
+      const { tokS, stepMs, warnings, computeBytes } = await timeSteps(trainer, file, seq, warmup, steps);
+      const after = deviceFree(await trainer.stats());
+      const gflops = flopsPerStep(shape, seq) / (stepMs / 1000) / 1e9;
+      const cpuOnly = warnings.map((w) => w.split(' runs on the CPU')[0]).join('; ');
+      console.log(
+        `${`${name} (${shape.layers}x${shape.embd})`.padEnd(21)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)} ${tokS.toFixed(0).padStart(8)} ${stepMs.toFixed(0).padStart(8)} ${((before - after) / MiB).toFixed(0).padStart(11)} ${(computeBytes / MiB).toFixed(0).padStart(12)} ${gflops.toFixed(0).padStart(8)} ${`${((100 * gflops) / sg.peak_gflops).toFixed(1)}%`.padStart(7)}  ${cpuOnly || '-'}`,
+      );
+    } catch (e) {
+      console.log(`${`${name} (${shape.layers}x${shape.embd})`.padEnd(21)} ${TYPES[type].name.padEnd(5)} ${String(seq).padStart(4)}  failed: ${(e as Error).message}`);
+    } finally {
+      await trainer.shutdown();
     }
-    fs.rmSync(file, { force: true });
   }
 }
 fs.rmSync(dir, { recursive: true, force: true });

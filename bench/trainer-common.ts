@@ -2,7 +2,9 @@
  * What the CPU and GPU training benchmarks (bench/trainer.ts, bench/gpu.ts) share: the LoRA they train, the
  * step's FLOP count, and the timed steps on one loaded model.
  */
-import type { ModelShape } from '../src/core/llm/index.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createModel, type ModelShape, SHAPES, type WeightType } from '../src/core/llm/index.ts';
 import type { startTrainer } from '../src/core/train/index.ts';
 
 export const VOCAB = 151936; // the qwen2 vocabulary createModel writes (vocab: 'qwen2')
@@ -47,4 +49,20 @@ export async function timeSteps(trainer: Trainer, model: string, seq: number, wa
   for (let i = 0; i < steps; i++) computeBytes = Number((await trainer.step({ batch, lr: 1e-4 })).compute_bytes ?? 0);
   const seconds = (performance.now() - started) / 1000;
   return { tokS: (seq * steps) / seconds, stepMs: (seconds / steps) * 1000, warnings: info.warnings ?? [], computeBytes };
+}
+
+/**
+ * The models both benchmarks measure, in their order: per shape and base type, a random-weight Qwen2 GGUF with the
+ * Qwen2 vocabulary written to `dir` (seed 1) and removed once the caller has measured it.
+ */
+export function* benchModels(dir: string, shapeNames: string[], types: WeightType[]) {
+  for (const name of shapeNames) {
+    const shape = SHAPES[name]!;
+    for (const type of types) {
+      const file = path.join(dir, `model-${name}-${type}.gguf`);
+      createModel({ arch: 'qwen2', shape, vocab: 'qwen2', out: file, seed: 1, type });
+      yield { name, shape, type, file };
+      fs.rmSync(file, { force: true });
+    }
+  }
 }

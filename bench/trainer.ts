@@ -21,9 +21,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createModel, inferenceThreads, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
+import { inferenceThreads, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 import { startTrainer } from '../src/core/train/index.ts';
-import { ALPHA, flopsPerStep, RANK, timeSteps, VOCAB } from './trainer-common.ts';
+import { ALPHA, benchModels, flopsPerStep, RANK, timeSteps, VOCAB } from './trainer-common.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -154,42 +154,36 @@ row(header);
 const notes: string[] = [];
 const pytorch = new Map<string, Measured | string>();
 const f32Speed = new Map<string, number>();
-for (const name of shapeNames) {
-  const shape = SHAPES[name]!;
-  for (const type of types) {
-    const file = path.join(dir, `model-${name}-${type}.gguf`);
-    createModel({ arch: 'qwen2', shape, vocab: 'qwen2', out: file, seed: 1, type });
-    for (const seq of seqs) {
-      const trainer = await startTrainer();
-      let tokS = 0, stepMs = 0, peakRss = 0;
-      try {
-        const r = await timeSteps(trainer, file, seq, warmup, steps);
-        for (const w of r.warnings) notes.push(`${name} ${type}: ${w}`);
-        ({ tokS, stepMs } = r);
-        peakRss = (await trainer.stats()).peak_rss;
-      } finally {
-        await trainer.shutdown();
-      }
-      const flop = flopsPerStep(shape, seq);
-      const gflops = flop / (stepMs / 1000) / 1e9;
-      if (type === 'f32') f32Speed.set(`${name}:${seq}`, tokS);
-      const key = `${name}:${seq}`;
-      if (py && !pytorch.has(key)) pytorch.set(key, runPyTorch(py, shape, seq));
-      const pt = pytorch.get(key);
-      const ptm = typeof pt === 'object' ? pt : undefined;
-      if (typeof pt === 'string') notes.push(`PyTorch ${name} seq ${seq}: ${pt}`);
-      const q = qvac ? await runQvac(qvac, file, seq, dir) : undefined;
-      const qm = typeof q === 'object' ? q : undefined;
-      if (typeof q === 'string') notes.push(`QVAC ${name} ${type} seq ${seq}: ${q}`);
-      const f32 = f32Speed.get(`${name}:${seq}`);
-      row([
-        `${name} (${shape.layers}x${shape.embd})`, TYPES[type].name, String(seq), fmt(tokS), fmt(stepMs), fmt(peakRss / MiB), fmt(flop / 1e9, 1),
-        fmt(gflops), `${fmt((100 * gflops) / sg.peak_gflops, 1)}%`, type === 'f32' ? '' : ratio(tokS, f32),
-        fmt(ptm?.tokS, 1), fmt(ptm && ptm.peakRss / MiB), ratio(tokS, ptm?.tokS), ratio(peakRss, ptm?.peakRss),
-        fmt(qm?.tokS, 1), fmt(qm && qm.peakRss / MiB), ratio(tokS, qm?.tokS),
-      ]);
+for (const { name, shape, type, file } of benchModels(dir, shapeNames, types)) {
+  for (const seq of seqs) {
+    const trainer = await startTrainer();
+    let tokS = 0, stepMs = 0, peakRss = 0;
+    try {
+      const r = await timeSteps(trainer, file, seq, warmup, steps);
+      for (const w of r.warnings) notes.push(`${name} ${type}: ${w}`);
+      ({ tokS, stepMs } = r);
+      peakRss = (await trainer.stats()).peak_rss;
+    } finally {
+      await trainer.shutdown();
     }
-    fs.rmSync(file, { force: true });
+    const flop = flopsPerStep(shape, seq);
+    const gflops = flop / (stepMs / 1000) / 1e9;
+    if (type === 'f32') f32Speed.set(`${name}:${seq}`, tokS);
+    const key = `${name}:${seq}`;
+    if (py && !pytorch.has(key)) pytorch.set(key, runPyTorch(py, shape, seq));
+    const pt = pytorch.get(key);
+    const ptm = typeof pt === 'object' ? pt : undefined;
+    if (typeof pt === 'string') notes.push(`PyTorch ${name} seq ${seq}: ${pt}`);
+    const q = qvac ? await runQvac(qvac, file, seq, dir) : undefined;
+    const qm = typeof q === 'object' ? q : undefined;
+    if (typeof q === 'string') notes.push(`QVAC ${name} ${type} seq ${seq}: ${q}`);
+    const f32 = f32Speed.get(`${name}:${seq}`);
+    row([
+      `${name} (${shape.layers}x${shape.embd})`, TYPES[type].name, String(seq), fmt(tokS), fmt(stepMs), fmt(peakRss / MiB), fmt(flop / 1e9, 1),
+      fmt(gflops), `${fmt((100 * gflops) / sg.peak_gflops, 1)}%`, type === 'f32' ? '' : ratio(tokS, f32),
+      fmt(ptm?.tokS, 1), fmt(ptm && ptm.peakRss / MiB), ratio(tokS, ptm?.tokS), ratio(peakRss, ptm?.peakRss),
+      fmt(qm?.tokS, 1), fmt(qm && qm.peakRss / MiB), ratio(tokS, qm?.tokS),
+    ]);
   }
 }
 for (const n of notes) console.log(`note: ${n}`);
