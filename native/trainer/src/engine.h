@@ -8,12 +8,14 @@
 #include "profile.h"
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 struct llama_adapter_lora;
+struct StepGraph;
 
 // An error that maps to a protocol error code.
 struct EngineError : std::runtime_error {
@@ -107,7 +109,8 @@ public:
     // loss of the batch under the current adapter (forward only), and gradients without an update
     double eval_loss(const std::vector<Sequence> & batch);
     // sequences packed into one graph: at most n_ctx tokens and PACK_MAX_SEQS sequences (the context's slots)
-    static constexpr int PACK_MAX_SEQS = 64;
+    // (16: llama.cpp reserves n_vocab logits per sequence slot of the context, 0.6 MB each with a 152k vocabulary)
+    static constexpr int PACK_MAX_SEQS = 16;
     std::vector<std::vector<const Sequence *>> pack(const std::vector<Sequence> & batch) const;
     // each sequence's loss, from packed graphs (as a step computes them) or one graph per sequence
     std::vector<double> sequence_losses(const std::vector<Sequence> & batch, bool packed);
@@ -159,6 +162,9 @@ private:
     std::string arch;
 
     std::vector<ggml_backend_t> backends;
+    // every backend computes in host memory (CPU, BLAS): the loss head's CPU ops may then work in place (train.cpp);
+    // a GPU backend would run them on copies, so there they write a new tensor
+    bool head_in_place = true;
     ggml_backend_t backend_cpu = nullptr;
     ggml_backend_sched_t sched = nullptr;
     size_t sched_size = 0;
@@ -169,6 +175,7 @@ private:
     void init_backends();
     void check_trainable_types(); // every base weight type must have a backward (OUT_PROD) on some backend
     void ensure_sched(size_t graph_size);
+    void release_embedding_pages(); // an untied token embedding's mapped pages leave the RSS (engine.cpp)
     void attach_adapter(const std::string & path);
     void write_fresh_adapter(const std::string & path, const LoadOptions & opt);
     void write_adapter_file(const std::string & path, bool with_optimizer);
@@ -178,6 +185,8 @@ private:
     // build + run one graph for packed sequences: returns each one's loss; when backward, adds gradients into the
     // accumulators; logp_out: each sequence's per-position log-probs of its own tokens
     std::vector<double> run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out);
+    // the graph run_pack computes, built but not allocated (all_positions: every position carries loss, weight 1)
+    std::unique_ptr<StepGraph> build_step_graph(const std::vector<const Sequence *> & seqs, bool backward, bool all_positions);
     void adamw_update(const StepOptions & opt, double grad_norm);
     double grad_norm_sq(std::vector<std::vector<float>> & grads);
 };

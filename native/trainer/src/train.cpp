@@ -8,10 +8,12 @@
 // the targets; head_grad: P = s*softmax - W in place), and G = W_out P (the second GEMM) = dL/dh, which is written into
 // a leaf tensor; the surrogate sum(h * G) is then backpropagated through the model (h = final normed hidden state).
 // The loss value is summed on the host from the targets' log-probs. One [n_vocab, chunk] F32 buffer per chunk is
-// all the loss needs, so the chunk is sized by memory (loss_bytes), and wide chunks keep the two GEMMs efficient:
+// all the loss needs (head_grad overwrites the logits), so the chunk is sized by memory (loss_bytes), and wide
+// chunks keep the two GEMMs efficient:
 // BLAS packs all of W_out once per GEMM, which dominates when the chunk is narrow (profile in docs/architecture.md).
 #include "engine.h"
 #include "access.h"
+#include "step_graph.h"
 #include "util.h"
 
 #include "llama-adapter.h"
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -29,22 +32,13 @@ extern "C" double ggml_vec_soft_max_f32(const int n, float * y, const float * x,
 
 namespace {
 
-// host-side inputs of one loss chunk; the fused head ops read them directly (they run on the CPU backend)
-struct Chunk {
-    std::vector<int32_t> pos;    // [n_c] positions whose logits are used
-    std::vector<int32_t> tok;    // [K*n_c] target tokens
-    std::vector<float> w;        // [K*n_c] weights (0 for padding)
-    std::vector<float> s;        // [n_c] sum of weights per position
-    std::vector<int32_t> owner;  // [n_c] packed sequence of each position
-    int64_t K = 1;
-    ggml_tensor *t_pos = nullptr, *stats = nullptr;
-};
+using Chunk = LossChunk;
 
 // rows of the head_stats output per position: K target log-probs, then log-sum-exp
 constexpr int64_t STATS_EXTRA = 1;
 
-// Both head ops are pure (their inputs are not modified) so that they stay correct wherever the scheduler runs
-// them, and each thread takes its own slice of the chunk's columns (positions).
+// Each thread of the head ops takes its own slice of the chunk's columns (positions). head_stats leaves its input
+// alone; head_grad overwrites the logits when the graph allows it (head_in_place), else writes a new tensor.
 
 // max of a vocabulary-sized row; 16 independent lanes so the compiler vectorises it (a single running max is a
 // serial dependency chain)
@@ -103,15 +97,22 @@ void head_grad(ggml_tensor * dst, int ith, int nth, void * ud) {
     }
 }
 
-// restores cparams.training and clears the memory whatever happens
-struct TrainingMode {
-    llama_context * ctx;
-    explicit TrainingMode(llama_context * c) : ctx(c) { Access::cparams(ctx).training = true; }
-    ~TrainingMode() {
-        Access::cparams(ctx).training = false;
-        Access::memory(ctx)->clear(true);
-    }
-};
+// A stop-gradient for the loss head's input. ggml_build_backward_expand marks every descendant of a parameter as
+// needing a gradient and refuses in-place ops among them, but the head computes its own gradient (dL/dh, below) and
+// wants to overwrite the logits with it in place. Two bit copies cut the dependency: the first is typed I32, and
+// ggml's backward pass skips integer nodes (ggml.c: they carry no gradient). [E, n_c] floats: negligible.
+void copy_bits(ggml_tensor * dst, int ith, int nth, void *) {
+    const size_t n = ggml_nbytes(dst);
+    const size_t per = (n / sizeof(float) + nth - 1) / nth * sizeof(float);
+    const size_t a = std::min(n, per * ith), b = std::min(n, a + per);
+    if (b > a) std::memcpy((char *) dst->data + a, (const char *) dst->src[0]->data + a, b - a);
+}
+
+ggml_tensor * stop_gradient(ggml_context * c, ggml_tensor * x) {
+    GGML_ASSERT(ggml_is_contiguous(x) && x->type == GGML_TYPE_F32);
+    ggml_tensor * bits = ggml_custom_4d(c, GGML_TYPE_I32, x->ne[0], x->ne[1], x->ne[2], x->ne[3], &x, 1, copy_bits, GGML_N_TASKS_MAX, nullptr);
+    return ggml_custom_4d(c, GGML_TYPE_F32, x->ne[0], x->ne[1], x->ne[2], x->ne[3], &bits, 1, copy_bits, GGML_N_TASKS_MAX, nullptr);
+}
 
 } // namespace
 
@@ -148,18 +149,15 @@ std::vector<std::vector<const Sequence *>> Engine::pack(const std::vector<Sequen
     return packs;
 }
 
-std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out) {
+std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequence *> & seqs, bool backward, bool all_positions) {
     const int64_t V = n_vocab();
     const int64_t n_seqs = (int64_t) seqs.size();
     std::vector<int64_t> offset(n_seqs + 1, 0);
     for (int64_t b = 0; b < n_seqs; ++b) offset[b + 1] = offset[b] + (int64_t) seqs[b]->tokens.size();
     const int64_t T = offset[n_seqs]; // tokens in the graph
     if (T > n_ctx() || n_seqs > PACK_MAX_SEQS) throw EngineError("INTERNAL", "pack exceeds the context");
-    std::vector<double> losses(n_seqs, 0.0);
-    if (logp_out) {
-        logp_out->assign(n_seqs, {});
-        for (int64_t b = 0; b < n_seqs; ++b) (*logp_out)[b].assign(seqs[b]->tokens.size() - 1, 0.0f);
-    }
+    auto sg = std::make_unique<StepGraph>(ctx);
+    sg->offset = offset;
 
     // active positions (the logits at token p of sequence b predict its token p+1), as indices into the packed
     // tokens, and the uniform number of targets per position
@@ -170,7 +168,7 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
     for (int64_t b = 0; b < n_seqs; ++b) {
         const Sequence & seq = *seqs[b];
         for (int64_t i = 1; i < (int64_t) seq.tokens.size(); ++i) {
-            bool any = logp_out != nullptr; // logprobs: every position
+            bool any = all_positions; // logprobs: every position
             for (auto & [tok, w] : seq.targets[i]) any = any || w != 0.0f;
             if (!any) continue;
             active.push_back((int32_t) (offset[b] + i - 1));
@@ -179,16 +177,16 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
             K = std::max(K, seq.targets[i].size());
         }
     }
-    if (active.empty()) return losses;
+    if (active.empty()) return sg;
 
-    TrainingMode mode(ctx);
     auto & cparams = Access::cparams(ctx);
     llama_memory_i * mem = Access::memory(ctx);
     mem->clear(true);
 
     // one sequence id per packed sequence, positions from 0: llama.cpp's mask then lets each token attend only to
     // its own sequence's earlier tokens (block-diagonal causal); patch 0001 reads its first T columns
-    llama_batch batch = llama_batch_init((int32_t) T, 0, 1);
+    sg->batch = llama_batch_init((int32_t) T, 0, 1);
+    llama_batch & batch = sg->batch;
     batch.n_tokens = (int32_t) T;
     for (int64_t b = 0; b < n_seqs; ++b) {
         for (int64_t i = 0; i < (int64_t) seqs[b]->tokens.size(); ++i) {
@@ -200,20 +198,21 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
             batch.logits[g] = true;
         }
     }
-    std::unique_ptr<llama_batch, void (*)(llama_batch *)> batch_guard(&batch, [](llama_batch * b) { llama_batch_free(*b); });
 
     auto & balloc = Access::balloc(ctx);
     if (!balloc.init(batch, model->vocab, nullptr, model->hparams.n_embd_inp(), cparams.kv_unified ? LLAMA_MAX_SEQ : cparams.n_seq_max, true)) {
         throw EngineError("INTERNAL", "cannot initialise the batch");
     }
-    auto mctx = mem->init_batch(balloc, cparams.n_ubatch, true);
+    sg->mctx = mem->init_batch(balloc, cparams.n_ubatch, true);
+    auto & mctx = sg->mctx;
     if (!mctx || mctx->get_status() != LLAMA_MEMORY_STATUS_SUCCESS) throw EngineError("INTERNAL", "cannot place the batch in memory");
     if (!mctx->apply()) throw EngineError("INTERNAL", "cannot apply the memory context");
     const llama_ubatch & ubatch = mctx->get_ubatch();
     if ((int64_t) ubatch.n_tokens != T) throw EngineError("INTERNAL", "the packed sequences did not fit one ubatch");
 
     // forward graph of the model, built by llama.cpp into our own result object (own node budget)
-    auto res = std::make_unique<llm_graph_result>(2 * (int64_t) ctx->graph_max_nodes((uint32_t) T) + 1024);
+    sg->res = std::make_unique<llm_graph_result>(2 * (int64_t) ctx->graph_max_nodes((uint32_t) T) + 1024);
+    auto & res = sg->res;
     res->reset();
     llm_graph_params gp{};
     gp.arch = model->arch;
@@ -243,15 +242,17 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
     }
     ggml_tensor * w_out = logits->src[0];
 
-    // chunks of active positions: as wide as the loss memory budget allows (two [V, n_c] F32 buffers live at once:
-    // the logits and their gradient), split evenly so that no chunk is a narrow remainder
+    // chunks of active positions: as wide as the loss memory budget allows, split evenly so that no chunk is a narrow
+    // remainder. On host backends the gradient overwrites the logits (one [V, n_c] buffer per chunk); elsewhere the
+    // head's CPU ops run on copies and keep two (see head_in_place)
     int64_t chunk = loss_chunk;
     if (chunk <= 0) {
-        const int64_t widest = std::max<int64_t>(16, (int64_t) (loss_bytes / (2 * (size_t) V * sizeof(float))));
+        const size_t buffers = head_in_place ? 1 : 2;
+        const int64_t widest = std::max<int64_t>(16, (int64_t) (loss_bytes / (buffers * (size_t) V * sizeof(float))));
         const int64_t n_chunks = ((int64_t) active.size() + widest - 1) / widest;
         chunk = ((int64_t) active.size() + n_chunks - 1) / n_chunks;
     }
-    std::vector<std::unique_ptr<Chunk>> chunks;
+    auto & chunks = sg->chunks;
     for (size_t c0 = 0; c0 < active.size(); c0 += (size_t) chunk) {
         auto ch = std::make_unique<Chunk>();
         ch->K = (int64_t) K;
@@ -263,7 +264,7 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
             float s = 0.0f;
             for (size_t k = 0; k < K; ++k) {
                 const bool real = k < tg.size();
-                const float w = real ? (logp_out ? 1.0f : tg[k].second) : 0.0f;
+                const float w = real ? (all_positions ? 1.0f : tg[k].second) : 0.0f;
                 ch->tok.push_back(real ? tg[k].first : 0);
                 ch->w.push_back(w);
                 s += w;
@@ -278,9 +279,10 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
     const size_t graph_size = (size_t) ggml_graph_n_nodes(gf) * (backward ? 4 : 1) + chunks.size() * 64 + 4096;
     const size_t n_tensors = graph_size * 2 + chunks.size() * 64;
     ggml_init_params ip = { n_tensors * ggml_tensor_overhead() + ggml_graph_overhead_custom(graph_size, backward), nullptr, true };
-    std::unique_ptr<ggml_context, void (*)(ggml_context *)> lctx(ggml_init(ip), ggml_free);
-    ggml_context * c = lctx.get();
+    sg->ctx.reset(ggml_init(ip));
+    ggml_context * c = sg->ctx.get();
     ggml_cgraph * gt = ggml_new_graph_custom(c, graph_size, backward);
+    sg->graph = gt;
     for (int i = 0; i < ggml_graph_n_nodes(gf); ++i) {
         if (ggml_graph_node(gf, i) != logits) ggml_build_forward_expand(gt, ggml_graph_node(gf, i)); // never the full [n_vocab, T] logits
     }
@@ -288,7 +290,7 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
     const int64_t E = h->ne[0];
     ggml_tensor * G = nullptr;
     if (backward) {
-        G = ggml_new_tensor_2d(c, GGML_TYPE_F32, E, T); // dL/dh, a leaf: the surrogate is not differentiated through it
+        G = sg->G = ggml_new_tensor_2d(c, GGML_TYPE_F32, E, T); // dL/dh, a leaf: the surrogate is not differentiated through it
         ggml_set_name(G, "squill.dL_dh");
         ggml_set_input(G);
     }
@@ -300,6 +302,7 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
         const int64_t n_c = (int64_t) ch.pos.size();
         ch.t_pos = ggml_new_tensor_1d(c, GGML_TYPE_I32, n_c); ggml_set_input(ch.t_pos);
         ggml_tensor * hc = ggml_get_rows(c, h, ch.t_pos);                   // [E, n_c]
+        if (head_in_place) hc = stop_gradient(c, hc);
         ggml_tensor * z = ggml_mul_mat(c, w_head, hc);                      // [V, n_c]
         ggml_tensor * zin = z;
         ch.stats = ggml_custom_4d(c, GGML_TYPE_F32, ch.K + STATS_EXTRA, n_c, 1, 1, &zin, 1, head_stats, GGML_N_TASKS_MAX, &ch);
@@ -307,14 +310,16 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
         ggml_build_forward_expand(gt, ch.stats);
         if (backward) {
             ggml_tensor * args[2] = { z, ch.stats };
-            ggml_tensor * P = ggml_custom_4d(c, GGML_TYPE_F32, V, n_c, 1, 1, args, 2, head_grad, GGML_N_TASKS_MAX, &ch); // [V, n_c]
+            ggml_tensor * P = head_in_place                                                     // [V, n_c]
+                ? ggml_custom_inplace(c, z, &ch.stats, 1, head_grad, GGML_N_TASKS_MAX, &ch)
+                : ggml_custom_4d(c, GGML_TYPE_F32, V, n_c, 1, 1, args, 2, head_grad, GGML_N_TASKS_MAX, &ch);
             ggml_tensor * g = ggml_out_prod(c, w_head, ggml_transpose(c, P));                    // W_out P [E, n_c]
             ggml_build_forward_expand(gt, ggml_set_rows(c, G, g, ch.t_pos));
         }
     }
 
     if (backward) {
-        ggml_tensor * surrogate = ggml_sum(c, ggml_mul(c, h, G));
+        ggml_tensor * surrogate = sg->surrogate = ggml_sum(c, ggml_mul(c, h, G));
         ggml_set_name(surrogate, "squill.surrogate");
         ggml_set_loss(surrogate);
         ggml_build_forward_expand(gt, surrogate);
@@ -329,6 +334,21 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
         ggml_set_input(ggml_graph_get_grad_acc(gt, surrogate)); // seeded with 1 below
     }
 
+    return sg;
+}
+
+std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out) {
+    const int64_t n_seqs = (int64_t) seqs.size();
+    std::vector<double> losses(n_seqs, 0.0);
+    if (logp_out) {
+        logp_out->assign(n_seqs, {});
+        for (int64_t b = 0; b < n_seqs; ++b) (*logp_out)[b].assign(seqs[b]->tokens.size() - 1, 0.0f);
+    }
+    std::unique_ptr<StepGraph> sg = build_step_graph(seqs, backward, logp_out != nullptr);
+    if (sg->chunks.empty()) return losses;
+    ggml_cgraph * gt = sg->graph;
+    const auto & offset = sg->offset;
+
     ensure_sched((size_t) ggml_graph_size(gt) + 1024);
     ggml_backend_sched_reset(sched);
     if (!ggml_backend_sched_alloc_graph(sched, gt)) throw EngineError("INTERNAL", "cannot allocate the training graph");
@@ -336,15 +356,13 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
     for (auto b : backends) bytes += ggml_backend_sched_get_buffer_size(sched, b);
     last_compute_bytes = bytes;
 
-    res->set_inputs(&ubatch);
-    for (auto & ch : chunks) ggml_backend_tensor_set(ch->t_pos, ch->pos.data(), 0, ggml_nbytes(ch->t_pos));
+    sg->res->set_inputs(&sg->mctx->get_ubatch());
+    for (auto & ch : sg->chunks) ggml_backend_tensor_set(ch->t_pos, ch->pos.data(), 0, ggml_nbytes(ch->t_pos));
     if (backward) {
-        ggml_backend_tensor_memset(G, 0, 0, ggml_nbytes(G));
+        ggml_backend_tensor_memset(sg->G, 0, 0, ggml_nbytes(sg->G));
         // the loss node's own gradient (d surrogate / d surrogate = 1)
-        ggml_tensor * surrogate = ggml_graph_get_tensor(gt, "squill.surrogate");
-        ggml_tensor * gl = ggml_graph_get_grad_acc(gt, surrogate);
         const float one = 1.0f;
-        ggml_backend_tensor_set(gl, &one, 0, sizeof(float));
+        ggml_backend_tensor_set(ggml_graph_get_grad_acc(gt, sg->surrogate), &one, 0, sizeof(float));
     }
 
     if (profiler) profiler->attach(sched);
@@ -353,7 +371,7 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
     if (status != GGML_STATUS_SUCCESS) throw EngineError("INTERNAL", "graph compute failed");
 
     // loss = -sum w * log p per sequence, summed on the host in double from the targets' log-probs
-    for (auto & ch : chunks) {
+    for (auto & ch : sg->chunks) {
         const int64_t rows = ch->K + STATS_EXTRA;
         std::vector<float> st(ggml_nelements(ch->stats));
         ggml_backend_tensor_get(ch->stats, st.data(), 0, ggml_nbytes(ch->stats));

@@ -1,8 +1,10 @@
 /**
  * Memory and time of a LoRA training job, from the model file's header and the job's settings, as the engine
  * (native/trainer/src/train.cpp) spends them:
- * - base: the frozen weights (mmapped, all touched by a step) + the vocabulary's tables + the process itself (+ the
- *   BLAS build's F32 copy of the largest non-F32 weight matrix);
+ * - base: the frozen weights (mmapped; an untied token embedding leaves the RSS after loading, as the engine gives
+ *   its pages back and a step reads only its tokens' rows) + the vocabulary's tables + the process itself (+ the
+ *   BLAS build's F32 copy of the largest non-F32 weight matrix); the load itself maps the whole file, so the peak
+ *   is at least the file;
  * - LoRA: rank*(in+out) F32 per target matrix; optimizer: AdamW m and v, the gradient accumulators and the host
  *   copy of the gradients the step makes for clipping (4x LoRA);
  * - activations: one graph per pack of sequences (consecutive sequences of a batch share a graph up to seqLen
@@ -81,8 +83,9 @@ const VOCAB_BYTES_PER_TOKEN = 320;
 const K_EMBD = 11;
 const K_FF = 2;
 const K_ATTN = 1;
-// [n_vocab, chunk] F32 tensors alive at once in the loss (the logits and their gradient, train.cpp's fused head)
-const K_LOSS = 2;
+// [n_vocab, chunk] F32 tensors alive at once in the loss: train.cpp's fused head overwrites the logits with their
+// gradient on a CPU/BLAS build (a GPU build keeps both: 2)
+const K_LOSS = 1;
 /** the engine's default loss memory (engine.h LoadOptions::loss_bytes) */
 export const DEFAULT_LOSS_MEMORY = 512 * 2 ** 20;
 // the default throughput for the time estimate: ~33 GFLOP/s measured on 2 idle cores (BLAS build) with the
@@ -112,6 +115,8 @@ export interface ModelDims {
   weightBytes: number;
   /** elements of the per-token matmuls (all linear layers and the output head) */
   matmulParams: number;
+  /** bytes of an untied token embedding, whose pages the engine releases after loading (0 when tied to the head) */
+  releasedBytes: number;
   /** elements of the output head (n_embd x n_vocab) */
   headParams: number;
   /** elements of the largest non-F32 matmul weight (0 when all are F32) */
@@ -138,6 +143,7 @@ export function modelDims(modelPath: string): ModelDims {
   let embd = 0;
   let largestConverted = 0;
   let embdType = 0;
+  let embdBytes = 0;
   for (const t of h.tensors) {
     const n = t.dims.reduce((a, b) => a * b, 1);
     weightBytes += tensorBytes(t.ggmlType, n);
@@ -158,6 +164,7 @@ export function modelDims(modelPath: string): ModelDims {
     if (t.name === 'token_embd.weight') {
       embd = t.dims[0]!;
       embdType = t.ggmlType;
+      embdBytes = tensorBytes(t.ggmlType, n);
     }
   }
   // tied embeddings: the token embedding is the output head
@@ -178,6 +185,7 @@ export function modelDims(modelPath: string): ModelDims {
     matmulParams,
     headParams,
     largestConverted,
+    releasedBytes: hasOutput ? embdBytes : 0,
     linear,
   };
 }
@@ -206,13 +214,14 @@ export function estimateJob(input: EstimateInput): JobEstimate {
   const optimizerBytes = 4 * loraBytes;
 
   const convertBytes = input.blas === false ? 0 : d.largestConverted * 4;
-  const baseBytes = d.weightBytes + convertBytes + d.vocab * VOCAB_BYTES_PER_TOKEN + PROCESS_BYTES;
+  const fixedBytes = d.vocab * VOCAB_BYTES_PER_TOKEN + PROCESS_BYTES;
+  const baseBytes = d.weightBytes - d.releasedBytes + convertBytes + fixedBytes;
   const headDim = d.embd / d.heads;
   const kvBytes = 2 * d.layers * T * d.kvHeads * headDim * 2; // K and V, F16
   const perLayer = T * (K_EMBD * d.embd + K_FF * d.ff + K_ATTN * d.heads * T) * 4;
   const activationBytes = d.layers * perLayer + kvBytes;
   const lossBytes = K_LOSS * d.vocab * chunk * 4;
-  const totalBytes = baseBytes + loraBytes + optimizerBytes + activationBytes + lossBytes;
+  const totalBytes = Math.max(baseBytes + loraBytes + optimizerBytes + activationBytes + lossBytes, d.weightBytes + fixedBytes);
 
   // forward FLOPs per token: 2 per matmul weight (+ LoRA's small matmuls) and the attention scores/values, the
   // output head only at the active positions; a training step is ~3x forward (the input gradients through the
