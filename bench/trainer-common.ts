@@ -34,12 +34,20 @@ export function flopsPerStep(s: ModelShape, T: number, vocab = VOCAB, rank = RAN
 
 type Trainer = Awaited<ReturnType<typeof startTrainer>>;
 
+/** The slowest ops of a profiled step as printable lines: time, share, count, GFLOP/s of products, op. */
+export function profileLines(profile: { ms: number; ops: { op: string; ms: number; count: number; gflop: number }[] }, top = 12): string[] {
+  return profile.ops.slice(0, top).map((o) => {
+    const rate = o.gflop > 0 ? `${(o.gflop / (o.ms / 1000)).toFixed(0).padStart(5)} GFLOP/s` : ' '.repeat(13);
+    return `    ${o.ms.toFixed(1).padStart(8)} ms ${((100 * o.ms) / profile.ms).toFixed(1).padStart(5)}%  x${String(o.count).padEnd(5)} ${rate}  ${o.op}`;
+  });
+}
+
 /**
  * Loads `model` with a fresh LORA at ctx = seq, runs `warmup` steps on one fixed sequence of seq tokens (every
  * position weighted), then times `steps` more: tokens/s, ms per step, the load's warnings and the last step's
- * compute buffer bytes.
+ * compute buffer bytes; with `profile`, one more step timed op by op (its per-op table, slowest first).
  */
-export async function timeSteps(trainer: Trainer, model: string, seq: number, warmup: number, steps: number) {
+export async function timeSteps(trainer: Trainer, model: string, seq: number, warmup: number, steps: number, profile = false) {
   const info = await trainer.load({ model, ctx: seq, lora: LORA });
   const tokens = Array.from({ length: seq }, (_, i) => 1000 + ((i * 7919) % 50000));
   const batch = [{ tokens, weights: tokens.map(() => 1) }];
@@ -48,7 +56,8 @@ export async function timeSteps(trainer: Trainer, model: string, seq: number, wa
   const started = performance.now();
   for (let i = 0; i < steps; i++) computeBytes = Number((await trainer.step({ batch, lr: 1e-4 })).compute_bytes ?? 0);
   const seconds = (performance.now() - started) / 1000;
-  return { tokS: (seq * steps) / seconds, stepMs: (seconds / steps) * 1000, warnings: info.warnings ?? [], computeBytes };
+  const ops = profile ? (await trainer.step({ batch, lr: 1e-4, profile: true })).profile : undefined;
+  return { tokS: (seq * steps) / seconds, stepMs: (seconds / steps) * 1000, warnings: info.warnings ?? [], computeBytes, profile: ops };
 }
 
 /**

@@ -13,6 +13,9 @@
  * Ratios: Squill / PyTorch (tok/s and peak RSS), Squill / QVAC, each base type / F32.
  * Run: npm run bench:trainer [-- --quick] [-- --type f32|f16|bf16|q8_0|q4_0|all (or a comma list; default f32)]
  *        [-- --shape tiny,25m,qwen2.5-0.5b] [-- --seq 256,512] [-- --qvac /path/to/llama-finetune-lora] [-- --no-pytorch]
+ *        [-- --profile]
+ * --profile: after the timed steps, one more step timed op by op (the trainer's step {profile: true}); the slowest
+ * ops of each row are printed after the table.
  * --quick: the tiny and 25M shapes, 3 timed steps. Every run is niced by the caller (nice -n 19 npm run …) if the
  * machine is shared.
  */
@@ -23,7 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inferenceThreads, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../src/core/llm/index.ts';
 import { startTrainer } from '../src/core/train/index.ts';
-import { ALPHA, benchModels, flopsPerStep, RANK, timeSteps, VOCAB } from './trainer-common.ts';
+import { ALPHA, benchModels, flopsPerStep, RANK, timeSteps, VOCAB, profileLines } from './trainer-common.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -144,6 +147,7 @@ await probe.shutdown();
 console.log(`squill-trainer LoRA r${RANK} alpha ${ALPHA} on q,k,v,o,gate,up,down; batch 1; vocab ${VOCAB}; ${threads} threads; node ${process.version}, ${os.availableParallelism()} cores`);
 console.log(`SGEMM peak (F32 ${sg.n}^3, best of 5, ${sg.threads} threads): ${sg.devices.map((d) => `${d.name} ${d.supported ? `${fmt(d.gflops)} GFLOP/s` : 'n/a'}`).join(', ')}; the engine's matrix products run on ${sg.engine_backend}: peak ${fmt(sg.peak_gflops)} GFLOP/s`);
 const noPytorch = argv.includes('--no-pytorch');
+const profile = argv.includes('--profile');
 const py = noPytorch ? null : findTorchPython();
 console.log(py ? `PyTorch: ${spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim()} (${py}), ${threads} threads, F32 base` : noPytorch ? 'PyTorch: not run (--no-pytorch)' : 'PyTorch: not installed');
 console.log(qvac ? `QVAC Fabric: ${qvac} -c SEQ -b SEQ -ub SEQ -t ${threads} -ngl 0 --lora-rank ${RANK} --lora-alpha ${ALPHA} --lora-modules (all 7) -fa off` : 'QVAC Fabric: not run (--qvac PATH)');
@@ -153,6 +157,7 @@ const widths = [20, 5, 4, 7, 8, 8, 6, 8, 7, 7, 13, 10, 10, 8, 10, 12, 7];
 const row = (cells: string[]) => console.log(cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' '));
 row(header);
 const notes: string[] = [];
+const profiles: string[][] = [];
 const pytorch = new Map<string, Measured | string>();
 const f32Speed = new Map<string, number>();
 for (const { name, shape, type, file } of benchModels(dir, shapeNames, types)) {
@@ -160,7 +165,8 @@ for (const { name, shape, type, file } of benchModels(dir, shapeNames, types)) {
     const trainer = await startTrainer();
     let tokS = 0, stepMs = 0, peakRss = 0;
     try {
-      const r = await timeSteps(trainer, file, seq, warmup, steps);
+      const r = await timeSteps(trainer, file, seq, warmup, steps, profile);
+      if (r.profile) profiles.push([`${name} ${type} seq ${seq}: profiled step ${fmt(r.profile.ms)} ms, slowest ops`, ...profileLines(r.profile)]);
       for (const w of r.warnings) notes.push(`${name} ${type}: ${w}`);
       ({ tokS, stepMs } = r);
       peakRss = (await trainer.stats()).peak_rss;
@@ -188,4 +194,5 @@ for (const { name, shape, type, file } of benchModels(dir, shapeNames, types)) {
   }
 }
 for (const n of notes) console.log(`note: ${n}`);
+for (const p of profiles) console.log(`\n${p.join('\n')}`);
 fs.rmSync(dir, { recursive: true, force: true });

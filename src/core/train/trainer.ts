@@ -58,7 +58,15 @@ export interface StepRequest {
   weight_decay?: number;
   clip?: number;
   accumulate?: number;
+  /** time every op of the step's graphs (slower): the result then has `profile` (native/trainer/src/profile.h) */
+  profile?: boolean;
 }
+
+/** Per-op times of a profiled step, slowest first: op kind, backend and (for matrix products) the shape class. */
+export const StepProfileSchema = z.object({
+  ms: z.number(),
+  ops: z.array(z.object({ op: z.string(), ms: z.number(), count: z.number(), gflop: z.number() })),
+});
 
 const LoadInfoSchema = z.object({
   n_vocab: z.number(),
@@ -70,7 +78,7 @@ const LoadInfoSchema = z.object({
   /** ops of the training step that only the CPU computes on a GPU build (op_check.cpp) */
   warnings: z.array(z.string()).optional(),
 }).passthrough();
-const StepResultSchema = z.object({ loss: z.number(), tokens: z.number(), grad_norm: z.number(), ms: z.number(), step: z.number() }).passthrough();
+const StepResultSchema = z.object({ loss: z.number(), tokens: z.number(), grad_norm: z.number(), ms: z.number(), step: z.number(), profile: StepProfileSchema.optional() }).passthrough();
 const LogprobsSchema = z.object({ logprobs: z.array(z.array(z.number())) });
 /** per sample: its tokens, each token's log-prob under the model (T = 1, whole vocabulary: before temperature, top-k, top-p and grammar) and their sum */
 const GenerateSchema = z.object({ samples: z.array(z.array(z.object({ tokens: z.array(z.number()), logprobs: z.array(z.number()), logprob: z.number() }))) });
