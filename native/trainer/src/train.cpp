@@ -1,16 +1,17 @@
-// The training step: one graph per sequence (model forward + chunked weighted loss + backward), gradient
-// accumulators owned by the engine, AdamW with global-norm clipping on the host.
+// The training step: one graph per pack of sequences (consecutive sequences of the batch up to n_ctx tokens, each
+// with its own sequence id, so attention is block-diagonal and causal): model forward + chunked weighted loss +
+// backward into gradient accumulators owned by the engine, then AdamW with global-norm clipping on the host.
 //
 // Loss (per sequence): L = sum_i sum_k w_ik * -log p(tok_ik | prefix_i). Its gradient w.r.t. the logits z_i is
 // s_i * softmax(z_i) - W_i (s_i = sum_k w_ik), valid for masked (0), negative and soft targets. So the
 // vocabulary-sized part is never differentiated by ggml: per chunk of positions the graph computes the logits
-// Z = W_out^T h (one GEMM), two fused passes over Z on the CPU (head_stats: max, exp in place, sum, log-softmax of
-// the targets; head_grad: P = s*softmax - W in place), and G = W_out P (the second GEMM) = dL/dh, which is written into
-// a leaf tensor; the surrogate sum(h * G) is then backpropagated through the model (h = final normed hidden state).
-// The loss value is summed on the host from the targets' log-probs. One [n_vocab, chunk] F32 buffer per chunk is
-// all the loss needs (head_grad overwrites the logits), so the chunk is sized by memory (loss_bytes), and wide
-// chunks keep the two GEMMs efficient:
-// BLAS packs all of W_out once per GEMM, which dominates when the chunk is narrow (profile in docs/architecture.md).
+// Z = W_out^T h (one GEMM), two fused passes over Z on the CPU (head_stats: log-sum-exp and the targets' log-probs;
+// head_grad: P = s*softmax - W), and G = W_out P (the second GEMM) = dL/dh, which is written into a leaf tensor;
+// the surrogate sum(h * G) is then backpropagated through the model (h = final normed hidden state). The loss value
+// is summed on the host from the targets' log-probs. On host backends head_grad overwrites the logits, so one
+// [n_vocab, chunk] F32 buffer per chunk is all the loss needs; the chunk is sized by memory (loss_bytes) because
+// wide chunks keep the two GEMMs efficient: BLAS packs all of W_out once per GEMM, which dominated at 32 positions
+// per chunk (profile: docs/architecture.md).
 #include "engine.h"
 #include "access.h"
 #include "step_graph.h"
