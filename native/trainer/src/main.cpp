@@ -178,12 +178,15 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
 // sched_yield), so with as many threads as cores the idle pool steals the cores the busy one needs: a profile of a
 // 25M-model step showed ~30% of samples in libgomp spinning and sched_yield. Both runtimes read their wait policy
 // from the environment when they are loaded, before main(), so the engine sets it for itself and re-executes once
-// (a value the user set wins). Measured in bench/trainer.ts; see docs/architecture.md.
+// (a value the user set wins). libgomp spins 20k rounds (tens of microseconds: the waits between the nodes of one
+// graph, which decoding has hundreds of per token) and then sleeps (a BLAS product of milliseconds); OpenBLAS's
+// threads sleep at once. Measured (25M shape, 2 cores): training 237 -> 414 tok/s at seq 512; fully passive
+// OpenMP trained as fast (407) but halved batched decoding (llama-batched-bench ratio 0.87x -> 0.52x).
 static void set_thread_wait_policy(char ** argv) {
 #if defined(__linux__)
     if (std::getenv("SQUILL_TRAINER_WAIT_POLICY")) return;
     setenv("SQUILL_TRAINER_WAIT_POLICY", "1", 1);
-    setenv("OMP_WAIT_POLICY", "passive", 0);
+    setenv("GOMP_SPINCOUNT", "20000", 0);
     setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     execv("/proc/self/exe", argv); // returns only on failure: then run with the defaults
 #else
