@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createModel, type ModelShape, SHAPES } from '../src/core/llm/index.ts';
 import { startTrainer, trainerBinary } from '../src/core/train/index.ts';
+import { LORA } from './trainer-common.ts';
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] ?? fallback : fallback);
 const quick = process.argv.includes('--quick');
@@ -48,7 +49,7 @@ function llamaBatched(model: string, adapter: string): { tokS: number; tgTokS: n
   return { tokS: (j.pl * j.tg) / j.t, tgTokS: j.speed_tg };
 }
 
-console.log(`rollouts: ${n} samples x ${generated} tokens from one ${promptLength}-token prompt, ${threads} threads, LoRA r16 on q,k,v,o,gate,up,down, qwen2 vocab, F32; node ${process.version}, ${os.availableParallelism()} cores`);
+console.log(`rollouts: ${n} samples x ${generated} tokens from one ${promptLength}-token prompt, ${threads} threads, LoRA r${LORA.rank} on ${LORA.targets.join(',')}, qwen2 vocab, F32; node ${process.version}, ${os.availableParallelism()} cores`);
 console.log('model                 squill tok/s   llama-batched-bench tok/s (generation only)   ratio');
 for (const m of models) {
   const file = path.join(dir, 'model.gguf');
@@ -57,7 +58,7 @@ for (const m of models) {
   const trainer = await startTrainer();
   let squill = 0;
   try {
-    await trainer.load({ model: file, ctx: 512, threads, lora: { rank: 16, alpha: 32, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seed: 1 } });
+    await trainer.load({ model: file, ctx: 512, threads, lora: LORA });
     await trainer.save({ adapter });
     const prompt = Array.from({ length: promptLength }, (_, i) => 1000 + ((i * 7919) % 50000));
     await trainer.generate({ prompts: [prompt], n, temperature: 1, max_tokens: 8, seed: 0 }); // warm-up: creates the inference context

@@ -21,6 +21,7 @@
 // first and checked alone against the grammar; only when it is rejected is the grammar applied to the whole vocabulary
 // and the token drawn again from the allowed ones (that pass costs a walk over every token's text).
 #include "engine.h"
+#include "util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -64,16 +65,9 @@ inline float fast_exp_nonpos(float x) {
     return tiny ? 0.0f : out;
 }
 
-// The two passes over the vocabulary per token and sample. `omp simd` (compiled with -fopenmp-simd, no OpenMP runtime:
-// CMakeLists.txt) lets the compiler keep one partial max/sum per vector lane, which IEEE order forbids it otherwise;
-// the result is the same for a given build whatever the thread count or batch.
-float max_of(const float * x, int n) {
-    float m = -INFINITY;
-#pragma omp simd reduction(max : m)
-    for (int i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
-    return m;
-}
-
+// The exp pass over the vocabulary per token and sample (the max is util.h's max_of). `omp simd` (compiled with
+// -fopenmp-simd or OpenMP: CMakeLists.txt) lets the compiler keep one partial sum per vector lane, which IEEE order
+// forbids it otherwise; the result is the same for a given build whatever the thread count or batch.
 // out[i] = exp((x[i] - m) * inv_t); returns their sum, added in double (in float the 152k terms would lose ~1e-5)
 double exp_shifted(const float * x, float m, float inv_t, float * out, int n) {
     double s = 0.0;
@@ -193,9 +187,9 @@ struct Sampler {
 } // namespace
 
 // The inference context: a unified KV cache for `seqs` sequences sharing `cells` cells, logits for at most one token
-// per sequence per decode. It is separate from the training context (whose n_seq_max is 1 and whose ubatch is a whole
-// training sequence), shares the model's weights and the adapter's tensors (so it always samples from the live
-// adapter), and grows when a request needs more sequences or cells.
+// per sequence per decode. It is separate from the training context (whose ubatch is a whole pack of training
+// sequences), shares the model's weights and the adapter's tensors (so it always samples from the live adapter), and
+// grows when a request needs more sequences or cells.
 llama_context * Engine::gen_context(int seqs, int cells) {
     if (gen_ctx && (int) llama_n_seq_max(gen_ctx) >= seqs && (int) llama_n_ctx(gen_ctx) >= cells) return gen_ctx;
     if (gen_ctx) { llama_free(gen_ctx); gen_ctx = nullptr; }

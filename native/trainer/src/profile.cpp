@@ -31,8 +31,9 @@ bool on_node(ggml_tensor * t, bool ask, void * user) {
     auto * p = (OpProfile *) user;
     const double now = now_ms();
     if (ask) { p->last_ms = now; return true; } // observe every node: it is then computed on its own
-    auto & row = p->rows[key_of(p->sched, t)];
-    if (row.key.empty()) row.key = key_of(p->sched, t);
+    const std::string key = key_of(p->sched, t);
+    auto & row = p->rows[key];
+    if (row.key.empty()) row.key = key;
     row.ms += now - p->last_ms;
     row.count++;
     row.gflop += flops_of(t) / 1e9;

@@ -41,21 +41,6 @@ constexpr int64_t STATS_EXTRA = 1;
 // Each thread of the head ops takes its own slice of the chunk's columns (positions). head_stats leaves its input
 // alone; head_grad overwrites the logits when the graph allows it (head_in_place), else writes a new tensor.
 
-// max of a vocabulary-sized row; 16 independent lanes so the compiler vectorises it (a single running max is a
-// serial dependency chain)
-float max_of(const float * x, int64_t n) {
-    float lane[16];
-    for (float & l : lane) l = -INFINITY;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        for (int l = 0; l < 16; ++l) lane[l] = lane[l] > x[i + l] ? lane[l] : x[i + l];
-    }
-    float mx = -INFINITY;
-    for (float l : lane) mx = std::max(mx, l);
-    for (; i < n; ++i) mx = std::max(mx, x[i]);
-    return mx;
-}
-
 // head_stats: per column j of z [V, n_c]: lse = max + log(sum(exp(z - max))) and the targets' log-probs
 // log p_k = z_k - lse (without log(p), which underflows for unlikely targets: sum >= 1, so lse is finite).
 void head_stats(ggml_tensor * dst, int ith, int nth, void * ud) {
