@@ -156,6 +156,28 @@ json grammar_check(Engine & eng, const std::vector<std::vector<llama_token>> & p
 
 } // namespace
 
+// logprobs with reference = true are the base model's: equal to the policy's once every lora_b is zero (the adapter
+// then adds exactly +0 to each product, so the margin 1e-5 only covers summation order), and different from the
+// policy's with the random non-zero B of run_checks (all layers perturbed by N(0, 0.05): far above 1e-4)
+json reference_check(Engine & eng, const std::vector<llama_token> & toks) {
+    const auto ref = eng.logprobs({toks}, true)[0];
+    const auto pol = eng.logprobs({toks}, false)[0];
+    for (auto & p : eng.params) {
+        if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
+        std::vector<float> zero(ggml_nelements(p.t), 0.0f);
+        ggml_backend_tensor_set(p.t, zero.data(), 0, ggml_nbytes(p.t));
+    }
+    const auto base = eng.logprobs({toks}, false)[0];
+    double same = 0.0, moved = 0.0;
+    for (size_t i = 1; i < ref.size(); ++i) {
+        same = std::max(same, std::fabs(ref[i] - base[i]));
+        moved = std::max(moved, std::fabs(ref[i] - pol[i]));
+    }
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "max |reference - base| %.3g (<= 1e-5), max |reference - policy| %.3g (> 1e-4)", same, moved);
+    return {{"name", "reference_logprobs_are_the_base"}, {"ok", same <= 1e-5 && moved > 1e-4}, {"detail", buf}};
+}
+
 json run_checks(Engine & eng) {
     json out = json::array();
     const Engine::Snapshot saved = eng.snapshot();
@@ -234,6 +256,7 @@ json run_checks(Engine & eng) {
 
         out.push_back(batched_greedy_check(eng, prompts));
         out.push_back(grammar_check(eng, prompts));
+        out.push_back(reference_check(eng, t1));
     } catch (const std::exception & e) {
         out.push_back({{"name", "exception"}, {"ok", false}, {"detail", e.what()}});
     }

@@ -101,7 +101,8 @@ public:
     bool loaded() const { return model != nullptr; }
 
     StepResult step(const std::vector<Sequence> & batch, const StepOptions & opt);
-    std::vector<std::vector<double>> logprobs(const std::vector<std::vector<llama_token>> & seqs);
+    // each token's log-prob given the tokens before it; reference: under the base model alone (the adapter left out)
+    std::vector<std::vector<double>> logprobs(const std::vector<std::vector<llama_token>> & seqs, bool reference = false);
     std::vector<std::vector<Sample>> generate(const std::vector<std::vector<llama_token>> & prompts, const GenerateOptions & opt);
     void save_adapter(const std::string & path);
     void save_checkpoint(const std::string & path);
@@ -186,6 +187,7 @@ private:
     // accumulators; logp_out: each sequence's per-position log-probs of its own tokens
     std::vector<double> run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out);
     // the graph run_pack computes, built but not allocated (all_positions: every position carries loss, weight 1)
+    bool without_adapter = false; // build_step_graph leaves the adapter out (reference log-probs)
     std::unique_ptr<StepGraph> build_step_graph(const std::vector<const Sequence *> & seqs, bool backward, bool all_positions);
     void adamw_update(const StepOptions & opt, double grad_norm);
     double grad_norm_sq(std::vector<std::vector<float>> & grads);

@@ -139,7 +139,7 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
     if (cmd == "logprobs") {
         std::vector<std::vector<llama_token>> seqs;
         for (auto & s : req.at("sequences")) seqs.push_back(tokens_of(s, "sequences"));
-        return {{"logprobs", eng.logprobs(seqs)}};
+        return {{"logprobs", eng.logprobs(seqs, req.value("reference", false))}};
     }
     if (cmd == "generate") {
         std::vector<std::vector<llama_token>> prompts;

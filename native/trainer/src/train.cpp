@@ -210,7 +210,10 @@ std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequ
     gp.sched = sched;
     gp.backend_cpu = backend_cpu;
     gp.cvec = Access::cvec(ctx);
-    gp.loras = Access::loras(ctx);
+    // the reference pass (logprobs with reference = true) builds the model without the adapter: the base's exact
+    // log-probs, which GRPO's KL term compares the policy with
+    static const llama_adapter_loras no_loras;
+    gp.loras = without_adapter ? &no_loras : Access::loras(ctx);
     gp.mctx = mctx.get();
     gp.cross = Access::cross(ctx);
     gp.n_outputs = (uint32_t) T;
@@ -402,7 +405,9 @@ double Engine::eval_loss(const std::vector<Sequence> & batch) {
     return loss;
 }
 
-std::vector<std::vector<double>> Engine::logprobs(const std::vector<std::vector<llama_token>> & seqs) {
+std::vector<std::vector<double>> Engine::logprobs(const std::vector<std::vector<llama_token>> & seqs, bool reference) {
+    struct Reset { bool & flag; ~Reset() { flag = false; } } reset{without_adapter};
+    without_adapter = reference;
     std::vector<Sequence> batch;
     std::vector<size_t> index; // logprobs of sequences shorter than 2 tokens are empty
     for (size_t q = 0; q < seqs.size(); ++q) {

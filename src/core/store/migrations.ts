@@ -227,4 +227,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: "methods' own metric series and vote-scored evaluations",
+    up(db) {
+      // JSON objects: a method's series per step (GRPO's rewards, KL…) and an evaluation's vote score
+      db.exec(`
+        ALTER TABLE train_metrics ADD COLUMN extra TEXT;
+        ALTER TABLE train_evals ADD COLUMN vote TEXT;
+      `);
+    },
+  },
 ];

@@ -127,7 +127,8 @@ export interface Trainer {
   readonly pid: number | undefined;
   load(request: LoadRequest): Promise<z.infer<typeof LoadInfoSchema>>;
   step(request: StepRequest): Promise<z.infer<typeof StepResultSchema>>;
-  logprobs(sequences: number[][]): Promise<number[][]>;
+  /** each token's log-prob given those before it (the first token has none); reference: under the base model alone, without the adapter */
+  logprobs(sequences: number[][], options?: { reference?: boolean }): Promise<number[][]>;
   /** n samples per prompt, decoded together (one decode per step for all live samples); sample k of a seed is the same whatever n */
   generate(request: GenerateRequest): Promise<z.infer<typeof GenerateSchema>['samples']>;
   save(request: { adapter?: string; checkpoint?: string }): Promise<void>;
@@ -246,7 +247,7 @@ export async function startTrainer(options: StartOptions = {}): Promise<Trainer>
     // SQUILL_THREADS caps the engine's threads too (see inferenceThreads: ggml barriers stall on shared cores)
     load: (r) => request('load', { ...r, threads: r.threads ?? inferenceThreads() }, LoadInfoSchema),
     step: (r) => request('step', r, StepResultSchema),
-    logprobs: async (sequences) => (await request('logprobs', { sequences }, LogprobsSchema)).logprobs,
+    logprobs: async (sequences, options = {}) => (await request('logprobs', { sequences, ...(options.reference ? { reference: true } : {}) }, LogprobsSchema)).logprobs,
     generate: async (r) => (await request('generate', r, GenerateSchema)).samples,
     save: async (r) => {
       await request('save', r, z.unknown());

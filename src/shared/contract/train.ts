@@ -66,6 +66,11 @@ export const TrainEvalSettingsSchema = z.strictObject({
   maxTokens: z.number().int().min(TRAIN_LIMITS.evalMaxTokens.min).max(TRAIN_LIMITS.evalMaxTokens.max).default(128),
   /** the evaluation context (default: the model's own, capped by node-llama-cpp) */
   contextSize: z.number().int().min(256).max(131_072).optional(),
+  /**
+   * also score each evaluation with the vote strategy (FINER: n samples at T = 1, value-aware voting) and this many
+   * samples; 0 or absent: greedy only
+   */
+  voteSamples: z.number().int().min(0).max(64).optional(),
 });
 
 /**
@@ -124,6 +129,11 @@ export const TrainConfigBaseSchema = z.looseObject({
     .prefault({}),
   /** CPU threads for training and evaluation (default: SQUILL_THREADS, else all cores) */
   threads: z.number().int().min(1).max(1024).optional(),
+  /**
+   * the SQL adapter starts from this adapter of the same base (e.g. GRPO from its stage-0 SFT) instead of a fresh
+   * LoRA; its rank, alpha and targets are the adapter's own
+   */
+  startFrom: z.union([z.strictObject({ path: serverPath('file') }), z.strictObject({ adapterId: z.string().min(1).max(64) })]).optional(),
 });
 export type TrainConfigBase = z.output<typeof TrainConfigBaseSchema>;
 
@@ -157,6 +167,8 @@ export const TrainMetricSchema = z.object({
   tokensPerS: z.number(),
   rssBytes: z.number(),
   at: z.string(),
+  /** the method's own series of this step (GRPO: rewards, KL, rollout time…), keyed as its `curves` name them */
+  extra: z.record(z.string(), z.number()).optional(),
 });
 export type TrainMetric = z.infer<typeof TrainMetricSchema>;
 export const TrainEvalSchema = z.object({
@@ -166,6 +178,8 @@ export const TrainEvalSchema = z.object({
   total: z.number().int(),
   ms: z.number(),
   at: z.string(),
+  /** the same dev set scored with the vote strategy (config.eval.voteSamples), when asked */
+  vote: z.object({ devEx: z.number(), correct: z.number().int(), total: z.number().int(), samples: z.number().int() }).optional(),
 });
 export type TrainEval = z.infer<typeof TrainEvalSchema>;
 export const TrainCheckpointSchema = z.object({
@@ -293,8 +307,59 @@ export const TrainPresetSchema = z.object({
     checkpointEvery: z.number().int(),
     patience: z.number().int(),
   }),
+  /** values of the method's option fields (TrainMethodInfo.options, by key) the preset sets */
+  settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
 });
 export type TrainPreset = z.infer<typeof TrainPresetSchema>;
+
+/** One sampled completion of an online step (GRPO): what the model wrote, how it scored and what it was taught. */
+export const RolloutSampleSchema = z.object({
+  text: z.string(),
+  reasoning: z.string().nullable(),
+  sql: z.string(),
+  /** the prediction's result (first rows), or null when it did not execute */
+  result: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.unknown())), rowCount: z.number().int() }).nullable(),
+  error: z.string().nullable(),
+  /** the reward's parts: F, E, J, f(J), M (null: not computed) and their total */
+  rewards: z.object({
+    format: z.number(),
+    execution: z.number(),
+    jaccard: z.number().nullable(),
+    atomic: z.number().nullable(),
+    memory: z.number().nullable(),
+    total: z.number(),
+  }),
+  predOps: z.array(z.string()),
+  advantage: z.number(),
+  tokens: z.number().int(),
+  /** the sample reached max tokens without ending */
+  truncated: z.boolean(),
+});
+/** One prompt's group of samples at one step. */
+export const RolloutGroupSchema = z.object({
+  exampleId: z.string(),
+  question: z.string(),
+  dbId: z.string(),
+  dbPath: z.string(),
+  gold: z.string(),
+  goldOps: z.array(z.string()),
+  mean: z.number(),
+  std: z.number(),
+  /** every sample scored the same: no advantage, the group teaches nothing this step */
+  skipped: z.boolean(),
+  samples: z.array(RolloutSampleSchema),
+});
+export type RolloutGroup = z.infer<typeof RolloutGroupSchema>;
+export const TrainRolloutsSchema = z.object({
+  /** the steps whose rollouts are kept */
+  steps: z.array(z.number().int()),
+  /** the step shown (the one asked for, else the latest), null when none is kept yet */
+  step: z.number().int().nullable(),
+  groups: z.array(RolloutGroupSchema),
+  /** seconds the step spent sampling, scoring and updating */
+  seconds: z.object({ rollout: z.number(), reward: z.number(), update: z.number() }).nullable(),
+});
+export type TrainRollouts = z.infer<typeof TrainRolloutsSchema>;
 
 /** A training method as the wizard and the dashboard show it (the core's registry, src/core/train/methods). */
 export const TrainMethodInfoSchema = z.object({
@@ -318,7 +383,23 @@ export const TrainMethodInfoSchema = z.object({
   options: z
     .object({
       legend: z.string(),
-      fields: z.array(z.object({ key: z.string(), label: z.string(), default: z.number(), min: z.number(), step: z.number() })),
+      /**
+       * numbers (the default), or a choice among `choices`, or an on/off toggle; a dotted key ("rewards.atomic.e")
+       * is a nested field of the method's section
+       */
+      fields: z.array(
+        z.object({
+          key: z.string(),
+          label: z.string(),
+          kind: z.enum(['number', 'choice', 'toggle']).default('number'),
+          default: z.union([z.number(), z.string(), z.boolean()]),
+          min: z.number().optional(),
+          max: z.number().optional(),
+          step: z.number().optional(),
+          choices: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
+          help: z.string().optional(),
+        }),
+      ),
       /** why the values are refused when every one is 0 (null: zeros are fine) */
       allZero: z.string().nullable(),
       /** why the values are refused when one is below its minimum */
@@ -326,6 +407,15 @@ export const TrainMethodInfoSchema = z.object({
     })
     .nullable(),
   presets: z.array(TrainPresetSchema).min(1),
+  /**
+   * supervised: fixed samples built before training; online: each step's samples are made during training from the
+   * current adapter (GRPO's rollouts), and the job has a rollout browser (train.rollouts)
+   */
+  kind: z.enum(['supervised', 'online']),
+  /** whether the wizard offers a start-from-adapter picker (config.startFrom) */
+  startFrom: z.boolean(),
+  /** the method's own per-step series (TrainMetric.extra), as the dashboard draws them: one chart per `chart` */
+  curves: z.array(z.object({ key: z.string(), label: z.string(), chart: z.string() })),
 });
 export type TrainMethodInfo = z.infer<typeof TrainMethodInfoSchema>;
 
@@ -380,6 +470,11 @@ export const trainProcedures = {
     description: 'Per-step metrics and dev evaluations after step `since` (default: all), for live curves.',
     input: z.strictObject({ id: jobId, since: z.number().int().min(0).optional() }),
     output: z.object({ metrics: z.array(TrainMetricSchema), evals: z.array(TrainEvalSchema) }),
+  }),
+  'train.rollouts': procedure({
+    description: "An online job's rollouts at `step` (default: the latest kept): each prompt's group of samples with their rewards and advantages.",
+    input: z.strictObject({ id: jobId, step: z.number().int().min(1).optional() }),
+    output: TrainRolloutsSchema,
   }),
   'train.log': procedure({
     description: "The job's log from byte `offset` (default 0), at most 1 MiB per call.",

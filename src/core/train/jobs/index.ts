@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { jobCan, type Connection, type ParsedInput, type TrainCheckpoint, type TrainDataCheck, type TrainEstimate, type TrainEval, type TrainJob, type TrainMethodInfo, type TrainMetric } from '../../../shared/contract/index.ts';
+import { jobCan, type Connection, type ParsedInput, type TrainCheckpoint, type TrainDataCheck, type TrainEstimate, type TrainEval, type TrainJob, type TrainMethodInfo, type TrainMetric, type TrainRollouts } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { HandlersOf } from '../../../shared/rpc/backend.ts';
 import type { EventHub } from '../../../shared/rpc/events.ts';
@@ -18,6 +18,7 @@ import { createDatasetCache } from '../datasets/index.ts';
 import { methods as builtIn, type MethodRegistry } from '../methods/index.ts';
 import { benchmarkExamples, checkData, estimateRun } from './preview.ts';
 import { appendLog, jobDir, resolveModel, runJob, type Control } from './run.ts';
+import { readRollouts } from './rollouts.ts';
 import { createJobStore } from './store.ts';
 
 export { jobDir } from './run.ts';
@@ -35,6 +36,7 @@ export function trainHandlers(jobs: Jobs): HandlersOf<'train'> {
     'train.cancel': ({ id }) => jobs.cancel(id),
     'train.metrics': ({ id, since }) => jobs.metrics(id, since),
     'train.log': ({ id, offset }) => jobs.log(id, offset),
+    'train.rollouts': ({ id, step }) => jobs.rollouts(id, step),
     'train.checkData': (input) => jobs.checkData(input),
     'train.estimate': (input) => jobs.estimate(input),
   };
@@ -51,6 +53,8 @@ export interface Jobs {
   cancel(id: string): TrainJob;
   metrics(id: string, since?: number): { metrics: TrainMetric[]; evals: TrainEval[] };
   log(id: string, offset?: number): { text: string; size: number };
+  /** an online job's rollouts at a step (default: the latest kept) */
+  rollouts(id: string, step?: number): TrainRollouts;
   /** the run's data as a job would read it (for the wizard) */
   checkData(input: ParsedInput<'train.checkData'>): Promise<TrainDataCheck>;
   /** the estimator's memory and time for a run, from its real samples */
@@ -223,6 +227,10 @@ export function createJobs(o: JobsOptions): Jobs {
     metrics(id, since = 0) {
       known(id);
       return { metrics: jobs.metrics(id, since), evals: jobs.evals(id, since === 0 ? -1 : since) };
+    },
+    rollouts(id, step) {
+      known(id);
+      return readRollouts(jobDir(o.dataDir, id), step);
     },
     log(id, offset = 0) {
       known(id);

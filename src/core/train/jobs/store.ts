@@ -63,8 +63,9 @@ export function createJobStore(store: Store, methods: MethodRegistry) {
     if (!r) throw new SquillError('NOT_FOUND', `No training job with id "${id}"; it may have been deleted`);
     return r;
   };
-  const evalRow = (r: { step: number; dev_ex: number; correct: number; total: number; ms: number; at: string }): TrainEval => ({
+  const evalRow = (r: { step: number; dev_ex: number; correct: number; total: number; ms: number; at: string; vote: string | null }): TrainEval => ({
     step: r.step, devEx: r.dev_ex, correct: r.correct, total: r.total, ms: r.ms, at: r.at,
+    ...(r.vote ? { vote: JSON.parse(r.vote) as NonNullable<TrainEval['vote']> } : {}),
   });
   function listEvals(jobId: string, since = -1): TrainEval[] {
     return (db.prepare('SELECT * FROM train_evals WHERE job_id = ? AND step > ? ORDER BY step').all(jobId, since) as Parameters<typeof evalRow>[0][]).map(evalRow);
@@ -107,22 +108,25 @@ export function createJobStore(store: Store, methods: MethodRegistry) {
     },
     result: (id: string): JobResult => JSON.parse(row(id).result) as JobResult,
     addMetric(jobId: string, m: TrainMetric) {
-      db.prepare('INSERT INTO train_metrics (job_id, step, loss, lr, grad_norm, tokens_per_s, rss_bytes, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        jobId, m.step, m.loss, m.lr, m.gradNorm, m.tokensPerS, m.rssBytes, m.at,
+      db.prepare('INSERT INTO train_metrics (job_id, step, loss, lr, grad_norm, tokens_per_s, rss_bytes, at, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+        jobId, m.step, m.loss, m.lr, m.gradNorm, m.tokensPerS, m.rssBytes, m.at, m.extra ? JSON.stringify(m.extra) : null,
       );
     },
     metrics(jobId: string, since = 0): TrainMetric[] {
       return (db.prepare('SELECT * FROM train_metrics WHERE job_id = ? AND step > ? ORDER BY step').all(jobId, since) as {
-        step: number; loss: number; lr: number; grad_norm: number; tokens_per_s: number; rss_bytes: number; at: string;
-      }[]).map((r) => ({ step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.grad_norm, tokensPerS: r.tokens_per_s, rssBytes: r.rss_bytes, at: r.at }));
+        step: number; loss: number; lr: number; grad_norm: number; tokens_per_s: number; rss_bytes: number; at: string; extra: string | null;
+      }[]).map((r) => ({
+        step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.grad_norm, tokensPerS: r.tokens_per_s, rssBytes: r.rss_bytes, at: r.at,
+        ...(r.extra ? { extra: JSON.parse(r.extra) as Record<string, number> } : {}),
+      }));
     },
     /** tokens/s of the job's latest `limit` steps after its first two (a trainer's warm-up), newest first */
     sustainedRates(jobId: string, limit: number): number[] {
       return (db.prepare('SELECT tokens_per_s AS r FROM train_metrics WHERE job_id = ? AND step > 2 AND tokens_per_s > 0 ORDER BY step DESC LIMIT ?').all(jobId, limit) as { r: number }[]).map((x) => x.r);
     },
     addEval(jobId: string, e: TrainEval) {
-      db.prepare('INSERT OR REPLACE INTO train_evals (job_id, step, dev_ex, correct, total, ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-        jobId, e.step, e.devEx, e.correct, e.total, e.ms, e.at,
+      db.prepare('INSERT OR REPLACE INTO train_evals (job_id, step, dev_ex, correct, total, ms, at, vote) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        jobId, e.step, e.devEx, e.correct, e.total, e.ms, e.at, e.vote ? JSON.stringify(e.vote) : null,
       );
     },
     evals: listEvals,

@@ -18,7 +18,7 @@ import { sft } from './sft.ts';
 import { MAIN_ROLE, type BuildContext, type MethodOptions, type MethodSpec, type TrainSample } from './spec.ts';
 
 export { injectErrors, type Injection } from './route.ts';
-export { defineMethod, MAIN_ROLE, type AdapterSpec, type BuildContext, type MethodOptions, type MethodSpec, type TrainSample } from './spec.ts';
+export { defineMethod, MAIN_ROLE, type AdapterSpec, type BuildContext, type MethodOptions, type MethodSpec, type OnlineContext, type OnlinePrompt, type OnlineSpec, type OnlineStep, type TrainSample } from './spec.ts';
 export { AUTHORS, QUICK } from './presets.ts';
 
 /** The methods, in the order the wizard lists them. */
@@ -101,6 +101,9 @@ export function createMethodRegistry(extra: readonly MethodSpec[] = []): MethodR
         strategy: s.strategy,
         options: s.options ?? null,
         presets: [...s.presets],
+        kind: s.online ? 'online' : 'supervised',
+        startFrom: s.startFrom ?? false,
+        curves: [...(s.online?.curves ?? [])],
       })),
     parseConfig(method, config) {
       get(method);

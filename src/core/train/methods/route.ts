@@ -36,10 +36,10 @@ export const route = defineMethod({
   options: {
     legend: 'Mixing ratios (samples of each task per example)',
     fields: [
-      { key: 'ts', label: 'TS text-to-SQL', default: 1, min: 0, step: 0.25 },
-      { key: 'sl', label: 'SL schema linking', default: 1, min: 0, step: 0.25 },
-      { key: 'nc', label: 'NC noise correction', default: 1, min: 0, step: 0.25 },
-      { key: 'cw', label: 'CW continuation writing', default: 1, min: 0, step: 0.25 },
+      { key: 'ts', label: 'TS text-to-SQL', kind: 'number', default: 1, min: 0, step: 0.25 },
+      { key: 'sl', label: 'SL schema linking', kind: 'number', default: 1, min: 0, step: 0.25 },
+      { key: 'nc', label: 'NC noise correction', kind: 'number', default: 1, min: 0, step: 0.25 },
+      { key: 'cw', label: 'CW continuation writing', kind: 'number', default: 1, min: 0, step: 0.25 },
     ],
     allZero: 'At least one ROUTE task needs a ratio above 0.',
     belowMin: 'Mixing ratios cannot be negative.',

@@ -6,10 +6,14 @@
  */
 import crypto from 'node:crypto';
 import type { z } from 'zod';
-import type { StrategyName, TrainMethodInfo, TrainPreset } from '../../../shared/contract/index.ts';
+import type { RolloutGroup, StrategyName, TrainMethodInfo, TrainPreset } from '../../../shared/contract/index.ts';
 import { mulberry32 } from '../../../shared/random.ts';
 import type { ChatSample, DbHandle, prompts } from '../../ai/index.ts';
+import type { SandboxPool } from '../../db/index.ts';
+import type { Store } from '../../store/index.ts';
 import type { TrainExample } from '../datasets/index.ts';
+import type { TokenizerBridge } from '../tokens.ts';
+import type { Trainer } from '../trainer.ts';
 
 /** The adapter every method trains: the SQL model, evaluated on the dev set and chosen in the workbench. */
 export { MAIN_ROLE } from '../../../shared/contract/index.ts';
@@ -77,6 +81,13 @@ export interface MethodSpec<S extends z.ZodType = z.ZodType> {
   /** the wizard's fields for `settings` */
   options?: NonNullable<TrainMethodInfo['options']>;
   presets: readonly TrainPreset[];
+  /** the wizard offers a start-from-adapter picker (config.startFrom) */
+  startFrom?: boolean;
+  /**
+   * An online method (GRPO): the samples `build` makes are its prompts (their target the gold answer), and each
+   * step's weighted sequences are made during training from the live adapter by `online.start(...).step(k)`.
+   */
+  online?: OnlineSpec<z.output<S>>;
   /** the samples of one example (exampleId is added by the registry) */
   build(example: TrainExample, ctx: BuildContext<z.output<S>>): Promise<Omit<TrainSample, 'exampleId'>[]>;
 }
@@ -87,4 +98,50 @@ export const defineMethod = <S extends z.ZodType>(spec: MethodSpec<S>): MethodSp
 /** A seeded generator (mulberry32) per (seed, example, purpose): samples do not depend on example order. */
 export function rngOf(seed: number, ...keys: string[]): () => number {
   return mulberry32(crypto.createHash('sha256').update([seed, ...keys].join('\u0000')).digest().readUInt32LE(0));
+}
+
+/** One prompt of an online method, kept in the job's data snapshot: its tokens and what its answers are scored against. */
+export interface OnlinePrompt {
+  /** the chat-templated prompt up to where the answer starts */
+  tokens: number[];
+  exampleId: string;
+  question: string;
+  dbId: string;
+  dbPath: string;
+  /** gold answers (one today; scored against the best) */
+  golds: string[];
+}
+
+export interface OnlineContext<S> {
+  trainer: Trainer;
+  tokenizer: TokenizerBridge;
+  settings: S;
+  prompts: OnlinePrompt[];
+  sandbox: SandboxPool;
+  store: Store;
+  seed: number;
+  /** the phase's optimizer steps */
+  steps: number;
+  log(line: string): void;
+}
+
+/** What one online step made: the weighted sequences to train on, its series (TrainMetric.extra) and its rollouts. */
+export interface OnlineStep {
+  sequences: { tokens: number[]; weights: number[] }[];
+  extra: Record<string, number>;
+  rollouts: RolloutGroup[];
+  seconds: { rollout: number; reward: number; update: number };
+}
+
+export interface OnlineSpec<S> {
+  /** the series each step adds to its metrics, as the dashboard draws them (one chart per `chart`) */
+  curves: readonly { key: string; label: string; chart: string }[];
+  /** tokens a completion may take: the trainer's context holds the longest prompt plus this */
+  completionTokens(settings: S | undefined): number;
+  /**
+   * Per phase, once the trainer is loaded. `step(k)` samples from the live adapter and returns the sequences of the
+   * phase's 1-based step k; it depends only on (seed, k) and the adapter, so a step re-done after a restart from
+   * its checkpoint is the same step.
+   */
+  start(ctx: OnlineContext<S | undefined>): Promise<{ step(k: number): Promise<OnlineStep>; close(): Promise<void> }>;
 }
