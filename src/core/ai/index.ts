@@ -18,6 +18,7 @@ import type { DbHandle, StrategyInput } from './types.ts';
 export { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET, linkAdapterOf, runStrategy, STRATEGY_CATALOG, takesLinkModel, vote } from './strategies/index.ts';
 export { addCorrection, getTrace, listCorrections, saveTrace } from './store.ts';
 export { execute } from './trace.ts';
+export { sqlGrammar } from './grammar.ts';
 export type { DbHandle, ProgressEvent, StrategyInput } from './types.ts';
 // what training shares with inference: the prompts, the parsers and the supervised examples built from them
 export * as prompts from './prompts.ts';

@@ -272,7 +272,7 @@ async function checkExecution(rows: (TrainExample & { line: number })[], deps: D
  * The strategies' view of each example's database, opened once per file; Spider/BIRD examples keep their
  * double-quoted-string rule so golds and injected-error SQL run as the benchmark tooling runs them.
  */
-export function exampleDbs(sandbox: SandboxPool): (example: TrainExample) => Promise<DbHandle> {
+export function exampleDbs(sandbox: SandboxPool): (example: Pick<TrainExample, 'dbPath' | 'dbId' | 'doubleQuotedStrings'>) => Promise<DbHandle> {
   const handles = new Map<string, Promise<DbHandle>>();
   return (e) => {
     const key = `${e.doubleQuotedStrings ? 'dq' : 'sq'}\u0000${e.dbPath}`;

@@ -10,7 +10,7 @@ import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Store } from '../../store/index.ts';
 import { exampleDbs, loadDataset, splitDataset, type DatasetCache, type DatasetSpec, type InvalidRow, type TrainExample } from '../datasets/index.ts';
-import { sampleTokens, type MethodOptions, type MethodRegistry, type MethodSpec, type TrainConfig } from '../methods/index.ts';
+import { chatExample, sampleTokens, type MethodOptions, type MethodRegistry, type MethodSpec, type OnlinePrompt, type TrainConfig } from '../methods/index.ts';
 import { openTokenizer, type TokenizerBridge } from '../tokens.ts';
 import type { Role } from './plan.ts';
 
@@ -22,7 +22,8 @@ export interface JobData {
   version: 1;
   model: string;
   dev: TrainExample[];
-  adapters: { role: Role; sequences: Sequence[]; tasks: Record<string, number> }[];
+  /** per adapter its supervised sequences; an online method's adapter also has its prompts (sequences: prompt + gold) */
+  adapters: { role: Role; sequences: Sequence[]; tasks: Record<string, number>; prompts?: OnlinePrompt[] }[];
   /** the trainer's context: the longest sequence, rounded up */
   ctx: number;
   trainExamples: number;
@@ -83,6 +84,9 @@ export async function prepareData(methods: MethodRegistry, config: TrainConfig, 
   try {
     const samples = await methods.buildSamples(spec.name, train, exampleDbs(deps.sandbox), methodOptions(methods, config, tokenizer));
     let longest = 0;
+    const byId = new Map(train.map((e) => [e.id, e]));
+    // an online method's completions are sampled during training: the context holds the longest prompt plus them
+    const completion = spec.online ? spec.online.completionTokens(spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {})) : 0;
     // one phase per adapter, in the method's order
     const adapters = spec.adapters.map(({ role }) => {
       const mine = samples.filter((s) => s.adapter === role);
@@ -95,7 +99,15 @@ export async function prepareData(methods: MethodRegistry, config: TrainConfig, 
         return seq;
       });
       deps.log(`${role} adapter: ${sequences.length} samples (${Object.entries(tasks).map(([t, n]) => `${t} ${n}`).join(', ')})`);
-      return { role, sequences, tasks };
+      if (!spec.online) return { role, sequences, tasks };
+      const prompts = mine.map((s): OnlinePrompt => {
+        const e = byId.get(s.exampleId)!;
+        const { assistant: _answer, ...prompt } = chatExample(s);
+        const tokens = tokenizer.promptTokens(prompt);
+        longest = Math.max(longest, tokens.length + completion);
+        return { tokens, exampleId: e.id, question: e.question, dbId: e.dbId, dbPath: e.dbPath, golds: [s.target] };
+      });
+      return { role, sequences, tasks, prompts };
     });
     const ctx = trainerContext(longest);
     deps.log(`longest sequence ${longest} tokens; trainer context ${ctx}`);

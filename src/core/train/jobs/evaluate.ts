@@ -3,6 +3,7 @@
  * chosen strategy (grammar 'schema', greedy), scored with the evaluation harness's BIRD EX (result sets equal).
  */
 import path from 'node:path';
+import type { Sampling, StrategyName } from '../../../shared/contract/index.ts';
 import { runStrategy, takesLinkModel } from '../../ai/index.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import { GoldCache, scoreExample } from '../../eval/index.ts';
@@ -15,6 +16,8 @@ export interface DevScore {
   correct: number;
   total: number;
   ms: number;
+  /** the same examples with the vote strategy (config.eval.voteSamples samples at T = 1), when asked */
+  vote?: { devEx: number; correct: number; total: number; samples: number };
 }
 
 export async function evaluateDev(o: {
@@ -41,6 +44,20 @@ export async function evaluateDev(o: {
     if (takesLinkModel(strategy) && o.linkAdapter) opened.push((link = await openModelSpec({ ...spec, adapter: o.linkAdapter })));
     const dbOf = exampleDbs(o.sandbox);
     const cache = new GoldCache();
+    const greedy = await count(strategy, { temperature: 0, topP: 1, topK: 0, maxTokens: o.config.eval.maxTokens });
+    const total = examples.length;
+    const samples = o.config.eval.voteSamples ?? 0;
+    // FINER's inference: n samples at T = 1, value-aware voting (seeded: the same adapter scores the same)
+    const vote = samples > 0 && !o.stopped?.() ? await count('vote', { temperature: 1, topP: 1, topK: 0, maxTokens: o.config.eval.maxTokens, seed: o.config.seed }, samples) : null;
+    return {
+      devEx: total ? greedy / total : 0,
+      correct: greedy,
+      total,
+      ms: performance.now() - started,
+      ...(vote !== null ? { vote: { devEx: total ? vote / total : 0, correct: vote, total, samples } } : {}),
+    };
+
+    async function count(strategy: StrategyName, sampling: Sampling, voteSamples?: number): Promise<number> {
     let correct = 0;
     for (const [index, ex] of examples.entries()) {
       if (o.stopped?.()) break;
@@ -51,10 +68,11 @@ export async function evaluateDev(o: {
         strategy,
         grammar: 'schema',
         settings: {
-          sampling: { temperature: 0, topP: 1, topK: 0, maxTokens: o.config.eval.maxTokens },
+          sampling,
           sampleRows: o.config.prompt.sampleRows,
           schemaBudget: o.config.prompt.schemaBudget,
           ...(o.config.prompt.sliceBudget ? { lrsql: { sliceBudget: o.config.prompt.sliceBudget } } : {}),
+          ...(voteSamples ? { vote: { samples: voteSamples } } : {}),
         },
         model: main.textModel,
         linkModel: link?.textModel,
@@ -69,8 +87,8 @@ export async function evaluateDev(o: {
       );
       if (score.scores.bird_ex === 1) correct++;
     }
-    const total = examples.length;
-    return { devEx: total ? correct / total : 0, correct, total, ms: performance.now() - started };
+    return correct;
+    }
   } finally {
     for (const m of opened.reverse()) await m.close();
   }

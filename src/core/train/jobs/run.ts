@@ -7,17 +7,19 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TrainConfigBase, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
+import type { DbSchema, TrainConfigBase, TrainEval, TrainJob, TrainMetric } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import type { Models } from '../../models/index.ts';
 import type { Store } from '../../store/index.ts';
 import { startTrainer, type Trainer } from '../trainer.ts';
-import type { DatasetCache } from '../datasets/index.ts';
+import { exampleDbs, type DatasetCache } from '../datasets/index.ts';
+import { openTokenizer, type TokenizerBridge } from '../tokens.ts';
 import { MAIN_ROLE, type MethodRegistry, type TrainConfig } from '../methods/index.ts';
 import { estimateJob } from '../estimate.ts';
 import { jobData, prepareData, type JobData } from './data.ts';
-import { evaluateDev } from './evaluate.ts';
+import { evaluateDev, type DevScore } from './evaluate.ts';
+import { truncateRollouts, writeRollouts } from './rollouts.ts';
 import { learningRate, planPhases, stepBatches, type Phase, type Role } from './plan.ts';
 import type { JobStore } from './store.ts';
 
@@ -111,7 +113,8 @@ export async function runJob(id: string, deps: RunDeps, control: Control): Promi
   try {
     const model = resolveModel(config, deps.models);
     const data = await jobData(dir, () => prepareData(deps.methods, config, model, { store: deps.store, sandbox: deps.sandbox, connections: deps.connections, cache: deps.cache, log }));
-    const phases = planPhases(config, data.adapters.map((a) => ({ role: a.role, count: a.sequences.length })));
+    // an online method's phase reads its prompts (batchSize x gradAccum per step), a supervised one its samples
+    const phases = planPhases(config, data.adapters.map((a) => ({ role: a.role, count: a.prompts?.length ?? a.sequences.length })));
     deps.jobs.setProgress(id, deps.jobs.get(id).step, phases.at(-1)!.end);
     for (let retries = 0; ; retries++) {
       try {
@@ -155,17 +158,23 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
   let at = last?.step ?? 0;
   const dropped = deps.jobs.metrics(id, at).length;
   deps.jobs.truncateAfter(id, at);
+  truncateRollouts(dir, at);
   if (dropped) log(`re-doing ${dropped} step(s) after the checkpoint at step ${at}`);
   const evaluated = () => new Set(deps.jobs.evals(id).map((e) => e.step));
 
+  const spec = deps.methods.get(job.method);
+  // the SQL adapter's start: an adapter of the same base (config.startFrom) or a fresh LoRA
+  const startFrom = startAdapter(config, deps.models);
+  if (startFrom) log(`the SQL adapter starts from ${startFrom}`);
+
   if (at === 0 && data.dev.length > 0 && !evaluated().has(0)) {
-    log(`evaluating the base model on ${Math.min(data.dev.length, config.eval.limit ?? Infinity)} dev examples (${config.eval.strategy})`);
-    const score = await evaluateDev({ model, adapter: null, dev: data.dev, config, sandbox: deps.sandbox, stopped: () => control.stop !== null });
+    log(`evaluating ${startFrom ? 'the start adapter' : 'the base model'} on ${Math.min(data.dev.length, config.eval.limit ?? Infinity)} dev examples (${config.eval.strategy}${config.eval.voteSamples ? `, and vote with ${config.eval.voteSamples} samples` : ''})`);
+    const score = await evaluateDev({ model, adapter: startFrom, dev: data.dev, config, sandbox: deps.sandbox, stopped: () => control.stop !== null });
     if (control.stop) throw new Stopped(control.stop);
     const e: TrainEval = { step: 0, ...score, at: now() };
     deps.jobs.addEval(id, e);
     deps.progress(id, null, e);
-    log(`dev EX before training: ${(score.devEx * 100).toFixed(1)}% (${score.correct}/${score.total})`);
+    log(`dev EX before training: ${describeScore(score)}`);
   }
 
   for (const [phaseIndex, phase] of phases.entries()) {
@@ -177,6 +186,8 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
     const trainer = await startTrainer({ binary: deps.trainerBinary, onLog: (line) => log(`trainer: ${line}`) });
     control.trainer = trainer;
     if (control.stop) throw new Stopped(control.stop);
+    let online: Awaited<ReturnType<NonNullable<typeof spec.online>['start']>> | null = null;
+    let tokenizer: TokenizerBridge | null = null;
     const died = async (err: unknown): Promise<never> => {
       const dead = await Promise.race([trainer.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
       if (dead) throw new TrainerDied(`the trainer died at step ${at + 1}: ${err instanceof Error ? err.message : String(err)}`);
@@ -190,10 +201,44 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
           ctx: data.ctx,
           seed: config.seed,
           ...(config.threads ? { threads: config.threads } : {}),
-          ...(resume ? { checkpoint: resume.path } : { lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets, seed: config.seed + phaseIndex } }),
+          ...(resume
+            ? { checkpoint: resume.path }
+            : startFrom && phase.role === MAIN_ROLE
+              ? { adapter: startFrom }
+              : { lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets, seed: config.seed + phaseIndex } }),
         })
         .catch(died);
-      log(resume ? `${phase.role} adapter: resumed from the checkpoint at step ${at}` : `${phase.role} adapter: a fresh LoRA (rank ${config.lora.rank}), steps ${phase.start + 1}-${phase.end}`);
+      log(
+        resume
+          ? `${phase.role} adapter: resumed from the checkpoint at step ${at}`
+          : startFrom && phase.role === MAIN_ROLE
+            ? `${phase.role} adapter: continues ${path.basename(startFrom)}, steps ${phase.start + 1}-${phase.end}`
+            : `${phase.role} adapter: a fresh LoRA (rank ${config.lora.rank}), steps ${phase.start + 1}-${phase.end}`,
+      );
+      // an online method makes each step's sequences from the live adapter
+      const prompts = data.adapters.find((a) => a.role === phase.role)!.prompts;
+      if (spec.online && prompts) {
+        tokenizer = await openTokenizer(model);
+        const schemas = new Map<string, Promise<DbSchema>>();
+        const dbOf = exampleDbs(deps.sandbox);
+        online = await spec.online.start({
+          trainer,
+          tokenizer,
+          settings: spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {}),
+          prompts,
+          promptsPerStep: config.batchSize * config.gradAccum,
+          schemaOf: (dbPath) => {
+            let p = schemas.get(dbPath);
+            if (!p) schemas.set(dbPath, (p = dbOf(prompts.find((q) => q.dbPath === dbPath)!).then((h) => h.schema)));
+            return p;
+          },
+          sandbox: deps.sandbox,
+          store: deps.store,
+          seed: config.seed + phaseIndex * 7919,
+          steps: phase.end - phase.start,
+          log,
+        });
+      }
       const checkpointed = () => new Set(deps.jobs.checkpoints(id).map((c) => c.step));
       const checkpoint = async (step: number) => {
         const file = path.join(dir, 'checkpoints', `step-${String(step).padStart(7, '0')}.gguf`);
@@ -219,7 +264,21 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
         let weighted = 0;
         let tokens = 0;
         let gradNorm = 0;
-        for (const micro of stepBatches(k, sequences.length, config.batchSize, config.gradAccum, config.seed + phaseIndex * 7919)) {
+        let extra: Record<string, number> | undefined;
+        if (online) {
+          const made = await online.step(k).catch(died);
+          const updateStarted = performance.now();
+          const r = await trainer.step({ batch: made.sequences, lr, clip: config.clip > 0 ? config.clip : undefined, weight_decay: config.weightDecay }).catch(died);
+          const update = (performance.now() - updateStarted) / 1000;
+          // the loss of a policy-gradient step is its surrogate (signed weights): reported, not a quality measure
+          loss = r.loss;
+          weighted = r.tokens;
+          tokens = made.sequences.reduce((sum, b) => sum + b.tokens.length, 0);
+          gradNorm = r.grad_norm;
+          extra = { ...made.extra, update_s: update };
+          writeRollouts(dir, s, made.rollouts, { ...made.seconds, update });
+        }
+        for (const micro of online ? [] : stepBatches(k, sequences.length, config.batchSize, config.gradAccum, config.seed + phaseIndex * 7919)) {
           const batch = micro.map((i) => sequences[i]!);
           const r = await trainer
             .step({ batch, lr, clip: config.clip > 0 ? config.clip : undefined, weight_decay: config.weightDecay, accumulate: config.gradAccum })
@@ -232,7 +291,7 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
         const seconds = (performance.now() - started) / 1000;
         const stats = await trainer.stats().catch(died);
         peakRss = stats.peak_rss; // the process's high-water mark
-        const metric: TrainMetric = { step: s, loss: weighted ? loss / weighted : 0, lr, gradNorm, tokensPerS: tokens / Math.max(seconds, 1e-6), rssBytes: stats.rss, at: now() };
+        const metric: TrainMetric = { step: s, loss: weighted ? loss / weighted : 0, lr, gradNorm, tokensPerS: tokens / Math.max(seconds, 1e-6), rssBytes: stats.rss, at: now(), ...(extra ? { extra } : {}) };
         deps.jobs.addMetric(id, metric);
         deps.jobs.setProgress(id, s);
         at = s;
@@ -282,7 +341,7 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
         }
         fs.rmSync(adapter, { force: true });
         deps.progress(id, null, e);
-        log(`step ${step}: dev EX ${(score.devEx * 100).toFixed(1)}% (${score.correct}/${score.total})${best ? ', the best so far' : ''}`);
+        log(`step ${step}: dev EX ${describeScore(score)}${best ? ', the best so far' : ''}`);
         const bestNow = deps.jobs.bestEval(id, step)!;
         const since = deps.jobs.evals(id, bestNow.step).length;
         if (config.patience > 0 && since >= config.patience) {
@@ -292,10 +351,29 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
       }
     } finally {
       control.trainer = null;
+      await online?.close();
+      await tokenizer?.dispose();
       await trainer.shutdown();
     }
   }
   return null;
+}
+
+const describeScore = (s: DevScore) =>
+  `${(s.devEx * 100).toFixed(1)}% (${s.correct}/${s.total})${s.vote ? `, vote of ${s.vote.samples}: ${(s.vote.devEx * 100).toFixed(1)}% (${s.vote.correct}/${s.vote.total})` : ''}`;
+
+/** The adapter file config.startFrom names (a path, or a registered adapter), or null for a fresh LoRA. */
+function startAdapter(config: TrainConfig, models?: Models): string | null {
+  const from = config.startFrom;
+  if (!from) return null;
+  if ('path' in from) {
+    const file = path.resolve(from.path);
+    if (!fs.existsSync(file)) throw new SquillError('NOT_FOUND', `The start adapter ${file} does not exist`);
+    return file;
+  }
+  const adapter = models?.list().flatMap((m) => m.adapters).find((a) => a.id === from.adapterId);
+  if (!adapter) throw new SquillError('NOT_FOUND', `No registered adapter has the id ${from.adapterId}`);
+  return adapter.path;
 }
 
 /** Keeps the last few checkpoints and the best one; older files are deleted with their rows. */

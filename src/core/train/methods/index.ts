@@ -14,6 +14,7 @@ import type { TrainExample } from '../datasets/index.ts';
 import type { TokenizerBridge } from '../tokens.ts';
 import { lrsql } from './lrsql.ts';
 import { route } from './route.ts';
+import { grpo } from './grpo.ts';
 import { sft } from './sft.ts';
 import { MAIN_ROLE, type BuildContext, type MethodOptions, type MethodSpec, type TrainSample } from './spec.ts';
 
@@ -22,7 +23,7 @@ export { defineMethod, MAIN_ROLE, type AdapterSpec, type BuildContext, type Meth
 export { AUTHORS, QUICK } from './presets.ts';
 
 /** The methods, in the order the wizard lists them. */
-export const BUILT_IN: readonly MethodSpec[] = [sft, lrsql, route];
+export const BUILT_IN: readonly MethodSpec[] = [sft, lrsql, route, grpo];
 
 /** The config fields every method shares, strict: a member of the union adds `method` and the method's section. */
 const Fields = TrainConfigBaseSchema.strict();

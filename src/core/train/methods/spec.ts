@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { z } from 'zod';
-import type { RolloutGroup, StrategyName, TrainMethodInfo, TrainPreset } from '../../../shared/contract/index.ts';
+import type { DbSchema, RolloutGroup, StrategyName, TrainMethodInfo, TrainPreset } from '../../../shared/contract/index.ts';
 import { mulberry32 } from '../../../shared/random.ts';
 import type { ChatSample, DbHandle, prompts } from '../../ai/index.ts';
 import type { SandboxPool } from '../../db/index.ts';
@@ -117,6 +117,10 @@ export interface OnlineContext<S> {
   tokenizer: TokenizerBridge;
   settings: S;
   prompts: OnlinePrompt[];
+  /** prompts per step (the config's batchSize x gradAccum: one update per rollout batch) */
+  promptsPerStep: number;
+  /** a database's schema (grammars) */
+  schemaOf(dbPath: string): Promise<DbSchema>;
   sandbox: SandboxPool;
   store: Store;
   seed: number;
