@@ -50,6 +50,8 @@ export interface ExampleOptions {
   slices?: string[][];
   /** vote, reason: the reasoning written before the SQL (default: deriveRationale, what the gold SQL does) */
   reasoning?: (gold: GoldQuestion) => string;
+  /** vote, reason: the longest derived rationale, in characters (RationaleOptions.maxChars) */
+  rationaleChars?: number;
 }
 
 /** ROUTE's schema-link answer for a gold SQL: the real tables and columns it names. */
@@ -88,7 +90,7 @@ export async function strategyExamples(db: DbHandle, gold: GoldQuestion, strateg
       return lrsqlExamples(db.schema, o.slices ?? (await lrsqlSlices(db.schema, o.count, o.sliceBudget ?? DEFAULT_SLICE_BUDGET)), { ...gold, evidence, sql });
     case 'vote':
     case 'reason': {
-      const reasoning = o.reasoning ? o.reasoning({ ...gold, sql }) : deriveRationale(sql, db.schema);
+      const reasoning = o.reasoning ? o.reasoning({ ...gold, sql }) : deriveRationale(sql, db.schema, { maxChars: o.rationaleChars });
       return [{ task: 'finer', messages: finerPrompt(await full(), gold.question, evidence), target: finerTarget(reasoning, sql) }];
     }
   }
