@@ -24,7 +24,7 @@ export * as prompts from './prompts.ts';
 export * as parse from './parse.ts';
 export { finerTarget, lrsqlExamples, strategyExamples, type ChatSample, type GoldQuestion } from './examples.ts';
 export { DERIVED_LABEL, deriveRationale, MIN_REASONING_CHARS, type RationaleOptions } from './rationale.ts';
-export { DEFAULT_REASONING_CHARS } from './grammar.ts';
+export { DEFAULT_REASONING_CHARS, sqlGrammar } from './grammar.ts';
 export { linkedBySql, parseTableList } from './parse.ts';
 export { LRSQL_LINK_SYSTEM, ROUTE_TASKS, SLICE_SCAFFOLD_TOKENS, ddlOf, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices } from './prompts.ts';
 

@@ -37,14 +37,16 @@ const TeacherSchema = z.union([
   }),
 ]);
 
+/** config['reason-sft']; absent fields take DEFAULTS (kept out of the schema, so a parsed config stays as written) */
 const ReasonSftSettingsSchema = z
   .strictObject({
-    source: z.enum(['derived', 'teacher']).default('derived'),
+    /** where the reasoning comes from (default derived) */
+    source: z.enum(['derived', 'teacher']).optional(),
     teacher: TeacherSchema.optional(),
-    /** teacher answers tried per example until one is correct: the first greedy, the others at T = 1 */
-    teacherSamples: z.number().int().min(1).max(16).default(1),
-    /** an example without a correct teacher trace: the derived rationale, or no sample */
-    fallback: z.enum(['derived', 'drop']).default('derived'),
+    /** teacher answers tried per example until one is correct: the first greedy, the others at T = 1 (default 1) */
+    teacherSamples: z.number().int().min(1).max(16).optional(),
+    /** an example without a correct teacher trace: the derived rationale, or no sample (default derived) */
+    fallback: z.enum(['derived', 'drop']).optional(),
     /**
      * The longest reasoning, in characters between `<think>` and `</think>` (the newlines around it included), as
      * the reasoning grammar counts them; at most its default, which the reason and vote strategies decode under.
@@ -54,10 +56,17 @@ const ReasonSftSettingsSchema = z
       .int()
       .min(MIN_REASONING_CHARS + 60)
       .max(DEFAULT_REASONING_CHARS)
-      .default(DEFAULT_REASONING_CHARS),
+      .optional(),
   })
   .refine((s) => s.source !== 'teacher' || s.teacher !== undefined, { message: 'source "teacher" needs a teacher (a GGUF path or an endpoint url)', path: ['teacher'] });
-type ReasonSftSettings = z.output<typeof ReasonSftSettingsSchema>;
+const DEFAULTS = { source: 'derived', teacherSamples: 1, fallback: 'derived', maxReasoningChars: DEFAULT_REASONING_CHARS } as const;
+type ReasonSftSettings = Omit<z.output<typeof ReasonSftSettingsSchema>, keyof typeof DEFAULTS> & {
+  source: 'derived' | 'teacher';
+  teacherSamples: number;
+  fallback: 'derived' | 'drop';
+  maxReasoningChars: number;
+};
+const resolve = (s: z.output<typeof ReasonSftSettingsSchema> | undefined): ReasonSftSettings => ({ ...DEFAULTS, ...Object.fromEntries(Object.entries(s ?? {}).filter(([, v]) => v !== undefined)) });
 
 export const reasonSft = defineMethod({
   name: 'reason-sft',
@@ -70,7 +79,7 @@ export const reasonSft = defineMethod({
   // the wizard's options are numeric fields only: source, teacher and fallback come from the config file
   presets: [QUICK, AUTHORS],
   async build(e, ctx) {
-    const s = ctx.settings ?? ReasonSftSettingsSchema.parse({});
+    const s = resolve(ctx.settings);
     const gold = { question: e.question, evidence: e.evidence, sql: parse.trimSql(e.sql) };
     const derived = (await strategyExamples(ctx.db, gold, 'reason', { ...ctx.options, rationaleChars: s.maxReasoningChars - 2 }, await ctx.sampleRows()))[0]!;
     // counting samples for an estimate does not run the teacher: its traces are about as long as the budget allows
@@ -84,7 +93,7 @@ export const reasonSft = defineMethod({
 
 interface Teacher {
   /** the first correct trace of up to teacherSamples tries, or null */
-  trace(e: TrainExample, ctx: BuildContext<ReasonSftSettings>): Promise<{ reasoning: string; sql: string } | null>;
+  trace(e: TrainExample, ctx: BuildContext<unknown>): Promise<{ reasoning: string; sql: string } | null>;
   close(): Promise<void>;
 }
 
@@ -150,7 +159,7 @@ async function openTeacher(s: ReasonSftSettings, log: (line: string) => void): P
  * One teacher answer through the reason strategy (FINER's prompt under the reasoning grammar with the job's prompt
  * settings): try 0 greedy, later tries at T = 1 with seeds from the job's seed, so a rerun asks the same.
  */
-async function ask(teacher: OpenedModel, db: DbHandle, e: TrainExample, ctx: BuildContext<ReasonSftSettings>, i: number): Promise<{ reasoning: string | null; sql: string }> {
+async function ask(teacher: OpenedModel, db: DbHandle, e: TrainExample, ctx: BuildContext<unknown>, i: number): Promise<{ reasoning: string | null; sql: string }> {
   const o = ctx.options;
   const trace = await runStrategy({
     question: e.question,
