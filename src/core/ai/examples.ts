@@ -1,11 +1,13 @@
 /**
  * Supervised examples for a question with its gold SQL, made with the very prompt builders the strategies use: a
  * model trained on them sees at training time exactly the prompts it will get at inference. One list per strategy
- * (ROUTE: its tasks as MCP sends them; LR-SQL: lrsqlExamples below; vote: FINER's think-then-SQL format).
+ * (ROUTE: its tasks as MCP sends them; LR-SQL: lrsqlExamples below; vote and reason: FINER's think-then-SQL format,
+ * with a rationale derived from the gold SQL unless the caller gives the reasoning).
  */
 import type { DbSchema, StrategyName } from '../../shared/contract/index.ts';
 import type { ChatMessage } from '../llm/index.ts';
 import { linkedBySql, trimSql } from './parse.ts';
+import { deriveRationale } from './rationale.ts';
 import {
   ddlOf,
   finerPrompt,
@@ -46,8 +48,10 @@ export interface ExampleOptions {
   sliceBudget?: number;
   /** lrsql: the database's slices when the caller has them already (they cost a tokenization of every table) */
   slices?: string[][];
-  /** vote: the reasoning written before the SQL (default: names the tables and columns the gold SQL uses) */
+  /** vote, reason: the reasoning written before the SQL (default: deriveRationale, what the gold SQL does) */
   reasoning?: (gold: GoldQuestion) => string;
+  /** vote, reason: the longest derived rationale, in characters (RationaleOptions.maxChars) */
+  rationaleChars?: number;
 }
 
 /** ROUTE's schema-link answer for a gold SQL: the real tables and columns it names. */
@@ -56,11 +60,12 @@ export function schemaLinkTarget(db: DbHandle, sql: string): string {
   return JSON.stringify({ tables: linked.tables.map((t) => ({ table: t, columns: linked.columns.filter((c) => c.table === t).map((c) => c.column) })) });
 }
 
-export function defaultReasoning(db: DbHandle, gold: GoldQuestion): string {
-  const l = linkedBySql(gold.sql, db.schema);
-  const cols = l.columns.map((c) => `${c.table}.${c.column}`).join(', ');
-  return `The question asks: ${gold.question} The tables needed are ${l.tables.join(', ') || 'none'}${cols ? `, using ${cols}` : ''}. I write one query over them.`;
-}
+/**
+ * FINER's answer: the reasoning inside `<think>`, then the SQL — the very text the reasoning grammar allows
+ * (grammar.ts: `"<think>" [^<]{0,N} "</think>\n"` before the SQL), so a model trained on it can write it under the
+ * grammar. The reasoning is put on lines of its own.
+ */
+export const finerTarget = (reasoning: string, sql: string): string => `<think>\n${reasoning.trim()}\n</think>\n${sql}`;
 
 export async function strategyExamples(db: DbHandle, gold: GoldQuestion, strategy: StrategyName, o: ExampleOptions, rows?: SampleRows): Promise<ChatSample[]> {
   const evidence = gold.evidence ?? null;
@@ -83,9 +88,10 @@ export async function strategyExamples(db: DbHandle, gold: GoldQuestion, strateg
     }
     case 'lrsql':
       return lrsqlExamples(db.schema, o.slices ?? (await lrsqlSlices(db.schema, o.count, o.sliceBudget ?? DEFAULT_SLICE_BUDGET)), { ...gold, evidence, sql });
-    case 'vote': {
-      const reasoning = (o.reasoning ?? ((g) => defaultReasoning(db, g)))(gold);
-      return [{ task: 'finer', messages: finerPrompt(await full(), gold.question, evidence), target: `<think>${reasoning}</think>\n${sql}` }];
+    case 'vote':
+    case 'reason': {
+      const reasoning = o.reasoning ? o.reasoning({ ...gold, sql }) : deriveRationale(sql, db.schema, { maxChars: o.rationaleChars });
+      return [{ task: 'finer', messages: finerPrompt(await full(), gold.question, evidence), target: finerTarget(reasoning, sql) }];
     }
   }
 }

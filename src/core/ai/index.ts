@@ -18,12 +18,13 @@ import type { DbHandle, StrategyInput } from './types.ts';
 export { DEFAULT_SAMPLE_ROWS, DEFAULT_SLICE_BUDGET, linkAdapterOf, runStrategy, STRATEGY_CATALOG, takesLinkModel, vote } from './strategies/index.ts';
 export { addCorrection, getTrace, listCorrections, saveTrace } from './store.ts';
 export { execute } from './trace.ts';
-export { sqlGrammar } from './grammar.ts';
 export type { DbHandle, ProgressEvent, StrategyInput } from './types.ts';
 // what training shares with inference: the prompts, the parsers and the supervised examples built from them
 export * as prompts from './prompts.ts';
 export * as parse from './parse.ts';
-export { lrsqlExamples, strategyExamples, type ChatSample, type GoldQuestion } from './examples.ts';
+export { finerTarget, lrsqlExamples, strategyExamples, type ChatSample, type GoldQuestion } from './examples.ts';
+export { DERIVED_LABEL, deriveRationale, MIN_REASONING_CHARS, type RationaleOptions } from './rationale.ts';
+export { DEFAULT_REASONING_CHARS, sqlGrammar } from './grammar.ts';
 export { linkedBySql, parseTableList } from './parse.ts';
 export { LRSQL_LINK_SYSTEM, ROUTE_TASKS, SLICE_SCAFFOLD_TOKENS, ddlOf, lrsqlLinkPrompt, lrsqlLinkTarget, lrsqlSlices } from './prompts.ts';
 

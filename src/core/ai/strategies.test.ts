@@ -121,6 +121,30 @@ describe('a random model under the schema grammar', () => {
       }
     }, 240_000);
   }
+
+  it('reason: one step with the <think> reasoning the grammar forced, then the SQL that was executed', async () => {
+    const trace = await runStrategy({
+      question: 'How many concerts were there in 2014?',
+      evidence: null,
+      db,
+      strategy: 'reason',
+      grammar: 'schema',
+      settings: {},
+      model: model.textModel,
+      modelInfo: { id: null, name: 'random', sha256: null },
+      adapterInfo: null,
+    });
+    expectCompleteTrace(trace, 'reason');
+    const [step] = trace.steps;
+    expect(trace.steps).toHaveLength(1);
+    expect(step!.kind).toBe('reason');
+    // greedy by default, as dev evaluation asks it; the grammar makes the answer open with <think>
+    expect(step!.sampling).toMatchObject({ temperature: 0 });
+    expect(step!.output).toMatch(/^<think>[^<]*<\/think>\n/);
+    expect(step!.reasoning).toBe(/^<think>([^<]*)<\/think>/.exec(step!.output!)![1]!.trim());
+    expect(step!.sql).toBe(trace.final.sql);
+    expect(step!.executions[0]!.sql).toBe(trace.final.sql);
+  }, 240_000);
 });
 
 const QUESTIONS = [

@@ -6,7 +6,7 @@ import { modelId } from './models.ts';
 
 // ai.* — text-to-SQL strategies and their traces
 
-export const STRATEGIES = ['direct', 'route', 'lrsql', 'vote'] as const;
+export const STRATEGIES = ['direct', 'route', 'lrsql', 'vote', 'reason'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 export const GRAMMARS = ['schema', 'none'] as const;
 

@@ -13,7 +13,7 @@ import { aiEvents, aiProcedures } from './ai.ts';
 import { trainEvents, trainProcedures } from './train.ts';
 import { SERVER_PATHS, unwrapSchema } from './define.ts';
 
-export { SERVER_PATHS, unwrapSchema, type EventDef, type ProcedureDef } from './define.ts';
+export { SERVER_PATHS, serverPath, unwrapSchema, type EventDef, type ProcedureDef } from './define.ts';
 export * from './app.ts';
 export * from './db.ts';
 export * from './eval.ts';

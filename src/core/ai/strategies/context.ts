@@ -23,6 +23,8 @@ export const DEFAULT_SAMPLING: Record<StrategyName, ResolvedSampling> = {
   lrsql: { temperature: 0, topP: 1, topK: 0, maxTokens: 512 },
   // FINER-SQL samples at T = 1; reasoning makes the answers longer
   vote: { temperature: 1, topP: 1, topK: 0, maxTokens: 768, seed: 1 },
+  // vote's prompt and answer format, one greedy answer
+  reason: { temperature: 0, topP: 1, topK: 0, maxTokens: 768 },
 };
 export const DEFAULT_VOTE_SAMPLES = 8;
 export const DEFAULT_SLICE_BUDGET = 1100;

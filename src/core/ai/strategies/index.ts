@@ -7,6 +7,7 @@ import type { StrategyInput } from '../types.ts';
 import { createContext, DEFAULT_SAMPLE_ROWS, DEFAULT_SAMPLING, DEFAULT_SLICE_BUDGET, DEFAULT_VOTE_SAMPLES, type Outcome, type StrategyContext } from './context.ts';
 import { runDirect } from './direct.ts';
 import { runLrsql } from './lrsql.ts';
+import { runReason } from './reason.ts';
 import { runRoute } from './route.ts';
 import { runVote } from './vote.ts';
 
@@ -18,6 +19,7 @@ const RUNNERS: Record<StrategyName, (ctx: StrategyContext) => Promise<Outcome>> 
   route: runRoute,
   lrsql: runLrsql,
   vote: runVote,
+  reason: runReason,
 };
 
 /**
@@ -72,6 +74,13 @@ export const STRATEGY_CATALOG: { name: StrategyName; label: string; description:
     description: 'Several samples with reasoning at temperature 1, all executed; the largest group of equal results wins.',
     steps: ['sample', 'vote'],
     defaults: { sampling: samplingDefaults('vote'), sampleRows: DEFAULT_SAMPLE_ROWS, vote: { samples: DEFAULT_VOTE_SAMPLES } },
+  },
+  {
+    name: 'reason',
+    label: 'Reason (FINER-SQL, greedy)',
+    description: "FINER-SQL's prompt answered once: reasoning inside <think>, then the SQL, executed as written. How a reasoning-trained adapter is evaluated greedily.",
+    steps: ['reason'],
+    defaults: { sampling: samplingDefaults('reason'), sampleRows: DEFAULT_SAMPLE_ROWS },
   },
 ];
 

@@ -82,7 +82,7 @@ export async function prepareData(methods: MethodRegistry, config: TrainConfig, 
 
   const tokenizer = await openTokenizer(modelPath);
   try {
-    const samples = await methods.buildSamples(spec.name, train, exampleDbs(deps.sandbox), methodOptions(methods, config, tokenizer));
+    const samples = await methods.buildSamples(spec.name, train, exampleDbs(deps.sandbox), methodOptions(methods, config, tokenizer, deps.log));
     let longest = 0;
     const byId = new Map(train.map((e) => [e.id, e]));
     // an online method's completions are sampled during training: the context holds the longest prompt plus them
@@ -118,8 +118,8 @@ export async function prepareData(methods: MethodRegistry, config: TrainConfig, 
 }
 
 /** The builders' options a job's config gives (the same for its estimate). */
-export function methodOptions(methods: MethodRegistry, config: TrainConfig, tokenizer: TokenizerBridge): MethodOptions {
-  return methods.options(config, async (t) => tokenizer.tokenize(t).length);
+export function methodOptions(methods: MethodRegistry, config: TrainConfig, tokenizer: TokenizerBridge, log?: (line: string) => void): MethodOptions {
+  return methods.options(config, async (t) => tokenizer.tokenize(t).length, log);
 }
 
 /** The trainer context for sequences of up to `longest` tokens. */

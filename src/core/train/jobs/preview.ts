@@ -120,7 +120,8 @@ export async function estimateRun(
       method: spec.name,
       methods,
       db: exampleDbs(deps.sandbox),
-      options: methodOptions(methods, config, tokenizer),
+      // an estimate builds samples without a teacher's answers (preview): it costs what the job's samples cost
+      options: { ...methodOptions(methods, config, tokenizer), preview: true },
       measure: (sample) => {
         const { weights } = sampleTokens(tokenizer, sample);
         const target = weights.filter((w) => w > 0).length;

@@ -72,9 +72,9 @@ export const grpo = defineMethod({
     'Reinforcement learning with execution rewards: G reasoning + SQL samples per question from the live adapter, scored by format, execution and atomic-operation overlap with the gold, and pushed toward the better ones of each group. Start from a reasoning SFT adapter.',
   adapters: [{ role: MAIN_ROLE, label: 'SQL adapter' }],
   settings: GrpoSettingsSchema,
-  // greedy reasoning answers; the job can add vote-scored evaluations (eval.voteSamples)
-  evalStrategy: 'vote',
-  strategy: 'vote',
+  // greedy reasoning answers; the job can add vote-scored evaluations (eval.voteSamples), and vote serves it too
+  evalStrategy: 'reason',
+  strategy: 'reason',
   startFrom: true,
   options: {
     legend: 'GRPO: rollouts, update and rewards',

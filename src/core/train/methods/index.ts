@@ -13,6 +13,7 @@ import { DEFAULT_SAMPLE_ROWS, prompts, type DbHandle } from '../../ai/index.ts';
 import type { TrainExample } from '../datasets/index.ts';
 import type { TokenizerBridge } from '../tokens.ts';
 import { lrsql } from './lrsql.ts';
+import { reasonSft } from './reason.ts';
 import { route } from './route.ts';
 import { grpo } from './grpo.ts';
 import { sft } from './sft.ts';
@@ -23,7 +24,7 @@ export { defineMethod, MAIN_ROLE, type AdapterSpec, type BuildContext, type Meth
 export { AUTHORS, QUICK } from './presets.ts';
 
 /** The methods, in the order the wizard lists them. */
-export const BUILT_IN: readonly MethodSpec[] = [sft, lrsql, route, grpo];
+export const BUILT_IN: readonly MethodSpec[] = [sft, lrsql, route, reasonSft, grpo];
 
 /** The config fields every method shares, strict: a member of the union adds `method` and the method's section. */
 const Fields = TrainConfigBaseSchema.strict();
@@ -50,8 +51,8 @@ export interface MethodRegistry {
   parseConfig(method: string, config: unknown): TrainConfig;
   /** the samples of every example, in example order */
   buildSamples(method: string, examples: TrainExample[], db: (example: TrainExample) => Promise<DbHandle>, o: MethodOptions): Promise<TrainSample[]>;
-  /** the builders' options a config gives (the same for a job's data and its estimate) */
-  options(config: TrainConfig, count: (text: string) => Promise<number>): MethodOptions;
+  /** the builders' options a config gives (the same for a job's data and its estimate); `log` takes builders' notes */
+  options(config: TrainConfig, count: (text: string) => Promise<number>, log?: (line: string) => void): MethodOptions;
 }
 
 const describe = (error: z.ZodError) => error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(the config)'}: ${i.message}`).join('; ');
@@ -120,35 +121,53 @@ export function createMethodRegistry(extra: readonly MethodSpec[] = []): MethodR
       const spec = get(method);
       const settings = spec.settings && o.settings !== undefined ? spec.settings.parse(o.settings) : undefined;
       const roles = new Set(spec.adapters.map((a) => a.role));
-      // handles, sample rows and the builders' memos are made once per database
+      // handles, sample rows and the builders' memos are made once per database; perJob values once per build
       const perDb = new Map<string, { handle: Promise<DbHandle>; memo: Map<string, Promise<unknown>> }>();
+      const perJob = new Map<string, Promise<unknown>>();
+      const closers: (() => Promise<void>)[] = [];
+      const log = o.log ?? (() => {});
       const out: TrainSample[] = [];
-      for (const e of examples) {
-        let entry = perDb.get(e.dbPath);
-        if (!entry) perDb.set(e.dbPath, (entry = { handle: db(e), memo: new Map() }));
-        const { memo } = entry;
-        const once = <T>(key: string, make: () => Promise<T>): Promise<T> => {
-          let p = memo.get(key) as Promise<T> | undefined;
-          if (!p) memo.set(key, (p = make()));
-          return p;
-        };
-        const h = await entry.handle;
-        const ctx: BuildContext<unknown> = {
-          db: h,
-          options: o,
-          settings,
-          sampleRows: () => once('sampleRows', () => prompts.readSampleRows(h, o.sampleRows ?? DEFAULT_SAMPLE_ROWS)),
-          perDatabase: once,
-        };
-        for (const s of await spec.build(e, ctx)) {
-          if (!roles.has(s.adapter)) throw new Error(`${spec.name} built a sample for the adapter ${s.adapter}, which it does not declare`);
-          out.push({ ...s, exampleId: e.id });
+      try {
+        for (const e of examples) {
+          let entry = perDb.get(e.dbPath);
+          if (!entry) perDb.set(e.dbPath, (entry = { handle: db(e), memo: new Map() }));
+          const { memo } = entry;
+          const once = <T>(key: string, make: () => Promise<T>): Promise<T> => {
+            let p = memo.get(key) as Promise<T> | undefined;
+            if (!p) memo.set(key, (p = make()));
+            return p;
+          };
+          const h = await entry.handle;
+          const ctx: BuildContext<unknown> = {
+            db: h,
+            options: o,
+            settings,
+            sampleRows: () => once('sampleRows', () => prompts.readSampleRows(h, o.sampleRows ?? DEFAULT_SAMPLE_ROWS)),
+            perDatabase: once,
+            perJob: <T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T> => {
+              let p = perJob.get(key) as Promise<T> | undefined;
+              if (!p) {
+                perJob.set(key, (p = make()));
+                if (close) closers.push(async () => close(await p!).catch((err: Error) => log(`${spec.name}: closing ${key} failed: ${err.message}`)));
+              }
+              return p;
+            },
+            log,
+          };
+          for (const s of await spec.build(e, ctx)) {
+            if (!roles.has(s.adapter)) throw new Error(`${spec.name} built a sample for the adapter ${s.adapter}, which it does not declare`);
+            out.push({ ...s, exampleId: e.id });
+          }
         }
+      } finally {
+        // in reverse order of opening; a value whose make() failed has nothing to close
+        for (const close of closers.reverse()) await close().catch(() => {});
       }
       return out;
     },
-    options: (config, count) => ({
+    options: (config, count, log) => ({
       count,
+      ...(log ? { log } : {}),
       schemaBudget: config.prompt.schemaBudget,
       sampleRows: config.prompt.sampleRows,
       sliceBudget: config.prompt.sliceBudget,

@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test/helpers.ts';
-import { type DbHandle, ddlOf, DEFAULT_SLICE_BUDGET, linkedBySql, LRSQL_LINK_SYSTEM, lrsqlSlices, ROUTE_TASKS } from '../../ai/index.ts';
+import { grammarAccepts, tempDir } from '../../../../test/helpers.ts';
+import { type DbHandle, ddlOf, DEFAULT_SLICE_BUDGET, DERIVED_LABEL, linkedBySql, LRSQL_LINK_SYSTEM, lrsqlSlices, ROUTE_TASKS, runStrategy, sqlGrammar } from '../../ai/index.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { exampleDbs, loadDataset, type TrainExample } from '../datasets/index.ts';
-import { createModel } from '../../llm/index.ts';
+import { createModel, getLlama, openModelSpec } from '../../llm/index.ts';
 import { openTokenizer } from '../tokens.ts';
 import { buildSamples, chatExample, injectErrors, sampleTokens, type MethodOptions, type TrainSample } from './index.ts';
 
@@ -282,4 +282,101 @@ describe('tokens of a sample', () => {
       await tok.dispose();
     }
   }, 120_000);
+});
+
+/** FINER's format (the F reward): one <think>, one </think>, nothing before, reasoning over 100 characters, an SQL. */
+function finerFormat(text: string): { reasoning: string; sql: string } | null {
+  const m = /^\s*<think>([\s\S]*)<\/think>([\s\S]*)$/.exec(text);
+  if (!m || text.split('<think>').length !== 2 || text.split('</think>').length !== 2) return null;
+  const [reasoning, sql] = [m[1]!.trim(), m[2]!.trim()];
+  return reasoning.length > 100 && sql ? { reasoning, sql } : null;
+}
+
+describe('reason-sft (FINER stage 0)', () => {
+  it('derived: one sample per example, FINER prompt -> <think> derived rationale </think> gold SQL, accepted by the reasoning grammar', async () => {
+    const samples = await buildSamples('reason-sft', DEMO_EXAMPLES, handleOf, OPTIONS);
+    expect(samples).toHaveLength(DEMO_EXAMPLES.length);
+    const llama = await getLlama();
+    let accepted = 0;
+    for (const [i, s] of samples.entries()) {
+      const e = DEMO_EXAMPLES[i]!;
+      expect(s).toMatchObject({ exampleId: e.id, adapter: 'main', task: 'finer' });
+      expect(s.messages[0]!.content).toMatch(/inside <think> <\/think>/); // finerPrompt's system message
+      expect(s.messages.at(-1)!.content).toContain(e.question);
+      const f = finerFormat(s.target);
+      expect(f, s.target).not.toBeNull();
+      expect(f!.sql).toBe(e.sql.replace(/;$/, ''));
+      expect(f!.reasoning.startsWith(DERIVED_LABEL)).toBe(true);
+      // the trained text is what the reason strategy decodes under: the reasoning grammar accepts it exactly when
+      // the plain SQL grammar accepts the gold SQL (the <think> part is never what it refuses; some gold SQL lies
+      // outside the grammar's bounds, e.g. a 9-digit number)
+      const schema = (await handleOf(e)).schema;
+      const compile = async (options: Parameters<typeof sqlGrammar>[1]) => {
+        const g = sqlGrammar(schema, options);
+        if (g.kind !== 'gbnf') throw new Error('a GBNF grammar expected');
+        return llama.createGrammar({ grammar: g.source });
+      };
+      const plain = grammarAccepts(await compile({}), f!.sql);
+      expect(grammarAccepts(await compile({ reasoning: true }), s.target), s.target).toBe(plain);
+      if (plain) accepted++;
+    }
+    expect(accepted).toBeGreaterThanOrEqual(DEMO_EXAMPLES.length - 2);
+  }, 120_000);
+
+  it('maxReasoningChars bounds the rationale; its settings are checked', async () => {
+    const [long] = await buildSamples('reason-sft', [DEMO_EXAMPLES[5]!], handleOf, OPTIONS);
+    const [short] = await buildSamples('reason-sft', [DEMO_EXAMPLES[5]!], handleOf, { ...OPTIONS, settings: { maxReasoningChars: 200 } });
+    expect(finerFormat(short!.target)!.reasoning.length + 2).toBeLessThanOrEqual(200);
+    expect(finerFormat(short!.target)!.reasoning.length).toBeLessThan(finerFormat(long!.target)!.reasoning.length);
+    await expect(buildSamples('reason-sft', DEMO_EXAMPLES.slice(0, 1), handleOf, { ...OPTIONS, settings: { source: 'teacher' } })).rejects.toThrow(/needs a teacher/);
+    await expect(buildSamples('reason-sft', DEMO_EXAMPLES.slice(0, 1), handleOf, { ...OPTIONS, settings: { maxReasoningChars: 5000 } })).rejects.toThrow();
+  });
+
+  it('an estimate (preview) does not open the teacher: it counts the derived samples', async () => {
+    const settings = { source: 'teacher', teacher: { path: path.join(tempDir(), 'missing.gguf') } };
+    const samples = await buildSamples('reason-sft', DEMO_EXAMPLES, handleOf, { ...OPTIONS, settings, preview: true });
+    expect(samples.map((s) => s.task)).toEqual(DEMO_EXAMPLES.map(() => 'finer'));
+    // the real build opens it (and says the file is missing)
+    await expect(buildSamples('reason-sft', DEMO_EXAMPLES.slice(0, 1), handleOf, { ...OPTIONS, settings })).rejects.toThrow(/does not exist/);
+  });
+
+  it("teacher: a trace is kept only when its SQL returns the gold result (a random model's count, computed independently)", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'teacher.gguf');
+    createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 5, cacheDir: path.join(dir, 'cache') });
+    const examples = DEMO_EXAMPLES.slice(0, 4);
+    const lines: string[] = [];
+    const settings = { source: 'teacher', teacher: { path: file, contextSize: 4096 }, fallback: 'drop' };
+    const samples = await buildSamples('reason-sft', examples, handleOf, { ...OPTIONS, settings, log: (l) => lines.push(l) });
+
+    // the same model asked the same way, judged here with better-sqlite3: format, then equal sets of rows
+    const opened = await openModelSpec({ model: file, contextSize: 4096 });
+    let correct = 0;
+    try {
+      for (const e of examples) {
+        const trace = await runStrategy({
+          question: e.question, evidence: e.evidence, db: await handleOf(e), strategy: 'reason', grammar: 'schema',
+          settings: { sampling: { temperature: 0 }, schemaBudget: OPTIONS.schemaBudget },
+          model: opened.textModel, modelInfo: { id: null, name: 'teacher', sha256: null }, adapterInfo: null,
+        });
+        const output = trace.steps.find((s) => s.kind === 'reason')!.output ?? '';
+        const f = finerFormat(output);
+        if (!f) continue;
+        const db = new BetterSqlite3(e.dbPath, { readonly: true });
+        try {
+          const rows = (sql: string) => new Set(db.prepare(sql).raw().all().map((r) => JSON.stringify(r)));
+          const [gold, pred] = [rows(e.sql), (() => { try { return rows(trace.final.sql); } catch { return null; } })()];
+          if (pred && pred.size === gold.size && [...gold].every((r) => pred.has(r))) correct++;
+        } finally {
+          db.close();
+        }
+      }
+    } finally {
+      await opened.close();
+    }
+    expect(samples.filter((s) => s.task === 'finer_teacher')).toHaveLength(correct);
+    expect(samples).toHaveLength(correct); // fallback drop: nothing else
+    for (const s of samples) expect(finerFormat(s.target)).not.toBeNull();
+    expect(lines.join('\n')).toMatch(new RegExp(`teacher traces kept for ${correct} of ${examples.length} examples`));
+  }, 300_000);
 });

@@ -43,6 +43,13 @@ export interface MethodOptions {
   seed: number;
   /** the method's own settings (config[method]), checked by its `settings` schema */
   settings?: unknown;
+  /** where a builder's notes go (the job log); none: they are dropped */
+  log?: (line: string) => void;
+  /**
+   * The samples are built only to be counted (the wizard's estimate, the data check): a builder that would call a
+   * model for them (reason-sft's teacher) builds its offline stand-in instead.
+   */
+  preview?: boolean;
 }
 
 /** What a builder gets for one example: its database, the job's options, and per-database memos. */
@@ -55,6 +62,14 @@ export interface BuildContext<S> {
   sampleRows(): Promise<prompts.SampleRows>;
   /** a value computed once per database (slices, …) under `key` */
   perDatabase<T>(key: string, make: () => Promise<T>): Promise<T>;
+  /**
+   * A value shared by every example of one build (one job's data), made on first use under `key` and, with `close`,
+   * closed once the last example is built — also when the build fails. For what spans databases and costs to open:
+   * reason-sft's teacher model.
+   */
+  perJob<T>(key: string, make: () => Promise<T>, close?: (value: T) => Promise<void>): Promise<T>;
+  /** a note for the job log (MethodOptions.log) */
+  log(line: string): void;
 }
 
 export interface AdapterSpec {
