@@ -60,9 +60,13 @@ function opName(op: unknown): string {
   return String(op);
 }
 
-const isQuery = (n: unknown): n is Node => isNode(n) && (n.type === 'select_stmt' || n.type === 'compound_select_stmt');
+type QueryNode = Node & { type: 'select_stmt' | 'compound_select_stmt' };
+const isQuery = (n: unknown): n is QueryNode => isNode(n) && (n.type === 'select_stmt' || n.type === 'compound_select_stmt');
 /** the query inside `( … )`, if that is what the node is */
-const subqueryOf = (n: Node): Node | null => (isQuery(n) ? n : n.type === 'paren_expr' && isQuery(n.expr) ? (n.expr as Node) : null);
+function subqueryOf(n: Node): Node | null {
+  if (isQuery(n)) return n;
+  return n.type === 'paren_expr' && isQuery(n.expr) ? n.expr : null;
+}
 
 class Emitter {
   readonly ops: string[] = [];

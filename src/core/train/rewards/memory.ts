@@ -94,15 +94,16 @@ export interface ReasoningMemory {
   /** adds correct traces without the gate (exact repeats skipped); resolves to how many were added */
   seed(traces: { dbId: string; text: string }[]): Promise<number>;
   /** M for a sample whose result is not right: cosine to the mean of the top-k other databases' reasonings */
-  similarity(dbId: string, text: string): Promise<number>;
-  /** a correct rollout's reasoning: added when it passes the gate */
-  offer(trace: { dbId: string; text: string; schemaColumns: string[] }): Promise<GateVerdict>;
+  similarity(dbId: string, text: string, topK?: number): Promise<number>;
+  /** a correct rollout's reasoning: added when it passes the gate (the memory's own unless one is given) */
+  offer(trace: { dbId: string; text: string; schemaColumns: string[] }, gate?: GateSettings): Promise<GateVerdict>;
 }
 
 export interface MemoryOptions {
   embedder: Embedder;
   /** where entries persist (table reasoning_memory); in memory only without one */
   store?: Store;
+  /** defaults of similarity() and offer() */
   topK?: number;
   gate?: GateSettings;
 }
@@ -154,25 +155,25 @@ export function createReasoningMemory(o: MemoryOptions): ReasoningMemory {
       fresh.forEach((t, i) => add(t.dbId, t.text, vectors[i]!));
       return fresh.length;
     },
-    async similarity(dbId, text) {
+    async similarity(dbId, text, k = topK) {
       const others = entries.filter((e) => e.dbId !== dbId);
       if (!others.length || !text.trim()) return 0;
       const [query] = await embed([text]);
       const nearest = others
         .map((e) => ({ e, c: cosine(query!, e.vector) }))
         .sort((a, b) => b.c - a.c)
-        .slice(0, topK);
+        .slice(0, k);
       const mean = new Float64Array(query!.length);
       for (const { e } of nearest) for (let i = 0; i < mean.length; i++) mean[i]! += e.vector[i]! / nearest.length;
       return cosine(query!, mean);
     },
-    async offer({ dbId, text, schemaColumns }) {
-      const cheap = qualityGate(text, schemaColumns, null, gate);
+    async offer({ dbId, text, schemaColumns }, rules = gate) {
+      const cheap = qualityGate(text, schemaColumns, null, rules);
       if (!cheap.pass) return cheap;
       const [vector] = await embed([text]);
       let nearest: number | null = null;
       for (const e of entries) nearest = Math.max(nearest ?? -1, cosine(vector!, e.vector));
-      const verdict = qualityGate(text, schemaColumns, nearest, gate);
+      const verdict = qualityGate(text, schemaColumns, nearest, rules);
       if (verdict.pass) add(dbId, text, vector!);
       return verdict;
     },
