@@ -24,6 +24,8 @@ const PREVIEW_BLOB_B64 = 64;
 export interface ResultPreview {
   columns: string[];
   rows: Cell[][];
+  /** each shown row's storage classes, one letter per cell (as QueryResult.types: JSON cannot tell 1 from 1.0) */
+  types: string[];
   rowCount: number;
 }
 
@@ -60,6 +62,7 @@ export async function runAgainstGolds(o: {
   const preview: ResultPreview = {
     columns: result.columns.map((c) => c.name),
     rows: result.rows.slice(0, PREVIEW_ROWS).map((row) => row.map(shortCell)),
+    types: result.types.slice(0, PREVIEW_ROWS),
     rowCount: result.rows.length,
   };
   let goldError: string | null = null;

@@ -10,13 +10,12 @@
  * and `squill reward` show them.
  */
 import { z } from 'zod';
-import type { Cell } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import { GoldCache } from '../../eval/index.ts';
 import { parse } from '../../ai/index.ts';
 import { atomicOps, DEFAULT_ATOMIC_SHAPE, jaccard, shapeAtomic } from './atomic.ts';
-import { executionReward, runAgainstGolds } from './execution.ts';
+import { executionReward, runAgainstGolds, type ResultPreview } from './execution.ts';
 import { formatReward } from './format.ts';
 import { DEFAULT_GATE, DEFAULT_TOP_K, type ReasoningMemory } from './memory.ts';
 
@@ -83,7 +82,8 @@ export interface RewardBreakdown {
   total: number;
   reasoning: string | null;
   sql: string;
-  result: { columns: string[]; rows: Cell[][]; rowCount: number } | null;
+  /** the prediction's columns, first rows and row count (null when it did not run) */
+  result: ResultPreview | null;
   /** why the prediction did not run */
   error: string | null;
   /** why F = 0 */

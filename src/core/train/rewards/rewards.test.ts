@@ -52,7 +52,7 @@ describe('rewards', () => {
     const input = { golds: [GOLD], dbPath: DB, dbId: 'concert_singer' };
     const r = await rewarder.score({ ...input, completion: completion("SELECT DISTINCT Name FROM singer AS s WHERE s.Age > 30 AND s.Country = 'France' ORDER BY Name DESC;") });
     expect(r).toMatchObject({ format: 1, execution: 2, memory: null, total: 3, error: null, goldError: null, sql: "SELECT DISTINCT Name FROM singer AS s WHERE s.Age > 30 AND s.Country = 'France' ORDER BY Name DESC" });
-    expect(r.result).toEqual({ columns: ['Name'], rows: [['Rose White'], ['John Nizinik']], rowCount: 2 });
+    expect(r.result).toEqual({ columns: ['Name'], rows: [['Rose White'], ['John Nizinik']], types: ['t', 't'], rowCount: 2 });
     expect(r.goldOps).toEqual(atomicOps(GOLD));
     expect(r.jaccard).toBe(jaccard(r.predOps, [r.goldOps]));
     expect(r.jaccard!).toBeLessThan(1); // the structure differs (DISTINCT, ORDER BY), the rows do not
