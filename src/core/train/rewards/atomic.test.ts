@@ -46,6 +46,15 @@ describe('atomic operations', () => {
     expect(atomicOps('SELECT 1;')).toEqual(['SELECT_EXPR(VALUE(1))']);
   });
 
+  it('reads tables named match or cast, which the parser reserves and SQLite allows (Spider and BIRD golds use them)', () => {
+    expect(ops('SELECT T2.Location FROM aircraft AS T1 JOIN MATCH AS T2 ON T1.Aircraft_ID = T2.Winning_Aircraft')).toEqual([
+      'FROM(aircraft as T1)', 'JOIN(match, INNER)', 'ON_EQ(T1.aircraft_id, T2.winning_aircraft)', 'SELECT_COL(location)',
+    ]);
+    expect(ops("SELECT t1.name FROM CAST AS t2 JOIN actor AS t1 ON t2.aid = t1.aid WHERE CAST(t2.role AS TEXT) = 'x'")).toEqual([
+      'FROM(cast as T1)', 'JOIN(actor, INNER)', 'ON_EQ(T1.aid, T2.aid)', 'SELECT_COL(name)', "WHERE_PRED(=, CAST(role AS TEXT), VALUE('x'))",
+    ]);
+  });
+
   // each pair means the same query written differently: identical operation sets, J = 1
   it.each([
     ['alias renaming', GOLD, GOLD.replace(/\bT1\b/g, 'S').replace(/\bT2\b/g, 'sic')],

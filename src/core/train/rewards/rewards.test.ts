@@ -104,8 +104,8 @@ describe('rewards', () => {
     const r = await rewarder.score({ completion: completion('SELECT name FROM singer'), golds: ['SELECT name FROM singers'], dbPath: DB, dbId: 'c' });
     expect(r.execution).toBeCloseTo(1 + r.atomic!, 12);
     expect(r.goldError).toContain('no such table');
-    // SQLite accepts `match` as an alias, sql-parser-cst (0.42) does not: the query runs (E = 1) with no atomic credit
-    const unreadableSql = 'SELECT name FROM singer AS match';
+    // SQLite accepts `glob` as an alias, sql-parser-cst (0.42) does not: the query runs (E = 1) with no atomic credit
+    const unreadableSql = 'SELECT name FROM singer AS glob';
     expect(atomicOps(unreadableSql)).toBeNull();
     const unreadable = await rewarder.score({ completion: completion(unreadableSql), golds: [GOLD], dbPath: DB, dbId: 'c' });
     expect(unreadable).toMatchObject({ jaccard: null, atomic: null, execution: 1, total: 2, predOps: [], goldOps: atomicOps(GOLD) });
