@@ -67,7 +67,7 @@ export function rewardCommand(): Command {
             throw new UsageError(`The gold query failed: ${err.message} (${gold})`);
           });
         }
-        const rewarder = createRewarder({ sandbox: pool, settings });
+        const rewarder = await createRewarder({ sandbox: pool, settings });
         const breakdown = await rewarder.score({ completion, golds: opts.gold, dbPath: file, dbId: path.basename(file, path.extname(file)) });
         process.stdout.write(opts.json ? `${JSON.stringify(breakdown)}\n` : `${formatReward(breakdown)}\n`);
       } catch (err) {

@@ -17,7 +17,9 @@ import { parse } from '../../ai/index.ts';
 import { atomicOps, DEFAULT_ATOMIC_SHAPE, jaccard, shapeAtomic } from './atomic.ts';
 import { executionReward, runAgainstGolds, type ResultPreview } from './execution.ts';
 import { formatReward } from './format.ts';
-import { DEFAULT_GATE, DEFAULT_TOP_K, type ReasoningMemory } from './memory.ts';
+import { createReasoningMemory, DEFAULT_GATE, DEFAULT_TOP_K, type ReasoningMemory } from './memory.ts';
+import { openEmbedder, type OpenedEmbedder } from '../../llm/index.ts';
+import type { Store } from '../../store/index.ts';
 
 export { openEmbedder, type Embedder, type OpenedEmbedder } from '../../llm/index.ts';
 export { atomicOps, DEFAULT_ATOMIC_SHAPE, jaccard, shapeAtomic, type AtomicShape } from './atomic.ts';
@@ -40,6 +42,8 @@ export const RewardSettingsSchema = z.strictObject({
   memory: z
     .strictObject({
       enabled: z.boolean().default(false),
+      /** the embedding model (a GGUF file: an embedding model, or the policy's base) when no memory is passed */
+      model: z.string().min(1).optional(),
       /** stored reasonings of other databases averaged for M */
       topK: z.number().int().min(1).max(1000).default(DEFAULT_TOP_K),
       gate: z
@@ -66,8 +70,6 @@ export interface RewardInput {
   dbPath: string;
   /** names the database for the memory (M compares with OTHER databases) */
   dbId: string;
-  /** the schema's column names: the memory's quality gate counts their mentions (without them nothing is stored) */
-  schemaColumns?: string[];
 }
 
 export interface RewardBreakdown {
@@ -90,26 +92,55 @@ export interface RewardBreakdown {
   formatProblem: string | null;
   /** a gold that failed to run when none ran (nothing to match) */
   goldError: string | null;
-  /** whether a correct sample's reasoning joined the memory (null: not offered) */
-  memoryAdded: boolean | null;
   predOps: string[];
   goldOps: string[];
 }
 
 export interface Rewarder {
   readonly settings: RewardSettings;
+  /** the reasoning memory when the memory reward is on (seed it with correct traces), else null */
+  readonly memory: ReasoningMemory | null;
   score(input: RewardInput): Promise<RewardBreakdown>;
+  /**
+   * After a step: offers the reasonings of its correct samples (F = 1, E = 2) to the memory, through the quality
+   * gate (the schema's columns read from each database). The memory stays fixed while a step is scored, so a
+   * sample's M does not depend on the order its group was scored in. Nothing to do with the memory off.
+   */
+  grow(items: { dbId: string; dbPath: string; breakdown: RewardBreakdown }[]): Promise<{ offered: number; added: number }>;
+  /** releases the embedding model the rewarder opened (none when the memory is off or was given) */
+  close(): Promise<void>;
+}
+
+export interface RewarderOptions {
+  sandbox: SandboxPool;
+  settings?: z.input<typeof RewardSettingsSchema>;
+  /** an open memory; without one, `settings.memory.model` is opened as the embedder when the memory is on */
+  memory?: ReasoningMemory;
+  /** where a memory opened here persists its entries (in memory only without one) */
+  store?: Store;
+  /** gold results shared with another scorer (a dev evaluation); a cache of its own otherwise */
+  goldCache?: GoldCache;
+  log?: (line: string) => void;
 }
 
 /**
- * A scorer over a sandbox pool. Gold results are cached for the rewarder's life (pass `goldCache` to share one, e.g.
- * with a dev evaluation), gold operations too. The memory is read and grown only when `settings.memory.enabled`,
- * with the settings' topK and gate.
+ * A scorer over a sandbox pool. Gold results are cached for the rewarder's life, gold operations too. The memory is
+ * read and grown only when `settings.memory.enabled`, with the settings' topK and gate.
  */
-export function createRewarder(o: { sandbox: SandboxPool; settings?: z.input<typeof RewardSettingsSchema>; memory?: ReasoningMemory; goldCache?: GoldCache }): Rewarder {
+export async function createRewarder(o: RewarderOptions): Promise<Rewarder> {
   const settings = RewardSettingsSchema.parse(o.settings ?? {});
-  if (settings.memory.enabled && !o.memory) throw new SquillError('VALIDATION', 'The memory reward is enabled but no reasoning memory was given');
-  const memory = settings.memory.enabled ? o.memory! : null;
+  let memory: ReasoningMemory | null = null;
+  let opened: OpenedEmbedder | null = null;
+  if (settings.memory.enabled) {
+    if (o.memory) memory = o.memory;
+    else if (settings.memory.model) {
+      opened = await openEmbedder(settings.memory.model);
+      memory = createReasoningMemory({ embedder: opened, store: o.store, topK: settings.memory.topK, gate: settings.memory.gate });
+      o.log?.(`memory reward: ${memory.size()} stored reasoning(s) for ${opened.id}`);
+    } else {
+      throw new SquillError('VALIDATION', 'The memory reward is on but has no embedding model: set rewards.memory.model to a GGUF file');
+    }
+  }
   const cache = o.goldCache ?? new GoldCache();
   const goldOpsCache = new Map<string, string[] | null>();
   const opsOfGold = (sql: string) => {
@@ -117,9 +148,20 @@ export function createRewarder(o: { sandbox: SandboxPool; settings?: z.input<typ
     if (hit === undefined) goldOpsCache.set(sql, (hit = atomicOps(parse.trimSql(sql))));
     return hit;
   };
+  const columns = new Map<string, Promise<string[]>>();
+  const columnsOf = (dbPath: string) => {
+    let hit = columns.get(dbPath);
+    if (!hit) {
+      hit = o.sandbox.introspect(dbPath, false).then((schema) => schema.tables.flatMap((t) => t.columns.map((c) => c.name)));
+      hit.catch(() => columns.delete(dbPath));
+      columns.set(dbPath, hit);
+    }
+    return hit;
+  };
 
   return {
     settings,
+    memory,
     async score(input) {
       if (!input.golds.length) throw new SquillError('VALIDATION', 'A reward needs at least one gold SQL');
       const f = formatReward(input.completion);
@@ -131,14 +173,7 @@ export function createRewarder(o: { sandbox: SandboxPool; settings?: z.input<typ
       const outcome = await runAgainstGolds({ sandbox: o.sandbox, cache, dbPath: input.dbPath, sql: f.sql, golds: input.golds, timeoutMs: settings.timeoutMs });
       const execution = executionReward(outcome.status, atomic);
       let m: number | null = null;
-      let memoryAdded: boolean | null = null;
-      if (memory && f.format === 1) {
-        if (outcome.status === 'match') {
-          m = 1;
-          const verdict = await memory.offer({ dbId: input.dbId, text: f.reasoning!, schemaColumns: input.schemaColumns ?? [] }, settings.memory.gate);
-          memoryAdded = verdict.pass;
-        } else m = await memory.similarity(input.dbId, f.reasoning!, settings.memory.topK);
-      }
+      if (memory && f.format === 1) m = outcome.status === 'match' ? 1 : await memory.similarity(input.dbId, f.reasoning!, settings.memory.topK);
       // the gold whose operations are shown: the one J took its maximum on (the first when J is null)
       const bestGold = predOps && goldOpsList.length ? goldOpsList.reduce((best, g) => (jaccard(predOps, [g]) > jaccard(predOps, [best]) ? g : best)) : goldOpsList[0];
       return {
@@ -154,10 +189,25 @@ export function createRewarder(o: { sandbox: SandboxPool; settings?: z.input<typ
         error: outcome.error,
         formatProblem: f.problem,
         goldError: outcome.goldError,
-        memoryAdded,
         predOps: predOps ?? [],
         goldOps: bestGold ?? [],
       };
+    },
+    async grow(items) {
+      let offered = 0;
+      let added = 0;
+      if (!memory) return { offered, added };
+      for (const { dbId, dbPath, breakdown: b } of items) {
+        if (b.format !== 1 || b.execution !== 2 || !b.reasoning) continue;
+        offered++;
+        const verdict = await memory.offer({ dbId, text: b.reasoning, schemaColumns: await columnsOf(dbPath) }, settings.memory.gate);
+        if (verdict.pass) added++;
+      }
+      if (offered) o.log?.(`memory reward: ${added} of ${offered} correct reasoning(s) stored (${memory.size()} in all)`);
+      return { offered, added };
+    },
+    async close() {
+      await opened?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/helpers.ts';
 import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { GoldCache } from '../../eval/index.ts';
+import { openStore } from '../../store/index.ts';
 import { createModel, openEmbedder, SHAPES, type OpenedEmbedder } from '../../llm/index.ts';
 import { atomicOps, cosine, createReasoningMemory, createRewarder, jaccard, RewardSettingsSchema, shapeAtomic } from './index.ts';
 
@@ -48,7 +49,7 @@ describe('rewards', () => {
 
   it('gives 1 + 2 for the gold rows (as a set: order and duplicates aside), with the result preview', async () => {
     const cache = new CountingCache();
-    const rewarder = createRewarder({ sandbox, goldCache: cache });
+    const rewarder = await createRewarder({ sandbox, goldCache: cache });
     const input = { golds: [GOLD], dbPath: DB, dbId: 'concert_singer' };
     const r = await rewarder.score({ ...input, completion: completion("SELECT DISTINCT Name FROM singer AS s WHERE s.Age > 30 AND s.Country = 'France' ORDER BY Name DESC;") });
     expect(r).toMatchObject({ format: 1, execution: 2, memory: null, total: 3, error: null, goldError: null, sql: "SELECT DISTINCT Name FROM singer AS s WHERE s.Age > 30 AND s.Country = 'France' ORDER BY Name DESC" });
@@ -62,7 +63,7 @@ describe('rewards', () => {
   });
 
   it('gives 1 + 1 + f(J) for a query that runs with other rows, J over the operation sets', async () => {
-    const rewarder = createRewarder({ sandbox, settings: { atomic: { e: 0.3, b: 0.71, g: 5 } } });
+    const rewarder = await createRewarder({ sandbox, settings: { atomic: { e: 0.3, b: 0.71, g: 5 } } });
     const sql = "SELECT name FROM singer WHERE country = 'France' AND age > 42"; // John Nizinik only
     const r = await rewarder.score({ completion: completion(sql), golds: [GOLD], dbPath: DB, dbId: 'concert_singer' });
     // ops: FROM, SELECT_COL(name), the country predicate shared; the age predicate differs: 3 of 5 distinct ops
@@ -80,7 +81,7 @@ describe('rewards', () => {
   });
 
   it('gives E = 0 for an error and a timeout, with the error kept', async () => {
-    const rewarder = createRewarder({ sandbox, settings: { timeoutMs: 300 } });
+    const rewarder = await createRewarder({ sandbox, settings: { timeoutMs: 300 } });
     const bad = await rewarder.score({ completion: completion('SELECT nme FROM singer'), golds: [GOLD], dbPath: DB, dbId: 'c' });
     expect(bad).toMatchObject({ format: 1, execution: 0, total: 1, result: null });
     expect(bad.error).toContain('no such column: nme');
@@ -92,7 +93,7 @@ describe('rewards', () => {
   });
 
   it('zeroes the total when the format is wrong, still showing what the SQL returned', async () => {
-    const rewarder = createRewarder({ sandbox });
+    const rewarder = await createRewarder({ sandbox });
     const r = await rewarder.score({ completion: completion(GOLD, 'too short'), golds: [GOLD], dbPath: DB, dbId: 'c' });
     expect(r).toMatchObject({ format: 0, execution: 2, total: 0 });
     expect(r.formatProblem).toContain('reasoning');
@@ -100,7 +101,7 @@ describe('rewards', () => {
   });
 
   it('gives J = null (no atomic credit) for SQL the parser cannot read, and says when no gold runs', async () => {
-    const rewarder = createRewarder({ sandbox });
+    const rewarder = await createRewarder({ sandbox });
     const r = await rewarder.score({ completion: completion('SELECT name FROM singer'), golds: ['SELECT name FROM singers'], dbPath: DB, dbId: 'c' });
     expect(r.execution).toBeCloseTo(1 + r.atomic!, 12);
     expect(r.goldError).toContain('no such table');
@@ -121,26 +122,54 @@ describe('rewards', () => {
     }, 120_000);
     afterAll(async () => embedder?.close());
 
-    it('adds M: 1 for a right result (whose reasoning joins the memory), else the cosine to other databases', async () => {
+    it('adds M: 1 for a right result, else the cosine to other databases; grows the memory after a step', async () => {
       const memory = createReasoningMemory({ embedder });
-      expect(() => createRewarder({ sandbox, settings: { memory: { enabled: true } } })).toThrow(/no reasoning memory/);
-      const rewarder = createRewarder({ sandbox, settings: { memory: { enabled: true } }, memory });
-      const columns = ['Singer_ID', 'Name', 'Country', 'Age'];
-      const right = await rewarder.score({ completion: completion(GOLD), golds: [GOLD], dbPath: DB, dbId: 'concert_singer', schemaColumns: columns });
-      expect(right).toMatchObject({ execution: 2, memory: 1, total: 4, memoryAdded: true });
+      await expect(createRewarder({ sandbox, settings: { memory: { enabled: true } } })).rejects.toThrow(/no embedding model/);
+      const rewarder = await createRewarder({ sandbox, settings: { memory: { enabled: true } }, memory });
+      expect(rewarder.memory).toBe(memory);
+      const right = await rewarder.score({ completion: completion(GOLD), golds: [GOLD], dbPath: DB, dbId: 'concert_singer' });
+      expect(right).toMatchObject({ execution: 2, memory: 1, total: 4 });
+      // an empty memory: a wrong answer gets M = 0; scoring stores nothing
+      const other = `${REASONING} Then all names.`;
+      const wrong = () => rewarder.score({ completion: completion('SELECT name FROM singer', other), golds: [GOLD], dbPath: DB, dbId: 'another_db' });
+      expect((await wrong()).memory).toBe(0);
+      expect(memory.size()).toBe(0);
+      // after the step: the correct sample's reasoning passes the gate (the schema's Name, Country, Age columns)
+      const bad = await rewarder.score({ completion: completion('SELECT nme FROM singer'), golds: [GOLD], dbPath: DB, dbId: 'concert_singer' });
+      expect(await rewarder.grow([right, bad, (await wrong())].map((breakdown) => ({ dbId: 'concert_singer', dbPath: DB, breakdown })))).toEqual({ offered: 1, added: 1 });
       expect(memory.size()).toBe(1);
       // same database: nothing of another database to compare with
-      const wrongHere = await rewarder.score({ completion: completion('SELECT name FROM singer', `${REASONING} Then all names.`), golds: [GOLD], dbPath: DB, dbId: 'concert_singer' });
+      const wrongHere = await rewarder.score({ completion: completion('SELECT name FROM singer', other), golds: [GOLD], dbPath: DB, dbId: 'concert_singer' });
       expect(wrongHere.memory).toBe(0);
       // another database's question: M is the cosine to the one stored reasoning
-      const other = `${REASONING} Then all names.`;
-      const wrongElsewhere = await rewarder.score({ completion: completion('SELECT name FROM singer', other), golds: [GOLD], dbPath: DB, dbId: 'another_db' });
+      const wrongElsewhere = await wrong();
       const [a, b] = await embedder.embed([other, REASONING]);
       expect(wrongElsewhere.memory).toBeCloseTo(cosine(a!, b!), 5);
       expect(wrongElsewhere.total).toBeCloseTo(1 + wrongElsewhere.execution + wrongElsewhere.memory!, 12);
       // F = 0: M is not computed
       const unformatted = await rewarder.score({ completion: GOLD, golds: [GOLD], dbPath: DB, dbId: 'another_db' });
       expect(unformatted).toMatchObject({ format: 0, memory: null, total: 0 });
+      // a repeat of the stored reasoning is a near-duplicate
+      expect(await rewarder.grow([{ dbId: 'x', dbPath: DB, breakdown: right }])).toEqual({ offered: 1, added: 0 });
+      await rewarder.close();
     });
+
+    it('opens settings.memory.model as the embedder and keeps the memory in the store', async () => {
+      const dir = tempDir();
+      const store = openStore(dir);
+      const file = path.join(dir, 'embed.gguf');
+      createModel({ arch: 'qwen2', shape: SHAPES.tiny!, vocab: 'qwen2', out: file, seed: 5, cacheDir: path.join(os.tmpdir(), 'squill-test-cache') });
+      const lines: string[] = [];
+      const settings = { memory: { enabled: true, model: file } };
+      const first = await createRewarder({ sandbox, settings, store, log: (l) => lines.push(l) });
+      const right = await first.score({ completion: completion(GOLD), golds: [GOLD], dbPath: DB, dbId: 'concert_singer' });
+      expect(await first.grow([{ dbId: 'concert_singer', dbPath: DB, breakdown: right }])).toEqual({ offered: 1, added: 1 });
+      await first.close();
+      const second = await createRewarder({ sandbox, settings, store, log: (l) => lines.push(l) });
+      expect(second.memory!.size()).toBe(1);
+      expect(lines).toContain('memory reward: 1 stored reasoning(s) for embed.gguf');
+      await second.close();
+      store.close();
+    }, 60_000);
   });
 });
