@@ -6,6 +6,7 @@ import { modelCommand } from './commands/model.ts';
 import { trainCommand } from './commands/train.ts';
 import { trainerCommand } from './commands/trainer.ts';
 import { queryCommand } from './commands/query.ts';
+import { rewardCommand } from './commands/reward.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { serveCommand } from './commands/serve.ts';
 import { EXIT, exitCodeFor, oneLine } from './errors.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .addCommand(evalCommand())
     .addCommand(modelCommand())
     .addCommand(trainCommand())
+    .addCommand(rewardCommand())
     .addCommand(trainerCommand());
   // Subcommands inherit exitOverride only when it is set before they are added; set it on each explicitly.
   for (const command of program.commands) command.exitOverride();

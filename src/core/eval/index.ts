@@ -28,7 +28,7 @@ export { officialPredictionFiles, predictionsJsonl, registeredModel, type Genera
 export { sha256File } from './hash.ts';
 export { hardnessOfSpiderSql } from './hardness.ts';
 export { DEFAULT_METRICS, type DrillDown, type StartInput } from './runner.ts';
-export { GoldCache, scoreExample, type ScoreOptions } from './score.ts';
+export { execute as executeForScoring, GoldCache, sameRowSet, scoreExample, type Run as ScoringRun, type ScoreOptions } from './score.ts';
 export type { Comparison, ExampleFilter } from './store.ts';
 
 /** eval.*: the run procedures; eval.generate resolves its registered model (and adapter) through `models`. */

@@ -32,7 +32,8 @@ export interface ExampleScore {
   disagree: boolean;
 }
 
-type Run = { ok: true; result: QueryResult } | { ok: false; error: SquillError };
+/** one execution for scoring: its result, or the error that stopped it (a timeout included) */
+export type Run = { ok: true; result: QueryResult } | { ok: false; error: SquillError };
 
 export class GoldCache {
   private readonly runs = new Map<string, Promise<Run>>();
@@ -46,7 +47,8 @@ export class GoldCache {
   }
 }
 
-async function execute(pool: SandboxPool, file: string, sql: string, timeoutMs: number): Promise<Run> {
+/** Runs SQL as the evaluators do (legacy double-quoted strings, whole BLOBs, evaluation caps); never throws. */
+export async function execute(pool: SandboxPool, file: string, sql: string, timeoutMs: number): Promise<Run> {
   try {
     const result = await pool.query(file, sql, { ...EVAL_LIMITS, timeoutMs, doubleQuotedStrings: true, fullBlobs: true });
     if (result.truncated) {
@@ -57,6 +59,9 @@ async function execute(pool: SandboxPool, file: string, sql: string, timeoutMs: 
     return { ok: false, error: err instanceof SquillError ? err : new SquillError('INTERNAL', String(err)) };
   }
 }
+
+/** BIRD's execution match on two results: equal as sets of rows (the rewards of GRPO use it too). */
+export const sameRowSet = (gold: QueryResult, pred: QueryResult) => birdResultEq(toPyRows(gold, 'bytes'), toPyRows(pred, 'bytes'));
 
 const errorReason = (who: 'pred' | 'gold', error: SquillError): Reason =>
   error.code === 'TIMEOUT'

@@ -2,6 +2,7 @@
  * Language models: node-llama-cpp (always loaded with `build: 'never'`), GGUF headers, random-weight model files for
  * tests and benchmarks (`squill model create`), local and remote (OpenAI-compatible) text models with grammars.
  */
+export { openEmbedder, type Embedder, type OpenedEmbedder } from './embed.ts';
 export { getEngineInfo, getLlama } from './engine.ts';
 export { readGgufHeader, type GgufHeader } from './gguf.ts';
 export { openLocalTextModel } from './local.ts';

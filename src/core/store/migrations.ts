@@ -238,4 +238,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    name: 'reasoning memory of the FINER-SQL rewards',
+    up(db) {
+      // correct reasoning traces and their embeddings (float32, little-endian), per embedding model: the memory
+      // reward compares a sample's reasoning with those of other databases (src/core/train/rewards/memory.ts)
+      db.exec(`
+        CREATE TABLE reasoning_memory (
+          id        INTEGER PRIMARY KEY,
+          db_id     TEXT NOT NULL,
+          text      TEXT NOT NULL,
+          embedding BLOB NOT NULL,
+          model     TEXT NOT NULL,
+          created   TEXT NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX reasoning_memory_entry ON reasoning_memory (model, db_id, text);
+      `);
+    },
+  },
 ];

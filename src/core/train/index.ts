@@ -10,5 +10,9 @@ export {
 export { runTrainerChecks, trainUntilMemorized } from './check.ts';
 export { exampleDbs, type TrainExample } from './datasets/index.ts';
 export { estimateJob } from './estimate.ts';
+export {
+  atomicOps, createReasoningMemory, createRewarder, jaccard, openEmbedder, RewardSettingsSchema, shapeAtomic,
+  type Embedder, type RewardBreakdown, type RewardInput, type Rewarder, type RewardSettings, type ReasoningMemory,
+} from './rewards/index.ts';
 export { openTokenizer } from './tokens.ts';
 export { startTrainer, trainerBinary, type LoraSpec } from './trainer.ts';
