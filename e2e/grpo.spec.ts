@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openStore } from '../src/core/index.ts';
+import { createModel } from '../src/core/llm/index.ts';
 import { createJobStore, jobDir, methods, writeRollouts } from '../src/core/train/index.ts';
 import type { RolloutGroup, TrainMethodInfo } from '../src/shared/contract/index.ts';
 import { callApi, collectErrors, expect, test, type Served } from './fixtures.ts';
@@ -152,4 +155,77 @@ test("a GRPO job's dashboard draws its method's curves and dev EX greedy and vot
   await rollouts.getByRole('checkbox', { name: /latest/ }).check();
   await expect(rollouts.getByTestId('ft-rollout-step')).toHaveText('3');
   expect(errors).toEqual([]);
+});
+
+test('GRPO in the wizard: settings by kind, bounds named, presets setting them, the start-from picker, the online note', async ({ page, served }) => {
+  test.setTimeout(180_000);
+  const errors = collectErrors(page);
+  const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
+  test.skip(!grpo, 'this build has no GRPO method (src/core/train/methods/grpo.ts)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-e2e-grpo-'));
+  try {
+    const file = path.join(dir, 'tiny-phi3.gguf');
+    createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 11, name: 'tiny-phi3', cacheDir: path.join(os.tmpdir(), 'squill-test-cache') });
+    await callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
+    const data = path.join(dir, 'train.jsonl');
+    const DB = path.resolve('resources/demo/concert_singer.sqlite');
+    fs.writeFileSync(data, ['SELECT count(*) FROM singer', 'SELECT Name FROM singer', 'SELECT count(*) FROM stadium', 'SELECT Name FROM stadium'].map((sql, i) => JSON.stringify({ id: `r${i}`, question: `Question ${i}?`, sql, db_path: DB })).join('\n'));
+
+    await page.goto(`${served.url}#/finetune/new`);
+    await page.getByRole('radio', { name: /Tiny Phi3/ }).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Dataset path').fill(data);
+    await page.getByLabel('Dev fraction').fill('0.25');
+    await expect(page.getByTestId('ft-data-check')).toContainText('3 training examples, 1 dev example');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByRole('radio', { name: grpo!.label }).check();
+    await expect(page.getByTestId('ft-online-note')).toContainText('makes its samples during training');
+    if (grpo!.startFrom) {
+      // the model has no adapter yet: a fresh LoRA is the only choice, and the page says why
+      await expect(page.getByLabel('Start from').locator('option')).toHaveText(['a fresh LoRA']);
+      await expect(page.getByText('The chosen base model has no adapter yet')).toBeVisible();
+    }
+    // each setting by its kind, at the method's own defaults (or its first preset's values)
+    const fields = grpo!.options?.fields ?? [];
+    const first = grpo!.presets[0]!.settings ?? {};
+    for (const f of fields) {
+      const input = page.getByLabel(f.label, { exact: true });
+      const value = first[f.key] ?? f.default;
+      if (f.kind === 'toggle') await (value ? expect(input).toBeChecked() : expect(input).not.toBeChecked());
+      else if (f.kind === 'choice') await expect(input).toHaveValue(String(value));
+      else {
+        await expect(input).toHaveAttribute('type', 'number');
+        await expect(input).toHaveValue(String(value));
+      }
+    }
+    // a number past its maximum is refused by name
+    const bounded = fields.find((f) => f.kind === 'number' && f.max !== undefined);
+    if (bounded) {
+      await page.getByLabel(bounded.label, { exact: true }).fill(String(bounded.max! + 1));
+      await page.getByRole('button', { name: 'Next' }).click();
+      await expect(page.getByRole('alert')).toContainText(`${bounded.label} must be at most ${bounded.max}`);
+      await page.getByLabel(bounded.label, { exact: true }).fill(String(first[bounded.key] ?? bounded.default));
+    }
+    await page.screenshot({ path: test.info().outputPath('grpo-wizard-method.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // the last preset: its hyperparameters and the settings it sets
+    const preset = grpo!.presets.at(-1)!;
+    await page.getByRole('radio', { name: preset.label }).check();
+    await expect(page.getByLabel('Learning rate')).toHaveValue(String(preset.hyper.lr));
+    await page.getByRole('button', { name: 'Next' }).click();
+    const review = page.getByTestId('ft-review');
+    await expect(review).toContainText('samples made during training');
+    for (const [key, value] of Object.entries(preset.settings ?? {})) {
+      const f = fields.find((x) => x.key === key)!;
+      const shown = f.kind === 'toggle' ? (value ? 'on' : 'off') : f.kind === 'choice' ? f.choices!.find((c) => c.value === value)!.label : String(value);
+      await expect(review).toContainText(`${f.label} ${shown}`);
+    }
+    if (grpo!.startFrom) await expect(review).toContainText('a fresh LoRA');
+    await page.screenshot({ path: test.info().outputPath('grpo-wizard-review.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -284,7 +284,7 @@ function MethodStep({ state, update, methods, models }: StepProps & { methods: M
       {method.kind === 'online' && (
         <p className="notice small" data-testid="ft-online-note">
           {method.label} makes its samples during training: each step the current adapter answers the training questions, the answers are run and scored, and
-          the step learns from the scores. The data check counts the questions; the estimate covers the training step and the sampling.
+          the step learns from the scores. There is no fixed sample set: the data check reads the questions and runs their gold SQL, which the answers are scored against.
         </p>
       )}
       {method.startFrom && (
@@ -429,6 +429,11 @@ function HyperStep({ state, update, estimate, methods }: StepProps & { estimate:
           <span>Dev max tokens</span>
           <input className="input ft-num" type="number" min={1} step={1} aria-label="Dev max tokens" value={shown(state.evalMaxTokens)} onChange={(e) => update({ evalMaxTokens: e.target.valueAsNumber })} />
         </label>
+        <label className="ft-field">
+          <span>Dev vote samples</span>
+          <input className="input ft-num" type="number" min={0} step={1} aria-label="Dev vote samples" value={shown(state.evalVoteSamples)} onChange={(e) => update({ evalVoteSamples: e.target.valueAsNumber })} />
+          <span className="muted small">also score the dev set with the vote strategy over this many samples; 0: greedy only</span>
+        </label>
       </div>
       <LiveResult query={estimate} loading="Estimating from the method's samples…" errorTitle="No estimate.">
         {(data) => <EstimateView estimate={data} />}
@@ -485,7 +490,7 @@ function Review({ state, models, check, estimate, methods }: { state: WizardStat
         </dd>
         <dt>Evaluation</dt>
         <dd>
-          {state.evalStrategy}, max {state.evalMaxTokens} tokens, {h.evalEvery > 0 ? `every ${h.evalEvery} steps` : 'before and after training'}
+          {state.evalStrategy}, max {state.evalMaxTokens} tokens{state.evalVoteSamples > 0 ? `, and with vote over ${state.evalVoteSamples} samples` : ''}, {h.evalEvery > 0 ? `every ${h.evalEvery} steps` : 'before and after training'}
           {h.patience > 0 ? `, early stop after ${h.patience} without improvement` : ''}
         </dd>
         <dt>Checkpoints</dt>

@@ -144,6 +144,12 @@ describe('wizard config', () => {
     expect(hyper({ length: 'epochs', epochs: L.epochs.max + 1 })).toEqual([expect.stringContaining(String(L.epochs.max))]);
     expect(hyper({ rank: 1.5 })).toEqual([expect.stringMatching(/whole number/)]);
     expect(stepProblems('hyper', filled({ evalMaxTokens: L.evalMaxTokens.max + 1 }), [model], METHODS)).toEqual([expect.stringContaining(String(L.evalMaxTokens.max))]);
+    // the vote-scored dev evaluation: 0 sends nothing, a count goes to config.eval, past the contract's bound refused
+    expect(createInput(filled(), METHODS).config.eval).not.toHaveProperty('voteSamples');
+    expect(TrainConfigBaseSchema.parse(createInput(filled({ evalVoteSamples: 64 }), METHODS).config).eval.voteSamples).toBe(64);
+    expect(stepProblems('hyper', filled({ evalVoteSamples: 64 }), [model], METHODS)).toEqual([]);
+    expect(stepProblems('hyper', filled({ evalVoteSamples: 65 }), [model], METHODS)).toEqual(['Dev vote samples must be a whole number from 0 to 64.']);
+    expect(stepProblems('hyper', filled({ evalVoteSamples: 2.5 }), [model], METHODS)).toHaveLength(1);
     // the dev fraction is the data step's, and only when the dev set is held out of the dataset
     expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05 }), [model], METHODS)).toEqual([expect.stringContaining(String(L.devFraction.max))]);
     expect(stepProblems('data', filled({ devFraction: L.devFraction.max + 0.05, devSource: 'dataset', devPath: '/data/dev.jsonl' }), [model], METHODS)).toEqual([]);

@@ -3,7 +3,8 @@
  * inputs of its data check and estimate. The methods — their adapters, own settings, dev strategy and presets — come
  * from train.methods (the core's registry), so no method is known here by name. Pure, so it is tested without a page.
  */
-import { procedures, TRAIN_LIMITS, type Input, type Model, type StrategyName, type TrainDatasetSpec, type TrainMethodInfo, type TrainPreset } from '../../../../shared/contract/index.ts';
+import type { z } from 'zod';
+import { procedures, TRAIN_LIMITS, TrainEvalSettingsSchema, type Input, type Model, type StrategyName, type TrainDatasetSpec, type TrainMethodInfo, type TrainPreset } from '../../../../shared/contract/index.ts';
 
 export type DatasetKind = TrainDatasetSpec['kind'];
 export type Hyper = TrainPreset['hyper'];
@@ -33,6 +34,8 @@ export interface WizardState {
   evalStrategy: StrategyName;
   /** the longest SQL the dev evaluation lets the model write */
   evalMaxTokens: number;
+  /** the dev set also scored with the vote strategy over this many samples (0: greedy only) */
+  evalVoteSamples: number;
 }
 
 export const STEPS = ['model', 'data', 'method', 'hyper', 'review'] as const;
@@ -70,6 +73,7 @@ export function initialState(methods: Methods): WizardState {
     hyper: { ...preset.hyper },
     evalStrategy: first.evalStrategy,
     evalMaxTokens: 128,
+    evalVoteSamples: 0,
     startFrom: null,
   }, methods, preset.name);
 }
@@ -165,6 +169,7 @@ const FIELD_PROBLEMS: [path: string, step: WizardStep, message: string][] = [
   ['config.checkpointEvery', 'hyper', '"Checkpoint every" must be a whole number of at least 1.'],
   ['config.patience', 'hyper', 'Patience must be a whole number (0: never stop early).'],
   ['config.eval.maxTokens', 'hyper', `The evaluation token limit must be a whole number from ${L.evalMaxTokens.min} to ${L.evalMaxTokens.max}.`],
+  ['config.eval.voteSamples', 'hyper', `Dev vote samples must be a whole number from 0 to ${(TrainEvalSettingsSchema.shape.voteSamples.unwrap() as z.ZodNumber).maxValue}.`],
 ];
 
 function schemaProblems(step: WizardStep, s: WizardState, methods: Methods): string[] {
@@ -222,7 +227,7 @@ export function createInput(s: WizardState, methods: Methods): Input<'train.crea
       evalEvery: h.evalEvery,
       checkpointEvery: h.checkpointEvery,
       patience: h.patience,
-      eval: { strategy: s.evalStrategy, maxTokens: s.evalMaxTokens },
+      eval: { strategy: s.evalStrategy, maxTokens: s.evalMaxTokens, ...(s.evalVoteSamples !== 0 ? { voteSamples: s.evalVoteSamples } : {}) },
       ...(method.startFrom && s.startFrom !== null ? { startFrom: { adapterId: s.startFrom } } : {}),
       // the method's own settings live under its name
       ...(form ? { [s.method]: methodSection(form.fields, s.options[s.method]) } : {}),
