@@ -3,4 +3,4 @@ export { TraceView, type TraceViewProps } from './TraceView.tsx';
 export { StepItem, stepFacts } from './StepItem.tsx';
 export { PreviewTable, ExecutionView } from './ExecutionView.tsx';
 export { LinkedSchema } from './LinkedSchema.tsx';
-export { applyProgress, columnKey, linkedOf, splitReasoning, sqlChanges, type Linked, type LiveStep, type ProgressEvent } from './traceModel.ts';
+export { addLink, applyProgress, columnKey, linkedOf, splitReasoning, sqlChanges, type Linked, type LiveStep, type ProgressEvent } from './traceModel.ts';

@@ -5,7 +5,7 @@
  */
 import type { NamedSchema } from '../../../../shared/sql/linked.ts';
 import { linkedBySql } from '../../../../shared/sql/linked.ts';
-import { columnKey, type Linked } from '../../components/trace/index.ts';
+import { addLink, columnKey, type Linked } from '../../components/trace/index.ts';
 
 export const GOLD = 0;
 export const PREDICTION = 1;
@@ -28,15 +28,10 @@ export function compareOps(pred: readonly string[], gold: readonly string[]) {
 export function linkedOfSample(schema: NamedSchema, gold: string, sql: string): Linked {
   const tables = new Map<string, number[]>();
   const columns = new Map<string, number[]>();
-  const add = (map: Map<string, number[]>, key: string, source: number) => {
-    const list = map.get(key) ?? [];
-    if (!list.includes(source)) list.push(source);
-    map.set(key, list);
-  };
   for (const [source, text] of [[GOLD, gold], [PREDICTION, sql]] as const) {
     const linked = linkedBySql(text, schema);
-    for (const t of linked.tables) add(tables, t.toLowerCase(), source);
-    for (const c of linked.columns) add(columns, columnKey(c.table, c.column), source);
+    for (const t of linked.tables) addLink(tables, t.toLowerCase(), source);
+    for (const c of linked.columns) addLink(columns, columnKey(c.table, c.column), source);
   }
   return { tables, columns };
 }
