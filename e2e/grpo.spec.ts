@@ -145,7 +145,10 @@ test("a GRPO job's dashboard draws its method's curves and dev EX greedy and vot
   await samples.nth(2).getByRole('button').first().click();
   await expect(samples.nth(2).getByLabel('Prediction operations').locator('[data-shared="true"]')).toHaveText(['SELECT_AGG(COUNT, *)']);
   await expect(samples.nth(2).locator('.trace-table-name[title="used by the prediction only"]')).toHaveText('stadium');
-  await page.screenshot({ path: test.info().outputPath('grpo-rollouts.png'), fullPage: true });
+  await rollouts.getByRole('heading', { name: 'Rollouts' }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: test.info().outputPath('grpo-rollouts.png') });
+  await samples.nth(2).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: test.info().outputPath('grpo-rollout-sample.png') });
 
   // another kept step
   await rollouts.getByLabel('Step', { exact: true }).selectOption('1');

@@ -10,11 +10,24 @@ const stepsText = (steps: number[]) => `linked by step ${steps.map((s) => s + 1)
  * benchmark trace, a removed connection) it lists the linked names alone. `Linked` maps each name to the sources
  * that linked it (a trace's step indices; `describe` words them for another caller, e.g. gold SQL and prediction).
  */
-export function LinkedSchema({ connectionId, linked, describe = stepsText, none = 'No step linked tables or columns' }: { connectionId: string | null; linked: Linked; describe?: (sources: number[]) => string; none?: string }) {
+export function LinkedSchema({
+  connectionId,
+  linked,
+  describe = stepsText,
+  none = 'No step linked tables or columns',
+  onlyLinkedFirst = false,
+}: {
+  connectionId: string | null;
+  linked: Linked;
+  describe?: (sources: number[]) => string;
+  none?: string;
+  /** start with the linked tables alone (many of them on one page: a Spider schema per sample) */
+  onlyLinkedFirst?: boolean;
+}) {
   const title = (sources: number[] | undefined) => (sources ? describe(sources) : undefined);
   const schema = useProcedure('schema.get', { connectionId: connectionId ?? '' }, { enabled: connectionId !== null, staleTime: 60_000 });
   const anyLinked = linked.tables.size > 0;
-  const [onlyLinked, setOnlyLinked] = useState(false);
+  const [onlyLinked, setOnlyLinked] = useState(onlyLinkedFirst);
 
   const names = (
     <p className="small">

@@ -266,5 +266,5 @@ function SampleSchema({ connectionId, gold, sql }: { connectionId: string; gold:
   // the same query LinkedSchema makes (one cached answer)
   const schema = useProcedure('schema.get', { connectionId }, { staleTime: 60_000 });
   const linked = useMemo(() => linkedOfSample({ tables: [...(schema.data?.tables ?? []), ...(schema.data?.views ?? [])] }, gold, sql), [schema.data, gold, sql]);
-  return <LinkedSchema connectionId={connectionId} linked={linked} describe={describeSources} none="Neither SQL names a table of this schema" />;
+  return <LinkedSchema connectionId={connectionId} linked={linked} describe={describeSources} none="Neither SQL names a table of this schema" onlyLinkedFirst />;
 }
