@@ -4,12 +4,10 @@
  * exist in the schema count.
  */
 import type { DbSchema } from '../../shared/contract/index.ts';
+import { linkedBySql, type Linked } from '../../shared/sql/linked.ts';
 import { tokenize } from '../../shared/sql/tokenize.ts';
 
-export interface Linked {
-  tables: string[];
-  columns: { table: string; column: string }[];
-}
+export { linkedBySql, type Linked };
 
 /** An SQL without surrounding space and trailing semicolons (the form targets and prompts use). */
 export const trimSql = (sql: string) => sql.trim().replace(/;+\s*$/, '');
@@ -85,26 +83,6 @@ export function parseSchemaLink(output: string, schema: DbSchema): Linked {
     }
   }
   return linked;
-}
-
-const unquote = (text: string) =>
-  /^["`[]/.test(text) ? text.slice(1, -1).replace(/""/g, '"').replace(/``/g, '`') : text;
-
-/**
- * Tables and columns an SQL names. Names are matched against the schema, so keywords and aliases drop out; a
- * column counts for every table of the query that has it (the SQL's scoping is not resolved here).
- */
-export function linkedBySql(sql: string, schema: DbSchema): Linked {
-  const words = tokenize(sql)
-    .filter((t) => t.type === 'word' || t.type === 'quoted')
-    .map((t) => unquote(t.text).toLowerCase());
-  const present = new Set(words);
-  const tables = schema.tables.filter((t) => present.has(t.name.toLowerCase()));
-  const columns: Linked['columns'] = [];
-  for (const t of tables) {
-    for (const c of t.columns) if (present.has(c.name.toLowerCase())) columns.push({ table: t.name, column: c.name });
-  }
-  return { tables: tables.map((t) => t.name), columns };
 }
 
 export function mergeLinked(...parts: Linked[]): Linked {

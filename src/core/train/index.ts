@@ -2,7 +2,7 @@
  * Fine-tuning: the method registry (what a training method is and which exist) and the job queue that runs them.
  * Others use training through this face.
  */
-export { createJobs, trainHandlers, type Jobs, type JobsOptions } from './jobs/index.ts';
+export { createJobs, createJobStore, jobDir, trainHandlers, writeRollouts, type Jobs, type JobsOptions } from './jobs/index.ts';
 export {
   buildSamples, chatExample, createMethodRegistry, defineMethod, MAIN_ROLE, methods, sampleTokens,
   type MethodRegistry, type MethodSpec, type TrainConfig, type TrainSample,

@@ -22,6 +22,9 @@ import { readRollouts } from './rollouts.ts';
 import { createJobStore } from './store.ts';
 
 export { jobDir } from './run.ts';
+// the job store and the rollout writer, for tests that set up an online job's records without running one
+export { createJobStore } from './store.ts';
+export { writeRollouts } from './rollouts.ts';
 export { learningRate, permutation, planPhases, stepBatches } from './plan.ts';
 
 /** train.* */

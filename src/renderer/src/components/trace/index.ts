@@ -2,4 +2,5 @@
 export { TraceView, type TraceViewProps } from './TraceView.tsx';
 export { StepItem, stepFacts } from './StepItem.tsx';
 export { PreviewTable, ExecutionView } from './ExecutionView.tsx';
-export { applyProgress, linkedOf, splitReasoning, sqlChanges, type LiveStep, type ProgressEvent } from './traceModel.ts';
+export { LinkedSchema } from './LinkedSchema.tsx';
+export { addLink, applyProgress, columnKey, linkedOf, splitReasoning, sqlChanges, type Linked, type LiveStep, type ProgressEvent } from './traceModel.ts';

@@ -52,21 +52,23 @@ export interface Linked {
 
 export const columnKey = (table: string, column: string) => `${table.toLowerCase()}.${column.toLowerCase()}`;
 
+/** Records that `source` (a step index, or another caller's source) linked `key`. */
+export function addLink(map: Map<string, number[]>, key: string, source: number): void {
+  const list = map.get(key) ?? [];
+  if (!list.includes(source)) list.push(source);
+  map.set(key, list);
+}
+
 export function linkedOf(steps: readonly TraceStep[]): Linked {
   const tables = new Map<string, number[]>();
   const columns = new Map<string, number[]>();
-  const add = (map: Map<string, number[]>, key: string, index: number) => {
-    const list = map.get(key) ?? [];
-    if (!list.includes(index)) list.push(index);
-    map.set(key, list);
-  };
   for (const step of steps) {
     if (!step.linked) continue;
-    for (const t of step.linked.tables) add(tables, t.toLowerCase(), step.index);
+    for (const t of step.linked.tables) addLink(tables, t.toLowerCase(), step.index);
     for (const c of step.linked.columns) {
-      add(columns, columnKey(c.table, c.column), step.index);
+      addLink(columns, columnKey(c.table, c.column), step.index);
       // a linked column implies its table
-      add(tables, c.table.toLowerCase(), step.index);
+      addLink(tables, c.table.toLowerCase(), step.index);
     }
   }
   return { tables, columns };

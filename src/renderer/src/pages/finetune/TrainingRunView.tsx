@@ -9,22 +9,22 @@ import { useModels } from '../../lib/models.ts';
 import { Chart, type Line } from './Chart.tsx';
 import { JobActions, StateBadge } from '../../lib/jobs.tsx';
 import { useSeries, useTrainMethods, type Series } from './hooks.ts';
+import { RolloutBrowser } from './RolloutBrowser.tsx';
+import { chartsOf, devExPoints, extraPoints } from './series.ts';
 
 const COLORS = ['#3558d8', '#d9534f', '#1c8a4a', '#b7791f', '#8e44ad', '#16a0a0', '#c0398b', '#6b7280'];
 const MIB = 1024 * 1024;
 
-type MetricKey = Exclude<keyof TrainMetric, 'step' | 'at'>;
-const CHARTS: { key: MetricKey | 'devEx'; title: string; scale?: (v: number) => number; format?: (v: number) => string }[] = [
+type MetricKey = Exclude<keyof TrainMetric, 'step' | 'at' | 'extra'>;
+const CHARTS: { key: MetricKey; title: string; scale?: (v: number) => number; format?: (v: number) => string }[] = [
   { key: 'loss', title: 'Loss' },
   { key: 'lr', title: 'Learning rate', format: (v) => v.toExponential(1) },
   { key: 'gradNorm', title: 'Gradient norm' },
   { key: 'tokensPerS', title: 'Tokens / s', format: (v) => v.toFixed(0) },
   { key: 'rssBytes', title: 'Memory (MiB)', scale: (v) => v / MIB, format: (v) => v.toFixed(0) },
-  { key: 'devEx', title: 'Dev execution accuracy (%)', format: (v) => v.toFixed(1) },
 ];
 
 function lineOf(key: (typeof CHARTS)[number], series: Series, label: string, color: string): Line {
-  if (key.key === 'devEx') return { label, color, points: series.evals.map((e) => [e.step, e.devEx * 100]) };
   const k = key.key;
   const scale = key.scale ?? ((v: number) => v);
   return { label, color, points: series.metrics.map((m) => [m.step, scale(m[k])]) };
@@ -37,6 +37,9 @@ export function TrainingRunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[]
   const series = useSeries(ids);
   const named = new Map(jobs.map((j) => [j.id, j.name]));
   const others = jobs.filter((j) => j.id !== job.id);
+  const method = useTrainMethods().data?.find((m) => m.name === job.method);
+  // the method's own series first: for GRPO the reward is what to watch, not the loss
+  const charts = useMemo(() => chartsOf(method?.curves ?? []), [method]);
 
   return (
     <article className="ft-run" aria-label={`Run ${job.name}`}>
@@ -54,7 +57,7 @@ export function TrainingRunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[]
               {job.reason}
             </div>
           )}
-          <DevSummary job={job} />
+          <DevSummary job={job} series={series.get(job.id)} />
         </div>
         <JobActions job={job} />
       </header>
@@ -76,6 +79,32 @@ export function TrainingRunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[]
           )}
         </div>
         <div className="ft-charts">
+          {charts.map((c) => (
+            <Chart
+              key={`method-${c.chart}`}
+              title={c.chart}
+              testId={`ft-chart-method-${c.chart}`}
+              lines={ids.flatMap((id, i) =>
+                c.curves.map((curve, j) => ({
+                  label: ids.length > 1 ? `${named.get(id) ?? id}: ${curve.label}` : curve.label,
+                  color: COLORS[(i * c.curves.length + j) % COLORS.length]!,
+                  points: extraPoints(series.get(id) ?? EMPTY, curve.key),
+                })),
+              )}
+            />
+          ))}
+          <Chart
+            title="Dev execution accuracy (%)"
+            format={(v) => v.toFixed(1)}
+            testId="ft-chart-devEx"
+            lines={ids.flatMap((id, i) => {
+              const s = series.get(id) ?? EMPTY;
+              const name = named.get(id) ?? id;
+              const vote = devExPoints(s, 'vote');
+              const greedy = { label: vote.length > 0 ? `${name} greedy` : name, color: COLORS[(2 * i) % COLORS.length]!, points: devExPoints(s, 'greedy') };
+              return vote.length > 0 ? [greedy, { label: `${name} vote`, color: COLORS[(2 * i + 1) % COLORS.length]!, points: vote }] : [greedy];
+            })}
+          />
           {CHARTS.map((c) => (
             <Chart
               key={c.key}
@@ -87,6 +116,7 @@ export function TrainingRunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[]
           ))}
         </div>
       </section>
+      {method?.kind === 'online' && <RolloutBrowser job={job} />}
       <Checkpoints job={job} />
       <Log job={job} />
     </article>
@@ -95,12 +125,24 @@ export function TrainingRunView({ job, jobs }: { job: TrainJob; jobs: TrainJob[]
 
 const pct = (v: number | null) => (v == null ? '—' : `${(v * 100).toFixed(1)}%`);
 
-function DevSummary({ job }: { job: TrainJob }) {
+const EMPTY: Series = { metrics: [], evals: [] };
+
+function DevSummary({ job, series }: { job: TrainJob; series: Series | undefined }) {
   if (job.devExBefore == null && job.devExAfter == null && !job.best) return null;
+  // the vote strategy's score of the same evaluations (config.eval.voteSamples), when the run asked for it
+  const votes = (series?.evals ?? []).filter((e) => e.vote);
+  const before = votes.find((e) => e.step === 0)?.vote;
+  const after = (job.state === 'done' && job.best ? votes.find((e) => e.step === job.best!.step) : undefined)?.vote ?? votes.filter((e) => e.step > 0).at(-1)?.vote;
   return (
     <div className="small ft-dev" data-testid="ft-dev">
       Dev execution accuracy: before {pct(job.devExBefore)} → after {pct(job.devExAfter)}
       {job.best && ` · best ${pct(job.best.devEx)} at step ${job.best.step}`}
+      {votes.length > 0 && (
+        <span data-testid="ft-dev-vote">
+          {' '}
+          · with vote ({votes.at(-1)!.vote!.samples} samples): before {pct(before?.devEx ?? null)} → after {pct(after?.devEx ?? null)}
+        </span>
+      )}
     </div>
   );
 }

@@ -15,15 +15,21 @@ import {
   DATASET_KINDS,
   STEPS,
   STEP_LABELS,
+  applyPreset,
+  chooseMethod,
   createInput,
   dataCheckInput,
   estimateInput,
   initialState,
   methodOf,
+  optionValue,
+  setOption,
+  startAdapters,
   stepProblems,
   trainableModels,
   type Hyper,
   type Methods,
+  type OptionField,
   type WizardState,
   type WizardStep,
 } from './wizardConfig.ts';
@@ -66,7 +72,7 @@ function WizardForm({ methods }: { methods: Methods }) {
   const estimateReady = dataReady && stepProblems('hyper', state, list, methods).length === 0 && stepProblems('method', state, list, methods).length === 0;
   const estimate = useEstimate(estimateReady && index >= STEPS.indexOf('hyper') ? estimateInput(state, methods) : null);
   const problems = [...stepProblems(step, state, list, methods), ...(step === 'data' || step === 'review' ? dataProblems(check) : [])];
-  const update = (patch: Partial<WizardState>) => setState((s) => ({ ...s, ...patch }));
+  const update = (patch: Partial<WizardState> | ((s: WizardState) => WizardState)) => setState((s) => (typeof patch === 'function' ? patch(s) : { ...s, ...patch }));
   const next = () => {
     setTried(true);
     if (problems.length > 0) return;
@@ -95,7 +101,7 @@ function WizardForm({ methods }: { methods: Methods }) {
       <section className="panel" aria-label={STEP_LABELS[step]}>
         {step === 'model' && <ModelStep state={state} models={list} loading={models.isLoading} update={update} />}
         {step === 'data' && <DataStep state={state} update={update} check={check} />}
-        {step === 'method' && <MethodStep state={state} update={update} methods={methods} />}
+        {step === 'method' && <MethodStep state={state} update={update} methods={methods} models={list} />}
         {step === 'hyper' && <HyperStep state={state} update={update} estimate={estimate} methods={methods} />}
         {step === 'review' && <Review state={state} models={list} check={check} estimate={estimate} methods={methods} />}
         {models.error && <ErrorNotice error={models.error} what="the models" />}
@@ -149,7 +155,11 @@ function LiveResult<T>({ query, loading, errorTitle, children }: { query: { data
 /** A number field's value: an emptied field (NaN) stays empty instead of showing NaN. */
 const shown = (v: number) => (Number.isNaN(v) ? '' : v);
 
-type StepProps = { state: WizardState; update: (patch: Partial<WizardState>) => void };
+/** A setting as the review lists it: a choice by its label, a toggle as on/off. */
+const shownOption = (f: OptionField, v: OptionField['default']) =>
+  f.kind === 'toggle' ? (v ? 'on' : 'off') : f.kind === 'choice' ? (f.choices?.find((c) => c.value === v)?.label ?? String(v)) : String(v);
+
+type StepProps = { state: WizardState; update: (patch: Partial<WizardState> | ((s: WizardState) => WizardState)) => void };
 
 function ModelStep({ state, models, loading, update }: StepProps & { models: Model[]; loading: boolean }) {
   const usable = trainableModels(models);
@@ -254,50 +264,104 @@ function DataStep({ state, update, check }: StepProps & { check: CheckQuery }) {
   );
 }
 
-function MethodStep({ state, update, methods }: StepProps & { methods: Methods }) {
-  const form = methodOf(methods, state.method).options;
-  const values = state.options[state.method] ?? {};
+function MethodStep({ state, update, methods, models }: StepProps & { methods: Methods; models: Model[] }) {
+  const method = methodOf(methods, state.method);
+  const form = method.options;
+  const adapters = startAdapters(state, models);
   return (
     <>
       <h2>Method</h2>
       <div className="ft-choices" role="radiogroup" aria-label="Method">
         {methods.map((m) => (
           <label key={m.name} className={`ft-choice${state.method === m.name ? ' ft-choice-on' : ''}`}>
-            <input
-              type="radio"
-              name="ft-method"
-              checked={state.method === m.name}
-              onChange={() => update({ method: m.name, evalStrategy: m.evalStrategy })}
-              aria-label={m.label}
-            />
+            <input type="radio" name="ft-method" checked={state.method === m.name} onChange={() => update((s) => chooseMethod(s, methods, m.name))} aria-label={m.label} />
             <span>
               <strong>{m.label}</strong> <span className="muted small">{m.description}</span>
             </span>
           </label>
         ))}
       </div>
+      {method.kind === 'online' && (
+        <p className="notice small" data-testid="ft-online-note">
+          {method.label} makes its samples during training: each step the current adapter answers the training questions, the answers are run and scored, and
+          the step learns from the scores. There is no fixed sample set: the data check reads the questions and runs their gold SQL, which the answers are scored against.
+        </p>
+      )}
+      {method.startFrom && (
+        <label className="ft-field">
+          <span>Start from</span>
+          <select aria-label="Start from" value={state.startFrom ?? ''} onChange={(e) => update({ startFrom: e.target.value || null })}>
+            <option value="">a fresh LoRA</option>
+            {adapters.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name} ({a.source})
+              </option>
+            ))}
+          </select>
+          <span className="muted small">
+            {adapters.length === 0
+              ? 'The chosen base model has no adapter yet: the run starts from a fresh LoRA (train one with supervised fine-tuning first, e.g. reasoning SFT).'
+              : "An adapter of the chosen base model, e.g. a reasoning SFT run's; the run keeps its rank, alpha and targets."}
+          </span>
+        </label>
+      )}
       {form && (
         <fieldset className="ft-fieldset">
           <legend>{form.legend}</legend>
           <div className="ft-grid">
             {form.fields.map((f) => (
-              <label key={f.key} className="ft-field">
-                <span>{f.label}</span>
-                <input
-                  className="input ft-num"
-                  type="number"
-                  min={f.min}
-                  step={f.step}
-                  aria-label={f.label}
-                  value={shown(values[f.key] ?? f.default)}
-                  onChange={(e) => update({ options: { ...state.options, [state.method]: { ...values, [f.key]: e.target.valueAsNumber } } })}
-                />
-              </label>
+              <OptionInput key={f.key} field={f} value={optionValue(state, f)} onChange={(v) => update((s) => setOption(s, methods, f.key, v))} />
             ))}
           </div>
         </fieldset>
       )}
     </>
+  );
+}
+
+/** One of a method's own settings, by its kind: a number with its bounds, a select, or a checkbox. */
+function OptionInput({ field: f, value, onChange }: { field: OptionField; value: OptionField['default']; onChange: (v: OptionField['default']) => void }) {
+  const help = f.help && <span className="muted small">{f.help}</span>;
+  if (f.kind === 'toggle') {
+    return (
+      <label className="ft-field ft-toggle">
+        <span>
+          <input type="checkbox" aria-label={f.label} checked={value === true} onChange={(e) => onChange(e.target.checked)} /> {f.label}
+        </span>
+        {help}
+      </label>
+    );
+  }
+  if (f.kind === 'choice') {
+    return (
+      <label className="ft-field">
+        <span>{f.label}</span>
+        <select aria-label={f.label} value={String(value)} onChange={(e) => onChange(e.target.value)}>
+          {(f.choices ?? []).map((c) => (
+            <option key={c.value} value={c.value}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+        {help}
+      </label>
+    );
+  }
+  return (
+    <label className="ft-field">
+      <span>{f.label}</span>
+      <input
+        className="input ft-num"
+        type="number"
+        min={f.min}
+        max={f.max}
+        step={f.step ?? 'any'}
+        aria-label={f.label}
+        value={typeof value === 'number' ? shown(value) : ''}
+        onChange={(e) => onChange(e.target.valueAsNumber)}
+      />
+      {help}
+    </label>
   );
 }
 
@@ -321,7 +385,7 @@ function HyperStep({ state, update, estimate, methods }: StepProps & { estimate:
       <div className="ft-choices ft-presets" role="radiogroup" aria-label="Preset">
         {presets.map((p) => (
           <label key={p.name} className={`ft-choice${state.preset === p.name ? ' ft-choice-on' : ''}`}>
-            <input type="radio" name="ft-preset" checked={state.preset === p.name} onChange={() => update({ preset: p.name, hyper: { ...p.hyper } })} aria-label={p.label} />
+            <input type="radio" name="ft-preset" checked={state.preset === p.name} onChange={() => update((s) => applyPreset(s, methods, p.name))} aria-label={p.label} />
             <span>
               <strong>{p.label}</strong> <span className="muted small">{p.description}</span>
             </span>
@@ -365,6 +429,11 @@ function HyperStep({ state, update, estimate, methods }: StepProps & { estimate:
           <span>Dev max tokens</span>
           <input className="input ft-num" type="number" min={1} step={1} aria-label="Dev max tokens" value={shown(state.evalMaxTokens)} onChange={(e) => update({ evalMaxTokens: e.target.valueAsNumber })} />
         </label>
+        <label className="ft-field">
+          <span>Dev vote samples</span>
+          <input className="input ft-num" type="number" min={0} step={1} aria-label="Dev vote samples" value={shown(state.evalVoteSamples)} onChange={(e) => update({ evalVoteSamples: e.target.valueAsNumber })} />
+          <span className="muted small">also score the dev set with the vote strategy over this many samples; 0: greedy only</span>
+        </label>
       </div>
       <LiveResult query={estimate} loading="Estimating from the method's samples…" errorTitle="No estimate.">
         {(data) => <EstimateView estimate={data} />}
@@ -378,7 +447,7 @@ function Review({ state, models, check, estimate, methods }: { state: WizardStat
   const h = state.hyper;
   const method = methodOf(methods, state.method);
   const adapters = method.adapters.length;
-  const values = state.options[state.method] ?? {};
+  const start = method.startFrom ? (startAdapters(state, models).find((a) => a.id === state.startFrom) ?? null) : null;
   return (
     <>
       <h2>Review</h2>
@@ -402,13 +471,18 @@ function Review({ state, models, check, estimate, methods }: { state: WizardStat
         <dt>Method</dt>
         <dd>
           {method.label}
-          {method.options && ` (${method.options.fields.map((f) => `${f.key.toUpperCase()} ${values[f.key] ?? f.default}`).join(' · ')})`}
+          {method.options && ` (${method.options.fields.map((f) => `${f.label} ${shownOption(f, optionValue(state, f))}`).join(' · ')})`}
           {adapters > 1 && ` — ${adapters === 2 ? 'two' : adapters} adapters`}
+          {method.kind === 'online' && <span className="muted"> — samples made during training</span>}
         </dd>
+        {method.startFrom && (
+          <>
+            <dt>Starts from</dt>
+            <dd>{start ? `the adapter ${start.name}` : 'a fresh LoRA'}</dd>
+          </>
+        )}
         <dt>LoRA</dt>
-        <dd>
-          rank {h.rank}, alpha {h.alpha}
-        </dd>
+        <dd>{start ? `rank and alpha of ${start.name}` : `rank ${h.rank}, alpha ${h.alpha}`}</dd>
         <dt>Optimizer</dt>
         <dd>
           lr {h.lr} (cosine), batch {h.batchSize}, {h.length === 'steps' ? `${h.steps} steps` : `${h.epochs} epochs`}
@@ -416,7 +490,7 @@ function Review({ state, models, check, estimate, methods }: { state: WizardStat
         </dd>
         <dt>Evaluation</dt>
         <dd>
-          {state.evalStrategy}, max {state.evalMaxTokens} tokens, {h.evalEvery > 0 ? `every ${h.evalEvery} steps` : 'before and after training'}
+          {state.evalStrategy}, max {state.evalMaxTokens} tokens{state.evalVoteSamples > 0 ? `, and with vote over ${state.evalVoteSamples} samples` : ''}, {h.evalEvery > 0 ? `every ${h.evalEvery} steps` : 'before and after training'}
           {h.patience > 0 ? `, early stop after ${h.patience} without improvement` : ''}
         </dd>
         <dt>Checkpoints</dt>

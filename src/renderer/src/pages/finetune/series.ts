@@ -36,3 +36,31 @@ export function align(lines: readonly Line[]): [number[], ...(number | null)[][]
   return [xs, ...ys];
 }
 
+
+/** A method's own series (TrainMethodInfo.curves), as the dashboard draws them. */
+export type Curve = { key: string; label: string; chart: string };
+
+/** The method's curves, one chart per distinct `chart` name in their first order, each with its series. */
+export function chartsOf(curves: readonly Curve[]): { chart: string; curves: Curve[] }[] {
+  const out: { chart: string; curves: Curve[] }[] = [];
+  for (const c of curves) {
+    const at = out.find((x) => x.chart === c.chart);
+    if (at) at.curves.push(c);
+    else out.push({ chart: c.chart, curves: [c] });
+  }
+  return out;
+}
+
+/** The points of one of the method's series: the steps whose metric carries it (TrainMetric.extra[key]). */
+export function extraPoints(series: Series, key: string): [number, number][] {
+  return series.metrics.flatMap((m) => {
+    const v = m.extra?.[key];
+    return typeof v === 'number' && Number.isFinite(v) ? [[m.step, v] as [number, number]] : [];
+  });
+}
+
+/** Dev execution accuracy (%) per evaluation: greedy, or with the vote strategy where the evaluation scored it. */
+export function devExPoints(series: Series, kind: 'greedy' | 'vote'): [number, number][] {
+  if (kind === 'greedy') return series.evals.map((e) => [e.step, e.devEx * 100]);
+  return series.evals.flatMap((e) => (e.vote ? [[e.step, e.vote.devEx * 100] as [number, number]] : []));
+}

@@ -3,11 +3,15 @@
  * inputs of its data check and estimate. The methods — their adapters, own settings, dev strategy and presets — come
  * from train.methods (the core's registry), so no method is known here by name. Pure, so it is tested without a page.
  */
-import { procedures, TRAIN_LIMITS, type Input, type Model, type StrategyName, type TrainDatasetSpec, type TrainMethodInfo, type TrainPreset } from '../../../../shared/contract/index.ts';
+import type { z } from 'zod';
+import { procedures, TRAIN_LIMITS, TrainEvalSettingsSchema, type Input, type Model, type StrategyName, type TrainDatasetSpec, type TrainMethodInfo, type TrainPreset } from '../../../../shared/contract/index.ts';
 
 export type DatasetKind = TrainDatasetSpec['kind'];
 export type Hyper = TrainPreset['hyper'];
 export type Methods = readonly TrainMethodInfo[];
+/** One of a method's own settings (its `options` fields): a number, a choice or a toggle. */
+export type OptionField = NonNullable<TrainMethodInfo['options']>['fields'][number];
+export type OptionValue = OptionField['default'];
 
 export interface WizardState {
   name: string;
@@ -20,14 +24,18 @@ export interface WizardState {
   devKind: Exclude<DatasetKind, 'corrections'>;
   devPath: string;
   method: string;
-  /** each method's own settings (its `options` fields), kept while another method is chosen */
-  options: Record<string, Record<string, number>>;
+  /** each method's own settings (its `options` fields, by key), kept while another method is chosen */
+  options: Record<string, Record<string, OptionValue>>;
+  /** the adapter (of the chosen base model) the run starts from, for a method that offers it; null: a fresh LoRA */
+  startFrom: string | null;
   /** a preset's name, or 'custom' once a hyperparameter changed */
   preset: string;
   hyper: Hyper;
   evalStrategy: StrategyName;
   /** the longest SQL the dev evaluation lets the model write */
   evalMaxTokens: number;
+  /** the dev set also scored with the vote strategy over this many samples (0: greedy only) */
+  evalVoteSamples: number;
 }
 
 export const STEPS = ['model', 'data', 'method', 'hyper', 'review'] as const;
@@ -44,13 +52,13 @@ export const DATASET_KINDS: { kind: DatasetKind; label: string; hint: string }[]
 /** The method of that name (the first one while the list has no such name). */
 export const methodOf = (methods: Methods, name: string): TrainMethodInfo => methods.find((m) => m.name === name) ?? methods[0]!;
 
-/** A fresh form: the first method with its first preset and dev strategy. */
+/** A fresh form: the first method with its first preset (hyperparameters and settings) and dev strategy. */
 export function initialState(methods: Methods): WizardState {
   const first = methods[0]!;
   const preset = first.presets[0]!;
   const options: WizardState['options'] = {};
   for (const m of methods) if (m.options) options[m.name] = Object.fromEntries(m.options.fields.map((f) => [f.key, f.default]));
-  return {
+  return applyPreset({
     name: '',
     modelId: null,
     dataKind: 'jsonl',
@@ -65,7 +73,80 @@ export function initialState(methods: Methods): WizardState {
     hyper: { ...preset.hyper },
     evalStrategy: first.evalStrategy,
     evalMaxTokens: 128,
+    evalVoteSamples: 0,
+    startFrom: null,
+  }, methods, preset.name);
+}
+
+/**
+ * The form with a preset of its method applied: its hyperparameters, and the values it sets of the method's own
+ * settings (TrainPreset.settings; the other settings keep what the form has).
+ */
+export function applyPreset(s: WizardState, methods: Methods, name: string): WizardState {
+  const method = methodOf(methods, s.method);
+  const preset = method.presets.find((p) => p.name === name);
+  if (!preset) return s;
+  const known = new Set(method.options?.fields.map((f) => f.key) ?? []);
+  const settings = Object.entries(preset.settings ?? {}).filter(([key]) => known.has(key));
+  return {
+    ...s,
+    preset: preset.name,
+    hyper: { ...preset.hyper },
+    options: settings.length ? { ...s.options, [method.name]: { ...s.options[method.name], ...Object.fromEntries(settings) } } : s.options,
   };
+}
+
+/**
+ * Another method chosen: its dev strategy, and its preset of the same name (else its first), because presets are
+ * per method (GRPO's learning rate is a thousandth of SFT's). A start adapter stays only where the method takes one.
+ */
+export function chooseMethod(s: WizardState, methods: Methods, name: string): WizardState {
+  const method = methodOf(methods, name);
+  const next = { ...s, method: method.name, evalStrategy: method.evalStrategy, startFrom: method.startFrom ? s.startFrom : null };
+  return applyPreset(next, methods, method.presets.some((p) => p.name === s.preset) ? s.preset : method.presets[0]!.name);
+}
+
+/** A setting changed by hand: a preset that set it is no longer what the form holds. */
+export function setOption(s: WizardState, methods: Methods, key: string, value: OptionValue): WizardState {
+  const preset = methodOf(methods, s.method).presets.find((p) => p.name === s.preset);
+  const changed = preset?.settings !== undefined && key in preset.settings && preset.settings[key] !== value;
+  return { ...s, options: { ...s.options, [s.method]: { ...s.options[s.method], [key]: value } }, preset: changed ? 'custom' : s.preset };
+}
+
+/** A setting's value in the form (its default until set). */
+export const optionValue = (s: WizardState, f: OptionField): OptionValue => s.options[s.method]?.[f.key] ?? f.default;
+
+/** The adapters of the chosen base model a run can start from. */
+export const startAdapters = (s: WizardState, models: readonly Model[]) => models.find((m) => m.id === s.modelId)?.adapters.filter((a) => a.status === 'ok') ?? [];
+
+/** What is wrong with one setting's value, in words; null when it is fine. `belowMin` is the method's own message. */
+function optionProblem(f: OptionField, v: OptionValue, belowMin: string): string | null {
+  if (f.kind === 'toggle') return typeof v === 'boolean' ? null : `${f.label}: on or off.`;
+  if (f.kind === 'choice') {
+    const choices = f.choices ?? [];
+    return choices.some((c) => c.value === v) ? null : `${f.label}: choose one of ${choices.map((c) => c.label).join(', ')}.`;
+  }
+  if (typeof v !== 'number' || Number.isNaN(v) || (f.min !== undefined && v < f.min)) return belowMin;
+  if (f.max !== undefined && v > f.max) return `${f.label} must be at most ${f.max}.`;
+  return null;
+}
+
+/**
+ * The method's section of the config: every setting (defaults where the form has none), a dotted key
+ * ("rewards.atomic.e") nested as the method's settings schema reads it.
+ */
+export function methodSection(fields: readonly OptionField[], values: Record<string, OptionValue> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const parts = f.key.split('.');
+    let at = out;
+    for (const part of parts.slice(0, -1)) {
+      const inner = at[part];
+      at = (at[part] = typeof inner === 'object' && inner !== null ? inner : {}) as Record<string, unknown>;
+    }
+    at[parts.at(-1)!] = values[f.key] ?? f.default;
+  }
+  return out;
 }
 
 /** Local models that can be trained (a remote endpoint has no weights here). */
@@ -88,6 +169,7 @@ const FIELD_PROBLEMS: [path: string, step: WizardStep, message: string][] = [
   ['config.checkpointEvery', 'hyper', '"Checkpoint every" must be a whole number of at least 1.'],
   ['config.patience', 'hyper', 'Patience must be a whole number (0: never stop early).'],
   ['config.eval.maxTokens', 'hyper', `The evaluation token limit must be a whole number from ${L.evalMaxTokens.min} to ${L.evalMaxTokens.max}.`],
+  ['config.eval.voteSamples', 'hyper', `Dev vote samples must be a whole number from 0 to ${(TrainEvalSettingsSchema.shape.voteSamples.unwrap() as z.ZodNumber).maxValue}.`],
 ];
 
 function schemaProblems(step: WizardStep, s: WizardState, methods: Methods): string[] {
@@ -108,11 +190,16 @@ export function stepProblems(step: WizardStep, s: WizardState, models: readonly 
     if (s.dataKind !== 'corrections' && s.dataPath.trim() === '') out.push('Give the path of the dataset on the backend machine.');
     if (s.devSource === 'dataset' && s.devPath.trim() === '') out.push('Give the path of the dev set on the backend machine.');
   }
-  const form = methodOf(methods, s.method).options;
+  const method = methodOf(methods, s.method);
+  const form = method.options;
   if ((step === 'method' || step === 'review') && form) {
-    const values = s.options[s.method] ?? {};
-    if (form.fields.some((f) => !((values[f.key] ?? f.default) >= f.min))) out.push(form.belowMin);
-    else if (form.allZero && form.fields.every((f) => (values[f.key] ?? f.default) === 0)) out.push(form.allZero);
+    const problems = new Set(form.fields.map((f) => optionProblem(f, optionValue(s, f), form.belowMin)).filter((p) => p !== null));
+    out.push(...problems);
+    const numbers = form.fields.filter((f) => f.kind === 'number');
+    if (problems.size === 0 && form.allZero && numbers.length > 0 && numbers.every((f) => optionValue(s, f) === 0)) out.push(form.allZero);
+  }
+  if ((step === 'method' || step === 'review') && method.startFrom && s.startFrom !== null && !startAdapters(s, models).some((a) => a.id === s.startFrom)) {
+    out.push('The adapter to start from is not a usable adapter of the chosen base model; choose another, or a fresh LoRA.');
   }
   out.push(...schemaProblems(step, s, methods));
   return out;
@@ -121,7 +208,8 @@ export function stepProblems(step: WizardStep, s: WizardState, models: readonly 
 /** The train.create input for a complete form. */
 export function createInput(s: WizardState, methods: Methods): Input<'train.create'> {
   const h = s.hyper;
-  const form = methodOf(methods, s.method).options;
+  const method = methodOf(methods, s.method);
+  const form = method.options;
   return {
     ...(s.name.trim() ? { name: s.name.trim() } : {}),
     method: s.method,
@@ -139,9 +227,10 @@ export function createInput(s: WizardState, methods: Methods): Input<'train.crea
       evalEvery: h.evalEvery,
       checkpointEvery: h.checkpointEvery,
       patience: h.patience,
-      eval: { strategy: s.evalStrategy, maxTokens: s.evalMaxTokens },
+      eval: { strategy: s.evalStrategy, maxTokens: s.evalMaxTokens, ...(s.evalVoteSamples !== 0 ? { voteSamples: s.evalVoteSamples } : {}) },
+      ...(method.startFrom && s.startFrom !== null ? { startFrom: { adapterId: s.startFrom } } : {}),
       // the method's own settings live under its name
-      ...(form ? { [s.method]: { ...Object.fromEntries(form.fields.map((f) => [f.key, f.default])), ...s.options[s.method] } } : {}),
+      ...(form ? { [s.method]: methodSection(form.fields, s.options[s.method]) } : {}),
     },
   };
 }
