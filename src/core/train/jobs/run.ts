@@ -226,7 +226,8 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
           tokenizer,
           settings: spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {}),
           prompts,
-          promptsPerStep: config.batchSize * config.gradAccum,
+          // one update per rollout batch: the step's micro-batches together
+          promptsOf: (k) => stepBatches(k, prompts.length, config.batchSize * config.gradAccum, 1, config.seed + phaseIndex * 7919)[0]!.map((i) => prompts[i]!),
           schemaOf: (dbPath) => {
             let p = schemas.get(dbPath);
             if (!p) schemas.set(dbPath, (p = dbOf(prompts.find((q) => q.dbPath === dbPath)!).then((h) => h.schema)));

@@ -24,7 +24,6 @@ import { z } from 'zod';
 import type { RolloutGroup } from '../../../shared/contract/index.ts';
 import { sqlGrammar, strategyExamples } from '../../ai/index.ts';
 import { RewardSettingsSchema, createRewarder, type RewardBreakdown } from '../rewards/index.ts';
-import { stepBatches } from '../jobs/plan.ts';
 import type { GenerateRequest } from '../trainer.ts';
 import { rngOf, defineMethod, MAIN_ROLE, type OnlineContext, type OnlineStep } from './spec.ts';
 
@@ -192,7 +191,7 @@ async function startGrpo(ctx: OnlineContext<GrpoSettings | undefined>) {
 
   return {
     async step(k: number): Promise<OnlineStep> {
-      const picked = stepBatches(k, ctx.prompts.length, ctx.promptsPerStep, 1, ctx.seed)[0]!.map((i) => ctx.prompts[i]!);
+      const picked = ctx.promptsOf(k);
       // the step's sampling seed: a function of (seed, step) only, so a re-done step samples the same completions
       const seed = Math.floor(rngOf(ctx.seed, 'grpo-rollout', String(k))() * 2 ** 31);
       const t0 = performance.now();

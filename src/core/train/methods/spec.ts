@@ -132,8 +132,8 @@ export interface OnlineContext<S> {
   tokenizer: TokenizerBridge;
   settings: S;
   prompts: OnlinePrompt[];
-  /** prompts per step (the config's batchSize x gradAccum: one update per rollout batch) */
-  promptsPerStep: number;
+  /** the prompts of the phase's 1-based step k (batchSize x gradAccum of them, in the job's seeded data order) */
+  promptsOf(k: number): OnlinePrompt[];
   /** a database's schema (grammars) */
   schemaOf(dbPath: string): Promise<DbSchema>;
   sandbox: SandboxPool;
