@@ -222,6 +222,7 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
         const schemas = new Map<string, Promise<DbSchema>>();
         const dbOf = exampleDbs(deps.sandbox);
         online = await spec.online.start({
+          model,
           trainer,
           tokenizer,
           settings: spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {}),

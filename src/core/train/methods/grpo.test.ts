@@ -97,7 +97,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
       seed: 3,
       prompt: { sampleRows: 0 },
       // the schema grammar gives a random model's samples the format and executable SQL: rewards vary
-      grpo: { group: 4, maxTokens: 64, grammar: 'schema', beta: 0.04 },
+      grpo: { group: 4, maxTokens: 128, grammar: 'schema', maxReasoningChars: 110, beta: 0.04 },
     });
   const open = (dataDir: string) => {
     const store = openStore(dataDir);
@@ -114,7 +114,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
   };
   const rollouts = (dataDir: string, job: TrainJob) => {
     const d = path.join(jobDir(dataDir, job.id), 'rollouts');
-    return fs.readdirSync(d).sort().map((f) => JSON.parse(fs.readFileSync(path.join(d, f), 'utf8')) as { step: number; groups: { samples: { text: string; advantage: number }[] }[] });
+    return fs.readdirSync(d).sort().map((f) => JSON.parse(fs.readFileSync(path.join(d, f), 'utf8')) as { step: number; groups: { skipped: boolean; samples: { text: string; advantage: number; rewards: { format: number; total: number } }[] }[] });
   };
 
   beforeAll(() => {
@@ -129,7 +129,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('samples, scores and updates per step, keeps the rollouts, and resumes after SIGKILL to the same rollouts and adapter', async () => {
+  it('samples, scores and updates per step, keeps the rollouts, and resumes after SIGKILL and after a pause to the same rollouts and adapter', async () => {
     const reference = open(path.join(dir, 'reference'));
     const job = reference.jobs.create({ method: 'grpo', config: config() });
     const done = await reference.jobs.settled(job.id);
@@ -146,14 +146,28 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
     }
     const kept = rollouts(reference.dataDir, done);
     expect(kept.map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    let varied = 0;
     for (const r of kept) {
       expect(r.groups).toHaveLength(2);
       for (const g of r.groups) {
         expect(g.samples).toHaveLength(4);
-        // advantages are centred within a group
+        // advantages are centred within a group and ordered as the rewards are
         expect(Math.abs(g.samples.reduce((s, x) => s + x.advantage, 0))).toBeLessThan(1e-6);
+        for (const a of g.samples) {
+          expect(a.rewards.total).toBeGreaterThanOrEqual(0);
+          expect(a.rewards.total).toBeLessThanOrEqual(4);
+          if (a.rewards.format === 0) expect(a.rewards.total).toBe(0);
+          for (const b of g.samples) if (a.rewards.total > b.rewards.total) expect(a.advantage).toBeGreaterThan(b.advantage);
+        }
+        expect(g.skipped).toBe(g.samples.every((x) => x.rewards.total === g.samples[0]!.rewards.total));
+        if (!g.skipped) varied++;
       }
     }
+    // under the schema grammar with a 110-character reasoning budget a random model's samples differ in format,
+    // execution and operations (rewards 0, 1, 2, 2.5… in one group); all 8 groups tying would mean the rewards
+    // ignore the samples. With variance the update is not zero: the adapter left its start (B = 0)
+    expect(varied).toBeGreaterThan(0);
+    expect(metrics.some((m) => m.gradNorm > 0)).toBe(true);
     expect(reference.jobs.rollouts(job.id, 2).step).toBe(2);
     expect(() => reference.jobs.rollouts(job.id, 9)).toThrow(/No rollouts are kept for step 9/);
     const baseline = fs.readFileSync(done.adapters[0]!.path);
@@ -177,5 +191,28 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
     expect(rollouts(killed.dataDir, done2).map((r) => r.groups.map((g) => g.samples.map((s) => s.text)))).toEqual(kept.map((r) => r.groups.map((g) => g.samples.map((s) => s.text))));
     expect(fs.readFileSync(done2.adapters[0]!.path).equals(baseline)).toBe(true);
     await killed.close();
+
+    // a pause checkpoints and stops; resume continues to the same rollouts and adapter
+    const paused = open(path.join(dir, 'paused'));
+    const job3 = paused.jobs.create({ method: 'grpo', config: config() });
+    let asked = false;
+    paused.hub.subscribe('train.progress', (p) => {
+      const payload = p as { step: number; metric: unknown };
+      if (!asked && payload.metric && payload.step >= 1) {
+        asked = true;
+        paused.jobs.pause(job3.id);
+      }
+    });
+    const stopped = await paused.jobs.settled(job3.id);
+    expect(stopped.state).toBe('paused');
+    expect(stopped.step).toBeLessThan(4);
+    expect(paused.jobs.get(job3.id).checkpoints.at(-1)!.step).toBe(stopped.step);
+    paused.jobs.resume(job3.id);
+    const done3 = await paused.jobs.settled(job3.id);
+    expect(done3.state).toBe('done');
+    expect(paused.jobs.metrics(job3.id).metrics.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+    expect(rollouts(paused.dataDir, done3).map((r) => r.groups.map((g) => g.samples.map((s) => s.text)))).toEqual(kept.map((r) => r.groups.map((g) => g.samples.map((s) => s.text))));
+    expect(fs.readFileSync(done3.adapters[0]!.path).equals(baseline)).toBe(true);
+    await paused.close();
   }, 600_000);
 });

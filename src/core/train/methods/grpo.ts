@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import type { RolloutGroup } from '../../../shared/contract/index.ts';
-import { sqlGrammar, strategyExamples } from '../../ai/index.ts';
+import { DEFAULT_REASONING_CHARS, sqlGrammar, strategyExamples } from '../../ai/index.ts';
 import { RewardSettingsSchema, createRewarder, type RewardBreakdown } from '../rewards/index.ts';
 import type { GenerateRequest } from '../trainer.ts';
 import { rngOf, defineMethod, MAIN_ROLE, type OnlineContext, type OnlineStep } from './spec.ts';
@@ -37,6 +37,8 @@ export const GrpoSettingsSchema = z.strictObject({
   maxTokens: z.number().int().min(16).max(4096).default(256),
   /** 'schema': the SQL after </think> follows the database's schema grammar */
   grammar: z.enum(['none', 'schema']).default('none'),
+  /** under the schema grammar, the longest reasoning in characters (the reason strategy's grammar allows as many) */
+  maxReasoningChars: z.number().int().min(101).max(100_000).default(DEFAULT_REASONING_CHARS),
   /** per-sequence mean (GRPO) or token-level (DAPO, Dr. GRPO) normalisation of the token weights */
   normalization: z.enum(['sequence', 'token']).default('sequence'),
   /** KL coefficient to the reference (the base without the adapter); 0 skips the reference pass */
@@ -176,14 +178,14 @@ export const k3 = (lp: number, ref: number) => Math.exp(ref - lp) - (ref - lp) -
 
 async function startGrpo(ctx: OnlineContext<GrpoSettings | undefined>) {
   const settings = ctx.settings ?? GrpoSettingsSchema.parse({});
-  const rewarder = await createRewarder({ sandbox: ctx.sandbox, settings: settings.rewards, store: ctx.store, log: ctx.log });
+  const rewarder = await createRewarder({ sandbox: ctx.sandbox, settings: settings.rewards, store: ctx.store, log: ctx.log, policyModel: ctx.model });
   const end = ctx.tokenizer.endToken;
   // grammars per database, made once (the schema grammar names its tables and columns)
   const grammars = new Map<string, string | undefined>();
   const grammarOf = async (dbPath: string): Promise<string | undefined> => {
     if (settings.grammar === 'none') return undefined;
     if (!grammars.has(dbPath)) {
-      const spec = sqlGrammar(await ctx.schemaOf(dbPath), { reasoning: true, maxReasoningChars: settings.maxTokens * 8 });
+      const spec = sqlGrammar(await ctx.schemaOf(dbPath), { reasoning: true, maxReasoningChars: settings.maxReasoningChars });
       grammars.set(dbPath, spec.kind === 'gbnf' ? spec.source : undefined);
     }
     return grammars.get(dbPath);

@@ -128,6 +128,8 @@ export interface OnlinePrompt {
 }
 
 export interface OnlineContext<S> {
+  /** the base model's GGUF file */
+  model: string;
   trainer: Trainer;
   tokenizer: TokenizerBridge;
   settings: S;

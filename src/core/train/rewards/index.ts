@@ -114,7 +114,9 @@ export interface Rewarder {
 export interface RewarderOptions {
   sandbox: SandboxPool;
   settings?: z.input<typeof RewardSettingsSchema>;
-  /** an open memory; without one, `settings.memory.model` is opened as the embedder when the memory is on */
+  /** the policy's base model: the embedder when the memory is on and `settings.memory.model` is not set */
+  policyModel?: string;
+  /** an open memory; without one, `settings.memory.model` (else policyModel) is opened as the embedder when the memory is on */
   memory?: ReasoningMemory;
   /** where a memory opened here persists its entries (in memory only without one) */
   store?: Store;
@@ -133,8 +135,9 @@ export async function createRewarder(o: RewarderOptions): Promise<Rewarder> {
   let opened: OpenedEmbedder | null = null;
   if (settings.memory.enabled) {
     if (o.memory) memory = o.memory;
-    else if (settings.memory.model) {
-      opened = await openEmbedder(settings.memory.model);
+    else if (settings.memory.model ?? o.policyModel) {
+      // an embedding GGUF when one is set, else the policy's own base model (the issue allows either)
+      opened = await openEmbedder((settings.memory.model ?? o.policyModel)!);
       memory = createReasoningMemory({ embedder: opened, store: o.store, topK: settings.memory.topK, gate: settings.memory.gate });
       o.log?.(`memory reward: ${memory.size()} stored reasoning(s) for ${opened.id}`);
     } else {
