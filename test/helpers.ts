@@ -7,6 +7,7 @@ import type { LlamaGrammar } from 'node-llama-cpp';
 import type { DbSchema } from '../src/shared/contract/index.ts';
 import { SquillError } from '../src/shared/errors.ts';
 import { introspect } from '../src/core/db/index.ts';
+import { trainerBinary } from '../src/core/train/index.ts';
 
 const made: string[] = [];
 afterEach(() => {
@@ -52,3 +53,13 @@ export function schemaOfFile(file: string): DbSchema {
 
 /** Whether the whole text is a complete sentence of the grammar (node-llama-cpp's internal check, llama.cpp's matcher). */
 export const grammarAccepts = (grammar: LlamaGrammar, text: string) => (grammar as unknown as { _testText(t: string): boolean })._testText(text);
+
+/** Why the trainer cannot run here (not built, the build's reason), or null when it can: trainer tests skip on it outside CI. */
+export function trainerUnavailable(): string | null {
+  try {
+    trainerBinary();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

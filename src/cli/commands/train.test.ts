@@ -6,8 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers.ts';
-import { trainerBinary } from '../../core/train/index.ts';
+import { tempDir, trainerUnavailable } from '../../../test/helpers.ts';
 import { EXIT } from '../errors.ts';
 import { trainFileSchema } from './train.ts';
 
@@ -17,12 +16,7 @@ const squill = (args: string[], timeout = 20_000) => {
   const res = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, SQUILL_DATA_DIR: tempDir() }, timeout });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 };
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 
 describe('squill train', () => {
   it('ships valid example configs', () => {
@@ -30,6 +24,12 @@ describe('squill train', () => {
       // examples/<method>-demo.json
       const parsed = trainFileSchema(name.replace(/-demo\.json$/, '')).safeParse(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', name), 'utf8')));
       expect(parsed.error?.issues ?? [], name).toEqual([]);
+      // a preceding stage's config is valid for its method too
+      const stage = (parsed.data?.startFrom as { train?: { method: string; config: string } } | undefined)?.train;
+      if (stage) {
+        const first = trainFileSchema(stage.method).safeParse(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', stage.config), 'utf8')));
+        expect(first.error?.issues ?? [], stage.config).toEqual([]);
+      }
     }
   });
 
@@ -73,12 +73,42 @@ describe('squill train', () => {
     expect(lines[1]).toMatchObject({ type: 'estimate', peakBytes: expect.any(Number), totalSteps: 3 });
     expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1, 2, 3]);
     expect(lines.filter((l) => l.type === 'step')[0]).toEqual({
-      type: 'step', step: 1, loss: expect.any(Number), lr: expect.any(Number), gradNorm: expect.any(Number), tokensPerS: expect.any(Number), rssBytes: expect.any(Number),
+      type: 'step', method: 'sft', step: 1, loss: expect.any(Number), lr: expect.any(Number), gradNorm: expect.any(Number), tokensPerS: expect.any(Number), rssBytes: expect.any(Number),
     });
     expect(lines.filter((l) => l.type === 'eval').map((l) => l.step)).toEqual([0, 3]);
     const summary = lines.at(-1)!;
     expect(summary).toMatchObject({ type: 'summary', state: 'done', steps: 3, devExamples: 1, devExBefore: expect.any(Number), devExAfter: expect.any(Number) });
     expect(summary.adapters).toEqual([{ role: 'main', path: path.join(out, 'main.gguf'), step: 3 }]);
     expect(fs.existsSync(path.join(out, 'main.gguf')) && fs.existsSync(path.join(out, 'summary.json'))).toBe(true);
+  }, 300_000);
+
+  it.skipIf(unavailable !== null && !process.env.CI)('runs a preceding stage first (startFrom.train) and starts the job from its SQL adapter', () => {
+    const dir = tempDir();
+    const db = path.join(ROOT, 'resources', 'demo', 'concert_singer.sqlite');
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), [['How many singers are there?', 'SELECT count(*) FROM singer'], ['List the names of all stadiums.', 'SELECT Name FROM stadium']].map(([question, sql]) => JSON.stringify({ question, sql, db_path: db })).join('\n'));
+    const common = { dataset: { kind: 'jsonl', path: 'train.jsonl' }, devFraction: 0, steps: 2, batchSize: 2, prompt: { sampleRows: 0 }, threads: 1 };
+    fs.writeFileSync(path.join(dir, 'stage0.json'), JSON.stringify({ ...common, model: { path: 'ignored.gguf' } }));
+    fs.writeFileSync(
+      path.join(dir, 'grpo.json'),
+      JSON.stringify({
+        ...common,
+        model: { create: { arch: 'llama', shape: { layers: 1, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', seed: 3 } },
+        startFrom: { train: { method: 'reason-sft', config: 'stage0.json' } },
+        grpo: { group: 2, maxTokens: 32, beta: 0 },
+      }),
+    );
+    const out = path.join(dir, 'out');
+    const res = squill(['train', '--method', 'grpo', '--config', path.join(dir, 'grpo.json'), '--out', out], 300_000);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(EXIT.OK);
+    const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const summaries = lines.filter((l) => l.type === 'summary');
+    expect(summaries.map((l) => [l.method, l.state])).toEqual([['reason-sft', 'done'], ['grpo', 'done']]);
+    // both on the model this file created (the stage's own model is replaced), GRPO from the stage's adapter
+    expect(summaries.map((l) => l.model)).toEqual([path.join(out, 'base-model.gguf'), path.join(out, 'base-model.gguf')]);
+    expect(fs.readFileSync(summaries[1]!.log as string, 'utf8')).toMatch(new RegExp(`the SQL adapter starts from ${path.join(out, 'reason-sft', 'main.gguf').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const steps = lines.filter((l) => l.type === 'step' && l.method === 'grpo');
+    expect(steps.map((l) => l.step)).toEqual([1, 2]);
+    for (const s of steps) expect(Object.keys(s.extra as object)).toEqual(expect.arrayContaining(['reward', 'rollout_s', 'update_s']));
   }, 300_000);
 });

@@ -7,16 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers.ts';
+import { tempDir, trainerUnavailable } from '../../../test/helpers.ts';
 import { createModel, SHAPES, WEIGHT_TYPES, type WeightType } from '../llm/index.ts';
-import { startTrainer, trainerBinary, type Trainer } from './trainer.ts';
+import { startTrainer, type Trainer } from './trainer.ts';
 
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 if (unavailable && !process.env.CI) console.warn(`trainer backend tests skipped: ${unavailable}`);
 
 describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer backends', () => {

@@ -8,17 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers.ts';
+import { tempDir, trainerUnavailable } from '../../../test/helpers.ts';
 import { createModel, getLlama, SHAPES, WEIGHT_TYPES, type WeightType } from '../llm/index.ts';
 import { trainUntilMemorized } from './check.ts';
-import { startTrainer, trainerBinary, type Trainer } from './trainer.ts';
+import { startTrainer, type Trainer } from './trainer.ts';
 
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 if (unavailable && !process.env.CI) console.warn(`trainer base-type tests skipped: ${unavailable}`);
 
 describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer on each base weight type', () => {

@@ -7,17 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers.ts';
+import { tempDir, trainerUnavailable } from '../../../test/helpers.ts';
 import { createModel, SHAPES, type ModelShape } from '../llm/index.ts';
 import { estimateJob, modelDims } from './estimate.ts';
-import { startTrainer, trainerBinary, type LoraSpec } from './trainer.ts';
+import { startTrainer, type LoraSpec } from './trainer.ts';
 
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 
 const ALL: LoraSpec['targets'] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
 const PHI3_SHAPE: ModelShape = { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 };

@@ -6,17 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failure, tempDir } from '../../../test/helpers.ts';
+import { failure, tempDir, trainerUnavailable } from '../../../test/helpers.ts';
 import { createModel, readGgufHeader } from '../llm/index.ts';
 import { runTrainerChecks } from './check.ts';
-import { startTrainer, trainerBinary, type Trainer } from './trainer.ts';
+import { startTrainer, type Trainer } from './trainer.ts';
 
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 if (unavailable && !process.env.CI) console.warn(`trainer tests skipped: ${unavailable}`);
 
 describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer', () => {

@@ -14,15 +14,10 @@ import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { createModel } from '../../llm/index.ts';
 import { createModels } from '../../models/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
-import { trainerBinary } from '../trainer.ts';
 import { createJobs, type Jobs } from './index.ts';
+import { trainerUnavailable } from '../../../../test/helpers.ts';
 
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 
 const DB = path.join(DEFAULT_RESOURCES_DIR, 'demo', 'concert_singer.sqlite');
 const TRAIN = [

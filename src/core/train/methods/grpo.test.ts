@@ -16,8 +16,8 @@ import { createSandboxPool, type SandboxPool } from '../../db/index.ts';
 import { createModel } from '../../llm/index.ts';
 import { openStore } from '../../store/index.ts';
 import { createJobs, jobDir } from '../jobs/index.ts';
-import { trainerBinary } from '../trainer.ts';
 import { advantages, k3, tokenWeights } from './grpo.ts';
+import { trainerUnavailable } from '../../../../test/helpers.ts';
 
 describe('GRPO algebra', () => {
   it('normalises advantages per group and skips a group without variance', () => {
@@ -64,12 +64,7 @@ describe('GRPO algebra', () => {
   });
 });
 
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 
 const DB = path.join(DEFAULT_RESOURCES_DIR, 'demo', 'concert_singer.sqlite');
 const TRAIN = [

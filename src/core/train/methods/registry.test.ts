@@ -16,8 +16,8 @@ import { createSandboxPool } from '../../db/index.ts';
 import { createModel } from '../../llm/index.ts';
 import { openStore } from '../../store/index.ts';
 import { createJobs } from '../jobs/index.ts';
-import { trainerBinary } from '../trainer.ts';
 import { BUILT_IN, createMethodRegistry, defineMethod, MAIN_ROLE, methods, QUICK } from './index.ts';
+import { trainerUnavailable } from '../../../../test/helpers.ts';
 
 /**
  * A two-adapter method in a dozen lines, as a new method's file would hold it: an "aux" adapter learns SQL ->
@@ -51,12 +51,7 @@ const ROWS = [
   ['List the names of all singers.', 'SELECT Name FROM singer'],
   ['List all concert names.', 'SELECT concert_Name FROM concert'],
 ];
-let unavailable: string | null = null;
-try {
-  trainerBinary();
-} catch (err) {
-  unavailable = (err as Error).message;
-}
+const unavailable = trainerUnavailable();
 
 let dir: string;
 let data: string;
