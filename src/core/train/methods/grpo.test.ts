@@ -109,7 +109,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
   };
   const rollouts = (dataDir: string, job: TrainJob) => {
     const d = path.join(jobDir(dataDir, job.id), 'rollouts');
-    return fs.readdirSync(d).sort().map((f) => JSON.parse(fs.readFileSync(path.join(d, f), 'utf8')) as { step: number; groups: { skipped: boolean; samples: { text: string; advantage: number; rewards: { format: number; total: number } }[] }[] });
+    return fs.readdirSync(d).sort().map((f) => JSON.parse(fs.readFileSync(path.join(d, f), 'utf8')) as { step: number; groups: { skipped: boolean; samples: { text: string; advantage: number; rewards: { format: number; execution: number; memory: number | null; total: number } }[] }[] });
   };
 
   beforeAll(() => {
@@ -209,5 +209,23 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
     expect(rollouts(paused.dataDir, done3).map((r) => r.groups.map((g) => g.samples.map((s) => s.text)))).toEqual(kept.map((r) => r.groups.map((g) => g.samples.map((s) => s.text))));
     expect(fs.readFileSync(done3.adapters[0]!.path).equals(baseline)).toBe(true);
     await paused.close();
+  }, 600_000);
+
+  it('with the memory reward on: the memory is seeded from the training golds, M is computed and recorded', async () => {
+    const app = open(path.join(dir, 'memory'));
+    const base = config();
+    const job = app.jobs.create({ method: 'grpo', config: { ...base, steps: 2, grpo: { ...(base.grpo as object), rewards: { memory: { enabled: true } } } } });
+    const done = await app.jobs.settled(job.id);
+    expect(done.state).toBe('done');
+    // without an embedding model the policy's base model embeds; the three training golds seed the memory
+    expect(app.jobs.log(job.id).text).toMatch(/memory reward: seeded with 3 rationales derived from the training golds/);
+    for (const m of app.jobs.metrics(job.id).metrics) {
+      expect(m.extra!.reward_memory).toBeGreaterThanOrEqual(-1);
+      expect(m.extra!.reward_memory).toBeLessThanOrEqual(1);
+    }
+    for (const r of rollouts(app.dataDir, done)) {
+      for (const g of r.groups) for (const x of g.samples) if (x.rewards.format === 1) expect(x.rewards.total).toBeCloseTo(1 + x.rewards.execution + (x.rewards.memory ?? 0), 9);
+    }
+    await app.close();
   }, 600_000);
 });

@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import type { RolloutGroup } from '../../../shared/contract/index.ts';
-import { DEFAULT_REASONING_CHARS, sqlGrammar, strategyExamples } from '../../ai/index.ts';
+import { DEFAULT_REASONING_CHARS, deriveRationale, sqlGrammar, strategyExamples } from '../../ai/index.ts';
 import { RewardSettingsSchema, createRewarder, type RewardBreakdown } from '../rewards/index.ts';
 import type { GenerateRequest } from '../trainer.ts';
 import { rngOf, defineMethod, MAIN_ROLE, type OnlineContext, type OnlineStep } from './spec.ts';
@@ -179,6 +179,12 @@ export const k3 = (lp: number, ref: number) => Math.exp(ref - lp) - (ref - lp) -
 async function startGrpo(ctx: OnlineContext<GrpoSettings | undefined>) {
   const settings = ctx.settings ?? GrpoSettingsSchema.parse({});
   const rewarder = await createRewarder({ sandbox: ctx.sandbox, settings: settings.rewards, store: ctx.store, log: ctx.log, policyModel: ctx.model });
+  if (rewarder.memory && rewarder.memory.size() === 0) {
+    // the memory starts from correct traces: with no teacher traces stored yet, the rationales derived from the
+    // training golds (the stage-0 SFT's own reasoning); correct rollouts that pass the gate join them
+    const traces = await Promise.all(ctx.prompts.map(async (p) => ({ dbId: p.dbId, text: deriveRationale(p.golds[0]!, await ctx.schemaOf(p.dbPath)) })));
+    ctx.log(`memory reward: seeded with ${await rewarder.memory.seed(traces)} rationales derived from the training golds`);
+  }
   const end = ctx.tokenizer.endToken;
   // grammars per database, made once (the schema grammar names its tables and columns)
   const grammars = new Map<string, string | undefined>();
