@@ -10,8 +10,9 @@ import { callApi, collectErrors, expect, test, type Served } from './fixtures.ts
 /**
  * The dashboard and the rollout browser of a GRPO job. The job's records are set up through the real job store
  * and the rollout file writer (a done job: the server does not run it), so the page is tested on known rollouts
- * in seconds; every execution result in them is what the demo database really answers (query.run). Running a
- * GRPO job through the wizard is the method's own e2e.
+ * in seconds; every execution result in them is what the demo database really answers (query.run). The wizard's
+ * GRPO settings are the second test; the last one runs a real GRPO job and checks the same views against what the
+ * API answers for it.
  */
 
 const STEPS = [1, 2, 3];
@@ -76,8 +77,9 @@ async function seedGrpoJob(served: Served, grpo: TrainMethodInfo): Promise<{ id:
 
 test("a GRPO job's dashboard draws its method's curves and dev EX greedy and voted, and the rollout browser shows any kept step", async ({ page, served }) => {
   const errors = collectErrors(page);
+  // GRPO is built in: a build without it fails here
   const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
-  test.skip(!grpo, 'this build has no GRPO method (src/core/train/methods/grpo.ts)');
+  expect(grpo, 'the built-in GRPO method').toBeDefined();
   expect(grpo).toMatchObject({ kind: 'online' });
   const { id } = await seedGrpoJob(served, grpo!);
 
@@ -142,6 +144,8 @@ test("a GRPO job's dashboard draws its method's curves and dev EX greedy and vot
   // a failing sample: the database's error; another table: only the aggregate shared, stadium linked as the prediction's
   await samples.nth(1).getByRole('button').first().click();
   await expect(samples.nth(1).getByTestId('ft-sample-result')).toContainText('no such table: singers');
+  // the summary line gives f(J), the shaped J the execution reward adds, beside J
+  await expect(samples.nth(2).getByRole('button').first()).toContainText('J 0.33 · f(J) 0.53 · M —');
   await samples.nth(2).getByRole('button').first().click();
   await expect(samples.nth(2).getByLabel('Prediction operations').locator('[data-shared="true"]')).toHaveText(['SELECT_AGG(COUNT, *)']);
   await expect(samples.nth(2).locator('.trace-table-name[title="used by the prediction only"]')).toHaveText('stadium');
@@ -163,8 +167,9 @@ test("a GRPO job's dashboard draws its method's curves and dev EX greedy and vot
 test('GRPO in the wizard: settings by kind, bounds named, presets setting them, the start-from picker, the online note', async ({ page, served }) => {
   test.setTimeout(180_000);
   const errors = collectErrors(page);
+  // GRPO is built in: a build without it fails here
   const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
-  test.skip(!grpo, 'this build has no GRPO method (src/core/train/methods/grpo.ts)');
+  expect(grpo, 'the built-in GRPO method').toBeDefined();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-e2e-grpo-'));
   try {
     const file = path.join(dir, 'tiny-phi3.gguf');
@@ -227,6 +232,180 @@ test('GRPO in the wizard: settings by kind, bounds named, presets setting them, 
     }
     if (grpo!.startFrom) await expect(review).toContainText('a fresh LoRA');
     await page.screenshot({ path: test.info().outputPath('grpo-wizard-review.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A reward part as the rollout browser prints it (null: not computed). */
+const shown = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/**
+ * Series a step records only when some sample allows it: f(J) needs a SQL that parses, M a sample with F = 1. A
+ * random tiny model writes either only now and then (whatever the CPU's rounding makes of its samples), so these
+ * are checked against the steps that recorded them; every other series must have a point at every step.
+ */
+const CONDITIONAL = new Set(['reward_atomic', 'reward_memory']);
+
+test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout browser showing what train.rollouts answers', async ({ page, served }) => {
+  // data preparation, 3 GRPO steps and two dev evaluations (greedy and a vote of 2) of a tiny model: ~20 s on an
+  // idle core; the margin is for a busy shared CI machine
+  test.setTimeout(300_000);
+  const errors = collectErrors(page);
+  const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
+  expect(grpo, 'the built-in GRPO method').toBeDefined();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-e2e-grpo-live-'));
+  try {
+    const file = path.join(dir, 'tiny-phi3.gguf');
+    createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 11, name: 'tiny-phi3', cacheDir: path.join(os.tmpdir(), 'squill-test-cache') });
+    const model = await callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
+    // the demo database named through a link (the app knows it by its real path), and a copy the app does not know
+    fs.symlinkSync(path.resolve('resources/demo'), path.join(dir, 'linked'));
+    const linked = path.join(dir, 'linked', 'concert_singer.sqlite');
+    const copy = path.join(dir, 'concert_copy.sqlite');
+    fs.copyFileSync(path.resolve('resources/demo/concert_singer.sqlite'), copy);
+    const jsonl = (rows: [string, string, string][]) => rows.map(([question, sql, db], i) => JSON.stringify({ id: `q${i}`, question, sql, db_path: db })).join('\n');
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), jsonl([
+      ['How many singers are there?', 'SELECT count(*) FROM singer', linked],
+      ['List the names of all stadiums.', 'SELECT Name FROM stadium', linked],
+      ['How many concerts are there?', 'SELECT count(*) FROM concert', copy],
+      ['What is the average age of singers?', 'SELECT avg(Age) FROM singer', copy],
+    ]));
+    fs.writeFileSync(path.join(dir, 'dev.jsonl'), jsonl([
+      ['How many stadiums are there?', 'SELECT count(*) FROM stadium', linked],
+      ['List the names of all singers.', 'SELECT Name FROM singer', linked],
+    ]));
+    const STEPS = 3;
+    const job = await callApi(served, 'train.create', {
+      name: 'e2e live grpo',
+      method: 'grpo',
+      config: {
+        model: { id: model.id },
+        dataset: { kind: 'jsonl', path: path.join(dir, 'train.jsonl') },
+        dev: { kind: 'jsonl', path: path.join(dir, 'dev.jsonl') },
+        lora: { rank: 4, alpha: 8 },
+        lr: 1e-3,
+        steps: STEPS,
+        // every prompt every step: both databases' groups are in each step's rollouts
+        batchSize: 4,
+        evalEvery: 0,
+        checkpointEvery: STEPS,
+        seed: 1,
+        prompt: { sampleRows: 0 },
+        eval: { voteSamples: 2, limit: 2, maxTokens: 64 },
+        // the schema grammar makes a random model's answers `<think>…</think>SQL` with real names, so some parse,
+        // some run and the rewards differ; the memory reward on (the model itself as the embedder) gives M
+        grpo: { group: 4, maxTokens: 128, grammar: 'schema', beta: 0.04, rewards: { memory: { enabled: true, model: file } } },
+      },
+    });
+
+    await page.goto(`${served.url}#/finetune/${job.id}`);
+    const run = page.getByRole('article', { name: 'Run e2e live grpo' });
+    await expect(run).toBeVisible();
+    await expect(run.getByTestId('ft-state')).toHaveText('done', { timeout: 280_000 });
+
+    // the curves: every series the method lists, with the points the job recorded
+    const { metrics, evals } = await callApi(served, 'train.metrics', { id: job.id });
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3]);
+    const recorded = (key: string) => metrics.filter((m) => Number.isFinite(m.extra?.[key])).length;
+    for (const c of grpo!.curves) if (!CONDITIONAL.has(c.key)) expect(recorded(c.key), c.key).toBe(STEPS);
+    for (const chart of [...new Set(grpo!.curves.map((c) => c.chart))]) {
+      const figure = run.getByTestId(`ft-chart-method-${chart}`);
+      const curves = grpo!.curves.filter((c) => c.chart === chart);
+      await expect(figure).toHaveAttribute('data-line-points', JSON.stringify(Object.fromEntries(curves.map((c) => [c.label, recorded(c.key)]))));
+      for (const c of curves) await expect(figure.locator('.u-legend')).toContainText(c.label);
+    }
+    // dev EX before and after, greedy and with the vote, as the job recorded them
+    const { job: finished } = await callApi(served, 'train.job', { id: job.id });
+    expect(evals.map((e) => e.step)).toEqual([0, STEPS]);
+    const devEx = run.getByTestId('ft-chart-devEx');
+    await expect(devEx).toHaveAttribute('data-line-points', JSON.stringify({ 'e2e live grpo greedy': 2, 'e2e live grpo vote': 2 }));
+    await expect(run.getByTestId('ft-dev')).toContainText(`before ${pct(finished.devExBefore!)} → after ${pct(finished.devExAfter!)}`);
+    await expect(run.getByTestId('ft-dev-vote')).toContainText(`with vote (2 samples): before ${pct(evals[0]!.vote!.devEx)} → after ${pct(evals[1]!.vote!.devEx)}`);
+    await run.getByTestId('ft-chart-method-reward').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: test.info().outputPath('grpo-live-dashboard.png'), fullPage: true });
+
+    // the rollout browser at every step against train.rollouts
+    const demo = (await callApi(served, 'connections.list', {})).find((c) => c.kind === 'demo' && path.basename(c.path) === 'concert_singer.sqlite')!;
+    const rollouts = run.getByRole('region', { name: 'Rollouts' });
+    const kept: Awaited<ReturnType<typeof callApi<'train.rollouts'>>>[] = [];
+    for (const step of [1, 2, 3]) {
+      const api = await callApi(served, 'train.rollouts', { id: job.id, step });
+      kept.push(api);
+      expect(api.steps).toEqual([1, 2, 3]);
+      // the linked path is the demo's file; the copy is no connection of the app's
+      expect(api.connections).toEqual({ [linked]: demo.id, [copy]: null });
+      await rollouts.getByLabel('Step', { exact: true }).selectOption(String(step));
+      await expect(rollouts.getByTestId('ft-rollout-step')).toHaveText(String(step));
+      const skipped = api.groups.filter((g) => g.skipped).length;
+      await expect(rollouts.getByTestId('ft-rollout-summary')).toContainText(`${api.groups.length} prompts${skipped ? `, ${skipped} skipped (no variance)` : ''}`);
+      const groups = rollouts.getByTestId('ft-rollout-group');
+      await expect(groups).toHaveCount(api.groups.length);
+      for (const [i, g] of api.groups.entries()) {
+        const view = groups.nth(i);
+        await expect(view.locator('.trace-question')).toContainText(g.question);
+        await expect(view).toContainText(`database ${g.dbId}`);
+        await expect(view).toContainText(`reward mean ${g.mean.toFixed(2)}, std ${g.std.toFixed(2)}`);
+        await expect(view.getByLabel('Gold SQL')).toHaveText(g.gold);
+        const samples = view.getByTestId('ft-sample');
+        await expect(samples).toHaveCount(g.samples.length);
+        await expect(samples.locator('.ft-sample-sql')).toHaveText(g.samples.map((s) => s.sql || '(no SQL)'));
+        await expect(samples.locator('.ft-sample-total')).toHaveText(g.samples.map((s) => s.rewards.total.toFixed(2)));
+        await expect(samples.getByTestId('ft-advantage')).toHaveText(g.samples.map((s) => `${s.advantage > 0 ? '+' : ''}${s.advantage.toFixed(2)}`));
+        const r = g.samples.map((s) => s.rewards);
+        await expect(samples.locator('.trace-step-facts')).toHaveText(
+          r.map((x) => new RegExp(`^F ${x.format.toFixed(0)} · E ${shown(x.execution)} · J ${shown(x.jaccard)} · f\\(J\\) ${shown(x.atomic)} · M ${shown(x.memory)} · `.replaceAll('.', '\\.'))),
+        );
+        const advantage = samples.getByTestId('ft-advantage');
+        for (const [j, s] of g.samples.entries()) await expect(advantage.nth(j)).toHaveClass(new RegExp(`\\b${s.advantage > 0 ? 'ok' : s.advantage < 0 ? 'bad' : 'muted'}\\b`));
+      }
+    }
+
+    // one sample opened on each database: its rewards and execution result as the API has them, and the schema
+    // linked for the demo's file, the copy offered to be added
+    const groups = rollouts.getByTestId('ft-rollout-group');
+    for (const dbPath of [linked, copy]) {
+      const candidates = kept.flatMap((api) => api.groups.flatMap((g, i) => (g.dbPath === dbPath ? g.samples.map((s, j) => ({ step: api.step!, g, i, s, j })) : [])));
+      // the most telling sample of any step: one whose SQL ran, else one with the format, else the first
+      const { step, g, i, s, j } = candidates.find((c) => c.s.result !== null) ?? candidates.find((c) => c.s.rewards.format === 1) ?? candidates[0]!;
+      await rollouts.getByLabel('Step', { exact: true }).selectOption(String(step));
+      await expect(rollouts.getByTestId('ft-rollout-step')).toHaveText(String(step));
+      const sample = groups.nth(i).getByTestId('ft-sample').nth(j);
+      await sample.getByRole('button').first().click();
+      await expect(sample.getByRole('table', { name: 'Rewards' }).locator('tbody td')).toHaveText([
+        shown(s.rewards.format, 0), shown(s.rewards.execution), shown(s.rewards.jaccard), shown(s.rewards.atomic), shown(s.rewards.memory), s.rewards.total.toFixed(2), s.advantage.toFixed(3), new RegExp(`^${s.tokens}`),
+      ]);
+      const result = sample.getByTestId('ft-sample-result');
+      if (s.result) await expect(result).toContainText(`${s.result.rowCount} ${s.result.rowCount === 1 ? 'row' : 'rows'}`);
+      else if (s.error) await expect(result).toContainText(s.error);
+      else await expect(result).toContainText('Not run');
+      if (s.reasoning !== null) await expect(sample.locator('details.trace-reasoning summary')).toHaveText(`Reasoning · ${s.reasoning.length.toLocaleString('en-US')} characters`);
+      const schema = sample.getByRole('list', { name: 'Schema with linked tables and columns' });
+      if (dbPath === linked) {
+        // the gold's table is linked (the prediction may use it too)
+        const table = /FROM (\w+)/i.exec(g.gold)![1]!;
+        await expect(schema.locator('li[data-linked="true"] .trace-table-name').filter({ hasText: new RegExp(`^${table}$`) })).toHaveAttribute('title', /gold SQL/);
+        await sample.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: test.info().outputPath('grpo-live-sample.png') });
+      } else {
+        const unknown = sample.getByTestId('ft-unknown-db');
+        await expect(unknown).toContainText(`The database ${g.dbId} is not among the app's databases`);
+        await expect(unknown).toContainText(copy);
+        await unknown.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: test.info().outputPath('grpo-live-unknown-db.png') });
+        await unknown.getByRole('button', { name: 'Add this database' }).click();
+        // added: the schema shows in its place, linked
+        await expect(schema.locator('li[data-linked="true"]').first()).toBeVisible();
+        await expect(unknown).toHaveCount(0);
+        const added = (await callApi(served, 'connections.list', {})).find((c) => c.path === fs.realpathSync(copy));
+        expect(added).toMatchObject({ kind: 'file', status: 'ok' });
+        expect((await callApi(served, 'train.rollouts', { id: job.id, step })).connections[copy]).toBe(added!.id);
+      }
+    }
+    await rollouts.getByRole('heading', { name: 'Rollouts' }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: test.info().outputPath('grpo-live-rollouts.png') });
     expect(errors).toEqual([]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

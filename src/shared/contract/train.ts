@@ -358,6 +358,12 @@ export const TrainRolloutsSchema = z.object({
   groups: z.array(RolloutGroupSchema),
   /** seconds the step spent sampling, scoring and updating */
   seconds: z.object({ rollout: z.number(), reward: z.number(), update: z.number() }).nullable(),
+  /**
+   * For each database file the groups name (their dbPath): the id of the app's usable connection to the same file
+   * (compared after resolving links and relative spellings), or null when the app has none; read at each call,
+   * so a database added later is linked. The rollout browser shows a group's schema through it.
+   */
+  connections: z.record(z.string(), z.string().nullable()),
 });
 export type TrainRollouts = z.infer<typeof TrainRolloutsSchema>;
 

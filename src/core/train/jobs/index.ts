@@ -24,7 +24,7 @@ import { createJobStore } from './store.ts';
 export { jobDir } from './run.ts';
 // the job store and the rollout writer, for tests that set up an online job's records without running one
 export { createJobStore } from './store.ts';
-export { writeRollouts } from './rollouts.ts';
+export { connectionsOf, writeRollouts } from './rollouts.ts';
 export { learningRate, permutation, planPhases, stepBatches } from './plan.ts';
 
 /** train.* */
@@ -233,7 +233,7 @@ export function createJobs(o: JobsOptions): Jobs {
     },
     rollouts(id, step) {
       known(id);
-      return readRollouts(jobDir(o.dataDir, id), step);
+      return readRollouts(jobDir(o.dataDir, id), step, o.connections?.list() ?? []);
     },
     log(id, offset = 0) {
       known(id);

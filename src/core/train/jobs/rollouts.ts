@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TrainRolloutsSchema, type RolloutGroup, type TrainRollouts } from '../../../shared/contract/index.ts';
+import { TrainRolloutsSchema, type Connection, type RolloutGroup, type TrainRollouts } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 
 const FILE = /^step-(\d{7})\.json$/;
@@ -30,14 +30,41 @@ export function rolloutSteps(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-export function readRollouts(dir: string, step?: number): TrainRollouts {
+/**
+ * The rollouts of a step (default: the latest kept), each group's database matched to the app's connections (see
+ * connectionsOf; none given: every database unmatched).
+ */
+export function readRollouts(dir: string, step?: number, connections: readonly Connection[] = []): TrainRollouts {
   const steps = rolloutSteps(dir);
   const at = step ?? steps.at(-1) ?? null;
-  if (at === null) return { steps, step: null, groups: [], seconds: null };
+  if (at === null) return { steps, step: null, groups: [], seconds: null, connections: {} };
   if (!steps.includes(at)) throw new SquillError('NOT_FOUND', `No rollouts are kept for step ${at}${steps.length ? ` (kept: steps ${steps[0]}-${steps.at(-1)})` : ''}`);
-  const parsed = TrainRolloutsSchema.omit({ steps: true }).safeParse(JSON.parse(fs.readFileSync(fileOf(dir, at), 'utf8')));
+  const parsed = TrainRolloutsSchema.omit({ steps: true, connections: true }).safeParse(JSON.parse(fs.readFileSync(fileOf(dir, at), 'utf8')));
   if (!parsed.success) throw new SquillError('INTERNAL', `The rollouts of step ${at} are unreadable: ${parsed.error.issues[0]?.message}`);
-  return { steps, ...parsed.data };
+  return { steps, ...parsed.data, connections: connectionsOf(parsed.data.groups.map((g) => g.dbPath), connections) };
+}
+
+/** A file's real path (links resolved), or its absolute spelling when it cannot be resolved (a missing file). */
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/**
+ * The app's usable connection for each database path, or null: paths are compared as real paths, since a job's
+ * data may name a database through a link or another spelling than the one it was added with (demos live under
+ * the resources folder, a dataset may point into a checkout or a linked folder). The first usable one wins.
+ */
+export function connectionsOf(dbPaths: readonly string[], connections: readonly Connection[]): Record<string, string | null> {
+  const byReal = new Map<string, string>();
+  for (const c of connections) {
+    const real = realPath(c.path);
+    if (c.status === 'ok' && !byReal.has(real)) byReal.set(real, c.id);
+  }
+  return Object.fromEntries([...new Set(dbPaths)].map((p) => [p, byReal.get(realPath(p)) ?? null]));
 }
 
 /** forgets the rollouts of steps after `step` (a resume re-does them) */

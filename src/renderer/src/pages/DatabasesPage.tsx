@@ -1,8 +1,9 @@
 import { useState, type DragEvent, type FormEvent } from 'react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import type { Connection } from '../../../shared/contract/index.ts';
-import { procedureKey, useConnection } from '../api/hooks.ts';
+import { useConnection } from '../api/hooks.ts';
 import { href } from '../app/router.ts';
+import { useAddDatabases, useInvalidateConnections } from '../components/addDatabases.ts';
 import { useConnections } from '../components/ConnectionPicker.tsx';
 import { ConfirmRemove } from '../components/ConfirmRemove.tsx';
 import { ErrorNotice, InlineError } from '../components/ErrorNotice.tsx';
@@ -51,39 +52,8 @@ export function DatabasesPage() {
 /** Stable: the backend's order otherwise. */
 const demosFirst = (list: Connection[]) => [...list].sort((a, b) => Number(b.kind === 'demo') - Number(a.kind === 'demo'));
 
-function useInvalidateConnections() {
-  const queryClient = useQueryClient();
-  return () => queryClient.invalidateQueries({ queryKey: procedureKey('connections.list') });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Adding
-
-interface AddFailure {
-  path: string;
-  message: string;
-}
-
-/** Adds files one after the other (a drop may bring several) and reports each outcome. */
-function useAddDatabases() {
-  const { client } = useConnection();
-  const invalidate = useInvalidateConnections();
-  return useMutation({
-    mutationFn: async (requests: { path: string; name?: string }[]) => {
-      const added: Connection[] = [];
-      const failed: AddFailure[] = [];
-      for (const request of requests) {
-        try {
-          added.push(await client.call('connections.add', request));
-        } catch (err) {
-          failed.push({ path: request.path, message: (err as Error).message });
-        }
-      }
-      return { added, failed };
-    },
-    onSettled: invalidate,
-  });
-}
 
 function AddDatabasePanel() {
   const { client, kind } = useConnection();

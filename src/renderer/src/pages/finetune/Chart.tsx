@@ -57,8 +57,11 @@ export function Chart({ title, lines, format, testId }: { title: string; lines: 
   });
 
   const count = lines[0]?.points.length ?? 0;
+  // every line's point count by its label (data-points is the first line's): what the chart was given to draw,
+  // for checks that a series the run recorded is on it
+  const perLine = JSON.stringify(Object.fromEntries(lines.map((l) => [l.label, l.points.length])));
   return (
-    <figure className="ft-chart" data-testid={testId} data-points={count}>
+    <figure className="ft-chart" data-testid={testId} data-points={count} data-line-points={perLine}>
       <figcaption>{title}</figcaption>
       {lines.every((l) => l.points.length === 0) && <div className="ft-chart-empty muted small">no points yet</div>}
       <div ref={box} className="ft-chart-plot" />

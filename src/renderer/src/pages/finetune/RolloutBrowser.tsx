@@ -1,8 +1,10 @@
-import { keepPreviousData } from '@tanstack/react-query';
+import { keepPreviousData, useQueryClient } from '@tanstack/react-query';
 import { useId, useMemo, useState } from 'react';
 import type { Cell, RolloutGroup, TrainJob } from '../../../../shared/contract/index.ts';
-import { useEvent, useProcedure } from '../../api/hooks.ts';
-import { ErrorNotice } from '../../components/ErrorNotice.tsx';
+import { procedureKey, useEvent, useProcedure } from '../../api/hooks.ts';
+import { href } from '../../app/router.ts';
+import { useAddDatabases } from '../../components/addDatabases.ts';
+import { ErrorNotice, InlineError } from '../../components/ErrorNotice.tsx';
 import { LinkedSchema, PreviewTable, splitReasoning } from '../../components/trace/index.ts';
 import { formatCount } from '../../lib/format.ts';
 import { advantageClass, compareOps, describeSources, linkedOfSample, part, shownStep } from './rollouts.ts';
@@ -26,6 +28,8 @@ export function RolloutBrowser({ job }: { job: TrainJob }) {
   useEvent('train.progress', (p) => {
     if (p.jobId === job.id && p.metric) void query.refetch();
   });
+  // the backend matches each group's database to the app's connections when asked: ask again once they change
+  useEvent('connections.changed', () => void query.refetch());
   const data = query.data;
   const steps = data?.steps ?? [];
   const step = shownStep(steps, picked);
@@ -70,7 +74,7 @@ export function RolloutBrowser({ job }: { job: TrainJob }) {
             {data.seconds && ` · sampling ${data.seconds.rollout.toFixed(1)} s, rewards ${data.seconds.reward.toFixed(1)} s, update ${data.seconds.update.toFixed(1)} s`}
           </p>
           {data.groups.map((g, i) => (
-            <GroupView key={`${data.step}-${g.exampleId}-${i}`} group={g} index={i} />
+            <GroupView key={`${data.step}-${g.exampleId}-${i}`} group={g} index={i} connectionId={data.connections[g.dbPath] ?? null} />
           ))}
         </>
       )}
@@ -78,14 +82,8 @@ export function RolloutBrowser({ job }: { job: TrainJob }) {
   );
 }
 
-/** The database's connection, when it is one of the app's (the schema then shows with its links). */
-function useConnectionOf(dbPath: string): string | null {
-  const list = useProcedure('connections.list', undefined, { staleTime: 60_000 });
-  return list.data?.find((c) => c.path === dbPath && c.status === 'ok')?.id ?? null;
-}
-
-function GroupView({ group: g, index }: { group: RolloutGroup; index: number }) {
-  const connectionId = useConnectionOf(g.dbPath);
+/** connectionId: the app's connection to the group's database (train.rollouts matches them), null when none */
+function GroupView({ group: g, index, connectionId }: { group: RolloutGroup; index: number; connectionId: string | null }) {
   return (
     <article className={`ft-rollout-group${g.skipped ? ' ft-rollout-skipped' : ''}`} aria-label={`Prompt ${index + 1}`} data-testid="ft-rollout-group">
       <header>
@@ -140,7 +138,7 @@ function SampleItem({ sample: s, index, group, connectionId }: { sample: Sample;
         </span>
         <code className="trace-step-title ft-sample-sql">{s.sql || '(no SQL)'}</code>
         <span className="trace-step-facts small muted">
-          F {part(r.format, 0)} · E {part(r.execution)} · J {part(r.jaccard)} · M {part(r.memory)} · {formatCount(s.tokens)} tok
+          F {part(r.format, 0)} · E {part(r.execution)} · J {part(r.jaccard)} · f(J) {part(r.atomic)} · M {part(r.memory)} · {formatCount(s.tokens)} tok
           {s.truncated && <span className="badge badge-warn">truncated</span>}
         </span>
       </button>
@@ -234,9 +232,39 @@ function SampleBody({ sample: s, group: g, connectionId }: { sample: Sample; gro
         </div>
       </div>
       <h4 className="trace-h4">Schema</h4>
-      {connectionId === null && <p className="muted small">The database {g.dbId} is not among the app's databases: add it on the Databases page to see its schema linked.</p>}
-      {connectionId !== null && <SampleSchema connectionId={connectionId} gold={g.gold} sql={s.sql} />}
+      {connectionId === null ? <UnknownDatabase group={g} /> : <SampleSchema connectionId={connectionId} gold={g.gold} sql={s.sql} />}
     </>
+  );
+}
+
+/** A group's database the app does not know: which file it is, and adding it (its schema then shows here, linked). */
+function UnknownDatabase({ group: g }: { group: RolloutGroup }) {
+  const add = useAddDatabases();
+  const queryClient = useQueryClient();
+  const adding = () =>
+    add.mutate([{ path: g.dbPath }], {
+      // connections.changed refetches the rollouts too; this covers a missed event
+      onSuccess: ({ added }) => added.length > 0 && void queryClient.invalidateQueries({ queryKey: [procedureKey('train.rollouts')[0]] }),
+    });
+  return (
+    <div className="ft-unknown-db small" data-testid="ft-unknown-db">
+      <p>
+        The database <strong>{g.dbId}</strong> is not among the app's databases, so its schema cannot be shown linked:{' '}
+        <code className="mono ft-db-path">{g.dbPath}</code>
+      </p>
+      <p>
+        <button type="button" onClick={adding} disabled={add.isPending}>
+          {add.isPending ? 'Adding…' : 'Add this database'}
+        </button>{' '}
+        <span className="muted">
+          (or on the <a href={href('databases')}>Databases</a> page; Squill opens it read-only)
+        </span>
+      </p>
+      {add.error && <InlineError title="Could not add the database." message={add.error.message} />}
+      {add.data?.failed.map((f) => (
+        <InlineError key={f.path} title="Could not add the database." message={f.message} />
+      ))}
+    </div>
   );
 }
 

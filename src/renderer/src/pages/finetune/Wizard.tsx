@@ -334,9 +334,9 @@ function OptionInput({ field: f, value, onChange }: { field: OptionField; value:
   }
   if (f.kind === 'choice') {
     return (
-      <label className="ft-field">
+      <label className="ft-field ft-field-wide">
         <span>{f.label}</span>
-        <select aria-label={f.label} value={String(value)} onChange={(e) => onChange(e.target.value)}>
+        <select aria-label={f.label} value={String(value)} title={f.choices?.find((c) => c.value === value)?.label} onChange={(e) => onChange(e.target.value)}>
           {(f.choices ?? []).map((c) => (
             <option key={c.value} value={c.value}>
               {c.label}
