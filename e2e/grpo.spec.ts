@@ -250,8 +250,8 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const CONDITIONAL = new Set(['reward_atomic', 'reward_memory']);
 
 test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout browser showing what train.rollouts answers', async ({ page, served }) => {
-  // data preparation, 3 GRPO steps and two dev evaluations (greedy and a vote of 2) of a tiny model: ~20 s on an
-  // idle core; the margin is for a busy shared CI machine
+  // the wizard, data preparation, 3 GRPO steps and two dev evaluations (greedy and a vote of 2) of a tiny model:
+  // ~25 s on an idle core; the margin is for a busy shared CI machine
   test.setTimeout(300_000);
   const errors = collectErrors(page);
   const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
@@ -260,7 +260,7 @@ test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout brow
   try {
     const file = path.join(dir, 'tiny-phi3.gguf');
     createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 11, name: 'tiny-phi3', cacheDir: path.join(os.tmpdir(), 'squill-test-cache') });
-    const model = await callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
+    await callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
     // the demo database named through a link (the app knows it by its real path), and a copy the app does not know
     fs.symlinkSync(path.resolve('resources/demo'), path.join(dir, 'linked'));
     const linked = path.join(dir, 'linked', 'concert_singer.sqlite');
@@ -278,30 +278,43 @@ test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout brow
       ['List the names of all singers.', 'SELECT Name FROM singer', linked],
     ]));
     const STEPS = 3;
-    const job = await callApi(served, 'train.create', {
-      name: 'e2e live grpo',
-      method: 'grpo',
-      config: {
-        model: { id: model.id },
-        dataset: { kind: 'jsonl', path: path.join(dir, 'train.jsonl') },
-        dev: { kind: 'jsonl', path: path.join(dir, 'dev.jsonl') },
-        lora: { rank: 4, alpha: 8 },
-        lr: 1e-3,
-        steps: STEPS,
-        // every prompt every step: both databases' groups are in each step's rollouts
-        batchSize: 4,
-        evalEvery: 0,
-        checkpointEvery: STEPS,
-        seed: 1,
-        prompt: { sampleRows: 0 },
-        eval: { voteSamples: 2, limit: 2, maxTokens: 64 },
-        // the schema grammar makes a random model's answers `<think>…</think>SQL` with real names, so some parse,
-        // some run and the rewards differ; the memory reward on (the model itself as the embedder) gives M
-        grpo: { group: 4, maxTokens: 128, grammar: 'schema', beta: 0.04, rewards: { memory: { enabled: true, model: file } } },
-      },
-    });
 
-    await page.goto(`${served.url}#/finetune/${job.id}`);
+    // launched from the wizard, every setting by its label
+    await page.goto(`${served.url}#/finetune/new`);
+    await page.getByRole('radio', { name: /Tiny Phi3/ }).check();
+    await page.getByLabel('Run name').fill('e2e live grpo');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Dataset path').fill(path.join(dir, 'train.jsonl'));
+    await page.getByRole('radio', { name: 'a separate dataset' }).check();
+    await page.getByLabel('Dev set path').fill(path.join(dir, 'dev.jsonl'));
+    await expect(page.getByTestId('ft-data-check')).toContainText('4 training examples, 2 dev examples');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('radio', { name: grpo!.label }).check();
+    const setting = (key: string) => page.getByLabel(grpo!.options!.fields.find((f) => f.key === key)!.label, { exact: true });
+    await setting('group').fill('4');
+    await setting('maxTokens').fill('128');
+    await setting('beta').fill('0.04');
+    // the schema grammar makes a random model's answers `<think>…</think>SQL` with real names, so some parse, some
+    // run and the rewards differ; the memory reward (the policy's base model as the embedder) gives M
+    await setting('grammar').selectOption('schema');
+    await setting('rewards.memory.enabled').check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('LoRA rank').fill('4');
+    await page.getByLabel('LoRA alpha').fill('8');
+    await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
+    // every prompt every step: both databases' groups are in each step's rollouts
+    await page.getByLabel('Batch size').fill('4');
+    await page.getByLabel('Evaluate every (steps)').fill('0');
+    await page.getByLabel('Checkpoint every (steps)').fill(String(STEPS));
+    await page.getByLabel('Dev max tokens').fill('64');
+    await page.getByLabel('Dev vote samples').fill('2');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await expect(page.getByTestId('ft-review')).toContainText("SQL after </think> under the database's schema grammar");
+    await page.getByRole('button', { name: 'Launch' }).click();
+    await expect(page).toHaveURL(/#\/finetune\/[^/]+$/);
+    const job = (await callApi(served, 'train.jobs', {})).find((j) => j.name === 'e2e live grpo')!;
+    // the wizard's settings are the job's
+    expect(job.config).toMatchObject({ steps: STEPS, batchSize: 4, eval: { voteSamples: 2, maxTokens: 64 }, grpo: { group: 4, maxTokens: 128, beta: 0.04, grammar: 'schema', rewards: { memory: { enabled: true } } } });
     const run = page.getByRole('article', { name: 'Run e2e live grpo' });
     await expect(run).toBeVisible();
     await expect(run.getByTestId('ft-state')).toHaveText('done', { timeout: 280_000 });
@@ -324,8 +337,11 @@ test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout brow
     await expect(devEx).toHaveAttribute('data-line-points', JSON.stringify({ 'e2e live grpo greedy': 2, 'e2e live grpo vote': 2 }));
     await expect(run.getByTestId('ft-dev')).toContainText(`before ${pct(finished.devExBefore!)} → after ${pct(finished.devExAfter!)}`);
     await expect(run.getByTestId('ft-dev-vote')).toContainText(`with vote (2 samples): before ${pct(evals[0]!.vote!.devEx)} → after ${pct(evals[1]!.vote!.devEx)}`);
-    await run.getByTestId('ft-chart-method-reward').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: test.info().outputPath('grpo-live-dashboard.png'), fullPage: true });
+    // the page scrolls inside the app's frame: a tall window shows every curve in one screenshot
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: viewport.width, height: 2400 });
+    await page.screenshot({ path: test.info().outputPath('grpo-live-dashboard.png') });
+    await page.setViewportSize(viewport);
 
     // the rollout browser at every step against train.rollouts
     const demo = (await callApi(served, 'connections.list', {})).find((c) => c.kind === 'demo' && path.basename(c.path) === 'concert_singer.sqlite')!;

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { align, type Line } from './series.ts';
+import { align, compact, type Line } from './series.ts';
 
 export type { Line };
 
@@ -24,7 +24,7 @@ export function Chart({ title, lines, format, testId }: { title: string; lines: 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const value = (v: number | null) => (v == null ? '–' : fmt.current ? fmt.current(v) : String(+v.toPrecision(4)));
+    const value = (v: number | null) => (v == null ? '–' : fmt.current ? fmt.current(v) : compact(v));
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height: HEIGHT,

@@ -184,7 +184,7 @@ function SampleBody({ sample: s, group: g, connectionId }: { sample: Sample; gro
             <td className={`num ${advantageClass(s.advantage)}`}>{s.advantage.toFixed(3)}</td>
             <td className="num">
               {formatCount(s.tokens)}
-              {s.truncated && ' (truncated: reached the token limit)'}
+              {s.truncated && <span title="The sample reached the token limit without ending"> (truncated)</span>}
             </td>
           </tr>
         </tbody>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Model, TRAIN_LIMITS, TrainConfigBaseSchema, type TrainMethodInfo, TrainMethodInfoSchema, type TrainMetric, type TrainPreset } from '../../../../shared/contract/index.ts';
 import { advantageClass, compareOps, describeSources, linkedOfSample, shownStep } from './rollouts.ts';
-import { align, chartsOf, devExPoints, extraPoints, mergeProgress, type Series } from './series.ts';
+import { align, chartsOf, compact, devExPoints, extraPoints, mergeProgress, type Series } from './series.ts';
 import { applyPreset, chooseMethod, createInput, dataCheckInput, estimateInput, initialState, methodSection, setOption, stepProblems, type WizardState } from './wizardConfig.ts';
 
 const model: Model = {
@@ -305,6 +305,10 @@ describe('series', () => {
       { label: 'b', color: '', points: [[2, 20], [3, 33]] },
     ]);
     expect(data).toEqual([[1, 2, 3], [10, null, 30], [null, 20, 33]]);
+  });
+
+  it('writes axis values in at most a few characters, tiny ones in exponent form', () => {
+    expect([0, 1250, 0.5, 0.00123456, -3.14159, 2.1e-5, -8e-9].map(compact)).toEqual(['0', '1250', '0.5', '0.001235', '-3.142', '2.1e-5', '-8.0e-9']);
   });
 });
 

@@ -64,3 +64,6 @@ export function devExPoints(series: Series, kind: 'greedy' | 'vote'): [number, n
   if (kind === 'greedy') return series.evals.map((e) => [e.step, e.devEx * 100]);
   return series.evals.flatMap((e) => (e.vote ? [[e.step, e.vote.devEx * 100] as [number, number]] : []));
 }
+
+/** An axis or legend value: 4 significant digits; tiny ones (a KL of 2e-5) in exponent form, which the axis' width holds. */
+export const compact = (v: number) => (v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(1) : String(+v.toPrecision(4)));
