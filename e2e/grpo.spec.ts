@@ -15,6 +15,20 @@ import { callApi, collectErrors, expect, test, type Served } from './fixtures.ts
  * API answers for it.
  */
 
+/** GRPO is built in: a build without it fails here. */
+async function builtInGrpo(served: Served): Promise<TrainMethodInfo> {
+  const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
+  expect(grpo, 'the built-in GRPO method').toBeDefined();
+  return grpo!;
+}
+
+/** The tiny phi-3 model the SFT e2e trains (made once, cached), registered as "Tiny Phi3". */
+async function addTinyModel(served: Served, dir: string) {
+  const file = path.join(dir, 'tiny-phi3.gguf');
+  createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 11, name: 'tiny-phi3', cacheDir: path.join(os.tmpdir(), 'squill-test-cache') });
+  return callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
+}
+
 const STEPS = [1, 2, 3];
 const THINK = (step: number, what: string) =>
   `<think>Step ${step}. The question asks ${what}. The singer table holds one row per singer, so the answer reads that table; no join or condition is needed here.</think>`;
@@ -77,23 +91,21 @@ async function seedGrpoJob(served: Served, grpo: TrainMethodInfo): Promise<{ id:
 
 test("a GRPO job's dashboard draws its method's curves and dev EX greedy and voted, and the rollout browser shows any kept step", async ({ page, served }) => {
   const errors = collectErrors(page);
-  // GRPO is built in: a build without it fails here
-  const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
-  expect(grpo, 'the built-in GRPO method').toBeDefined();
+  const grpo = await builtInGrpo(served);
   expect(grpo).toMatchObject({ kind: 'online' });
-  const { id } = await seedGrpoJob(served, grpo!);
+  const { id } = await seedGrpoJob(served, grpo);
 
   await page.goto(`${served.url}#/finetune/${id}`);
   const run = page.getByRole('article', { name: 'Run e2e grpo' });
   await expect(run).toBeVisible();
 
   // one chart per `chart` name the method lists, each with a point per step
-  const charts = [...new Set(grpo!.curves.map((c) => c.chart))];
+  const charts = [...new Set(grpo.curves.map((c) => c.chart))];
   expect(charts.length).toBeGreaterThan(0);
   for (const chart of charts) {
     const figure = run.getByTestId(`ft-chart-method-${chart}`);
     await expect(figure).toHaveAttribute('data-points', String(STEPS.length));
-    for (const c of grpo!.curves.filter((x) => x.chart === chart)) await expect(figure.locator('.u-legend')).toContainText(c.label);
+    for (const c of grpo.curves.filter((x) => x.chart === chart)) await expect(figure.locator('.u-legend')).toContainText(c.label);
   }
   // dev EX: greedy and vote lines, and the vote beside the greedy headline
   const devEx = run.getByTestId('ft-chart-devEx');
@@ -167,14 +179,10 @@ test("a GRPO job's dashboard draws its method's curves and dev EX greedy and vot
 test('GRPO in the wizard: settings by kind, bounds named, presets setting them, the start-from picker, the online note', async ({ page, served }) => {
   test.setTimeout(180_000);
   const errors = collectErrors(page);
-  // GRPO is built in: a build without it fails here
-  const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
-  expect(grpo, 'the built-in GRPO method').toBeDefined();
+  const grpo = await builtInGrpo(served);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-e2e-grpo-'));
   try {
-    const file = path.join(dir, 'tiny-phi3.gguf');
-    createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 11, name: 'tiny-phi3', cacheDir: path.join(os.tmpdir(), 'squill-test-cache') });
-    await callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
+    await addTinyModel(served, dir);
     const data = path.join(dir, 'train.jsonl');
     const DB = path.resolve('resources/demo/concert_singer.sqlite');
     fs.writeFileSync(data, ['SELECT count(*) FROM singer', 'SELECT Name FROM singer', 'SELECT count(*) FROM stadium', 'SELECT Name FROM stadium'].map((sql, i) => JSON.stringify({ id: `r${i}`, question: `Question ${i}?`, sql, db_path: DB })).join('\n'));
@@ -187,16 +195,16 @@ test('GRPO in the wizard: settings by kind, bounds named, presets setting them, 
     await expect(page.getByTestId('ft-data-check')).toContainText('3 training examples, 1 dev example');
     await page.getByRole('button', { name: 'Next' }).click();
 
-    await page.getByRole('radio', { name: grpo!.label }).check();
+    await page.getByRole('radio', { name: grpo.label }).check();
     await expect(page.getByTestId('ft-online-note')).toContainText('makes its samples during training');
-    if (grpo!.startFrom) {
+    if (grpo.startFrom) {
       // the model has no adapter yet: a fresh LoRA is the only choice, and the page says why
       await expect(page.getByLabel('Start from').locator('option')).toHaveText(['a fresh LoRA']);
       await expect(page.getByText('The chosen base model has no adapter yet')).toBeVisible();
     }
     // each setting by its kind, at the method's own defaults (or its first preset's values)
-    const fields = grpo!.options?.fields ?? [];
-    const first = grpo!.presets[0]!.settings ?? {};
+    const fields = grpo.options?.fields ?? [];
+    const first = grpo.presets[0]!.settings ?? {};
     for (const f of fields) {
       const input = page.getByLabel(f.label, { exact: true });
       const value = first[f.key] ?? f.default;
@@ -219,7 +227,7 @@ test('GRPO in the wizard: settings by kind, bounds named, presets setting them, 
     await page.getByRole('button', { name: 'Next' }).click();
 
     // the last preset: its hyperparameters and the settings it sets
-    const preset = grpo!.presets.at(-1)!;
+    const preset = grpo.presets.at(-1)!;
     await page.getByRole('radio', { name: preset.label }).check();
     await expect(page.getByLabel('Learning rate')).toHaveValue(String(preset.hyper.lr));
     await page.getByRole('button', { name: 'Next' }).click();
@@ -230,7 +238,7 @@ test('GRPO in the wizard: settings by kind, bounds named, presets setting them, 
       const shown = f.kind === 'toggle' ? (value ? 'on' : 'off') : f.kind === 'choice' ? f.choices!.find((c) => c.value === value)!.label : String(value);
       await expect(review).toContainText(`${f.label} ${shown}`);
     }
-    if (grpo!.startFrom) await expect(review).toContainText('a fresh LoRA');
+    if (grpo.startFrom) await expect(review).toContainText('a fresh LoRA');
     await page.screenshot({ path: test.info().outputPath('grpo-wizard-review.png'), fullPage: true });
     expect(errors).toEqual([]);
   } finally {
@@ -254,13 +262,10 @@ test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout brow
   // ~25 s on an idle core; the margin is for a busy shared CI machine
   test.setTimeout(300_000);
   const errors = collectErrors(page);
-  const grpo = (await callApi(served, 'train.methods', {})).find((m) => m.name === 'grpo');
-  expect(grpo, 'the built-in GRPO method').toBeDefined();
+  const grpo = await builtInGrpo(served);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squill-e2e-grpo-live-'));
   try {
-    const file = path.join(dir, 'tiny-phi3.gguf');
-    createModel({ arch: 'llama', shape: { layers: 2, embd: 64, ff: 128, heads: 4, kvHeads: 2 }, vocab: 'phi-3', out: file, seed: 11, name: 'tiny-phi3', cacheDir: path.join(os.tmpdir(), 'squill-test-cache') });
-    await callApi(served, 'models.add', { path: file, name: 'Tiny Phi3' });
+    await addTinyModel(served, dir);
     // the demo database named through a link (the app knows it by its real path), and a copy the app does not know
     fs.symlinkSync(path.resolve('resources/demo'), path.join(dir, 'linked'));
     const linked = path.join(dir, 'linked', 'concert_singer.sqlite');
@@ -289,8 +294,8 @@ test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout brow
     await page.getByLabel('Dev set path').fill(path.join(dir, 'dev.jsonl'));
     await expect(page.getByTestId('ft-data-check')).toContainText('4 training examples, 2 dev examples');
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('radio', { name: grpo!.label }).check();
-    const setting = (key: string) => page.getByLabel(grpo!.options!.fields.find((f) => f.key === key)!.label, { exact: true });
+    await page.getByRole('radio', { name: grpo.label }).check();
+    const setting = (key: string) => page.getByLabel(grpo.options!.fields.find((f) => f.key === key)!.label, { exact: true });
     await setting('group').fill('4');
     await setting('maxTokens').fill('128');
     await setting('beta').fill('0.04');
@@ -323,10 +328,10 @@ test('a real GRPO job: its curves, dev EX greedy and voted, and the rollout brow
     const { metrics, evals } = await callApi(served, 'train.metrics', { id: job.id });
     expect(metrics.map((m) => m.step)).toEqual([1, 2, 3]);
     const recorded = (key: string) => metrics.filter((m) => Number.isFinite(m.extra?.[key])).length;
-    for (const c of grpo!.curves) if (!CONDITIONAL.has(c.key)) expect(recorded(c.key), c.key).toBe(STEPS);
-    for (const chart of [...new Set(grpo!.curves.map((c) => c.chart))]) {
+    for (const c of grpo.curves) if (!CONDITIONAL.has(c.key)) expect(recorded(c.key), c.key).toBe(STEPS);
+    for (const chart of [...new Set(grpo.curves.map((c) => c.chart))]) {
       const figure = run.getByTestId(`ft-chart-method-${chart}`);
-      const curves = grpo!.curves.filter((c) => c.chart === chart);
+      const curves = grpo.curves.filter((c) => c.chart === chart);
       await expect(figure).toHaveAttribute('data-line-points', JSON.stringify(Object.fromEntries(curves.map((c) => [c.label, recorded(c.key)]))));
       for (const c of curves) await expect(figure.locator('.u-legend')).toContainText(c.label);
     }
