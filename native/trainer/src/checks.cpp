@@ -254,6 +254,14 @@ json run_checks(Engine & eng) {
         for (size_t k = 0; k < 2; ++k) prefix = prefix && g3[0][k].tokens == g1[0][k].tokens;
         out.push_back({{"name", "generate_sample_k_independent_of_n"}, {"ok", prefix}, {"detail", "seed 42, top_p 0.9: samples 0 and 1 of n 3 equal those of n 2"}});
 
+        // two identical prompts in one request: their samples draw from different streams (seed, prompt, k). The
+        // check model is random, its next-token distribution near uniform at T = 1, so 8 equal tokens by chance have
+        // a probability far below 1e-20
+        go.n = 1;
+        auto twin = eng.generate({prompts[0], prompts[0]}, go);
+        out.push_back({{"name", "generate_prompts_draw_independently"}, {"ok", twin[0][0].tokens != twin[1][0].tokens},
+                       {"detail", "the same prompt twice in one request, seed 42, T 1: different samples"}});
+
         out.push_back(batched_greedy_check(eng, prompts));
         out.push_back(grammar_check(eng, prompts));
         out.push_back(reference_check(eng, t1));

@@ -12,7 +12,7 @@
 // temperature, top-k, top-p or the grammar (today's semantics: the log-prob of the token under the model, which is what
 // a policy-gradient ratio needs); a sample's logprob is their sum.
 //
-// Reproducible: sample k draws from its own mt19937_64 seeded with (seed, k) through std::seed_seq (both specified by
+// Reproducible: sample k of prompt p draws from its own mt19937_64 seeded with (seed, p, k) through std::seed_seq (both specified by
 // the C++ standard, the same on every platform), so sample k does not depend on n, on the other samples or on the
 // thread count; the logits of one sequence do not depend on which other sequences share its decode (each row of a
 // matrix product is computed alone), except that ggml hands products of >= 32 rows to BLAS where that is built in.
@@ -254,7 +254,8 @@ std::vector<std::vector<Sample>> Engine::generate(const std::vector<std::vector<
     std::vector<Live> live;
     struct GrammarGuard { std::vector<Live> & l; ~GrammarGuard() { for (auto & x : l) if (x.grammar) llama_sampler_free(x.grammar); } } gguard{live};
     std::vector<std::vector<Sample>> out;
-    for (auto & prompt : prompts) {
+    for (size_t pi = 0; pi < prompts.size(); ++pi) {
+        const auto & prompt = prompts[pi];
         const int P = (int) prompt.size();
         llama_memory_clear(mem, true);
         for (int at = 0; at < P; at += n_batch) {
@@ -278,7 +279,9 @@ std::vector<std::vector<Sample>> Engine::generate(const std::vector<std::vector<
                 Live & L = live[s];
                 L.k = w0 + s;
                 const uint64_t k = (uint64_t) L.k;
-                std::seed_seq seq{(uint32_t) opt.seed, (uint32_t) (opt.seed >> 32), (uint32_t) k, (uint32_t) (k >> 32)};
+                // the prompt's index too: the samples of different prompts of one request must not share their
+                // random draws (they would be correlated across prompts, identical where the prompt matters little)
+                std::seed_seq seq{(uint32_t) opt.seed, (uint32_t) (opt.seed >> 32), (uint32_t) pi, (uint32_t) k, (uint32_t) (k >> 32)};
                 L.rng.seed(seq);
                 if (!opt.grammar.empty()) {
                     L.grammar = llama_sampler_init_grammar(vocab, opt.grammar.c_str(), opt.grammar_root.c_str());

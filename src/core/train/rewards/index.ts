@@ -176,7 +176,9 @@ export async function createRewarder(o: RewarderOptions): Promise<Rewarder> {
       const outcome = await runAgainstGolds({ sandbox: o.sandbox, cache, dbPath: input.dbPath, sql: f.sql, golds: input.golds, timeoutMs: settings.timeoutMs });
       const execution = executionReward(outcome.status, atomic);
       let m: number | null = null;
-      if (memory && f.format === 1) m = outcome.status === 'match' ? 1 : await memory.similarity(input.dbId, f.reasoning!, settings.memory.topK);
+      // a cosine may be negative; R = F + E + M is in [0, 4] (methods.md), so M is clamped at 0: a reasoning unlike
+      // the stored ones earns nothing rather than costing the execution reward
+      if (memory && f.format === 1) m = outcome.status === 'match' ? 1 : Math.max(0, await memory.similarity(input.dbId, f.reasoning!, settings.memory.topK));
       // the gold whose operations are shown: the one J took its maximum on (the first when J is null)
       const bestGold = predOps && goldOpsList.length ? goldOpsList.reduce((best, g) => (jaccard(predOps, [g]) > jaccard(predOps, [best]) ? g : best)) : goldOpsList[0];
       return {
