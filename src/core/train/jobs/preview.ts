@@ -133,12 +133,21 @@ export async function estimateRun(
   }
   const scale = train.length / previewed.length;
   const roles = spec.adapters.map((a) => a.role);
-  const batch = config.batchSize * config.gradAccum;
+  // an online method trains G completions of up to `completion` tokens per prompt: its samples are the prompts
+  // (target: the gold, never learned), its update G x the prompts of a step, its sequences prompt + completion
+  const settings = spec.online ? spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {}) : undefined;
+  const completion = spec.online ? spec.online.completionTokens(settings) : 0;
+  const group = spec.online ? ((settings as { group?: number } | undefined)?.group ?? 1) : 1;
+  const batch = config.batchSize * config.gradAccum * group;
   for (const role of roles) {
     if (!preview.totals.byAdapter[role]) throw new SquillError('VALIDATION', `The ${spec.name} builder made no samples for the ${role} adapter from this data`);
   }
   // one trainer context for the job, as prepareData sets it: the longest sequence of any adapter
-  const ctx = trainerContext(Math.max(...roles.map((role) => preview.totals.byAdapter[role]!.maxSampleTokens)));
+  const longestOf = (role: string) => {
+    const a = preview.totals.byAdapter[role]!;
+    return spec.online ? a.maxPromptTokens + completion : a.maxSampleTokens;
+  };
+  const ctx = trainerContext(Math.max(...roles.map(longestOf)));
   // the model file's header is read once; every adapter phase holds the same engine context, so the same memory
   const common = { modelPath, dims: modelDims(modelPath), rank: config.lora.rank, targets: config.lora.targets, batch };
   const { trainableParams, tokensPerSecond: _t, secondsPerStep: _s, ...breakdown } = estimateJob({ ...common, seqLen: ctx });
@@ -147,17 +156,22 @@ export async function estimateRun(
     const samples = Math.round(a.samples * scale);
     const byTask = Object.fromEntries(Object.entries(a.byTask).map(([task, n]) => [task, Math.round(n * scale)]));
     const steps = phaseSteps(config, samples);
-    // measured throughput beats the FLOP model when this machine has trained this model before
+    // online: the prompt plus a completion of at most `completion` tokens (counted whole: an upper bound)
+    const meanTokens = spec.online ? a.meanSampleTokens - a.meanTargetTokens + completion : a.meanSampleTokens;
+    const activeTokens = spec.online ? completion : a.meanTargetTokens;
+    // measured throughput beats the FLOP model when this machine has trained this model before (an online step's
+    // tokens/s is over its whole time, rollouts included)
     const secondsPerStep = deps.measured
-      ? (batch * a.meanSampleTokens) / deps.measured.tokensPerS
-      : estimateJob({ ...common, seqLen: Math.max(2, Math.round(a.meanSampleTokens)), activeTokens: Math.max(1, Math.round(a.meanTargetTokens)) }).secondsPerStep;
+      ? (batch * meanTokens) / deps.measured.tokensPerS
+      : // rollouts decode each completion once, a forward pass: about a third of a training token's FLOPs
+        estimateJob({ ...common, seqLen: Math.max(2, Math.round(meanTokens)), activeTokens: Math.max(1, Math.round(activeTokens)) }).secondsPerStep * (spec.online ? 4 / 3 : 1);
     return {
       role,
       label,
       samples,
       byTask,
-      meanTokens: a.meanSampleTokens,
-      longestTokens: a.maxSampleTokens,
+      meanTokens,
+      longestTokens: longestOf(role),
       ctx,
       steps,
       trainableParams,

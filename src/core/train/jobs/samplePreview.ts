@@ -18,6 +18,8 @@ export interface AdapterPreview {
   samples: number;
   byTask: Record<string, number>;
   maxSampleTokens: number;
+  /** the longest prompt (an online method's sequences are its prompt plus a sampled completion) */
+  maxPromptTokens: number;
   meanSampleTokens: number;
   /** answer tokens (the learned ones) per sample */
   meanTargetTokens: number;
@@ -74,12 +76,13 @@ export async function previewDataset(
     row.targetTokens += target;
     row.maxSampleTokens = Math.max(row.maxSampleTokens, prompt + target);
     byTask[s.task] = (byTask[s.task] ?? 0) + 1;
-    const a = (adapters[s.adapter] ??= { samples: 0, byTask: {}, maxSampleTokens: 0, meanSampleTokens: 0, meanTargetTokens: 0, tokens: 0, targets: 0 });
+    const a = (adapters[s.adapter] ??= { samples: 0, byTask: {}, maxSampleTokens: 0, maxPromptTokens: 0, meanSampleTokens: 0, meanTargetTokens: 0, tokens: 0, targets: 0 });
     a.samples++;
     a.targets += target;
     a.byTask[s.task] = (a.byTask[s.task] ?? 0) + 1;
     a.tokens += prompt + target;
     a.maxSampleTokens = Math.max(a.maxSampleTokens, prompt + target);
+    a.maxPromptTokens = Math.max(a.maxPromptTokens, prompt);
   }
   const rows = [...per.values()];
   const byAdapter: DatasetPreview['totals']['byAdapter'] = {};

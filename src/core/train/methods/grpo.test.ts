@@ -166,6 +166,13 @@ describe.skipIf(unavailable !== null && !process.env.CI)('a GRPO job', () => {
     expect(reference.jobs.rollouts(job.id, 2).step).toBe(2);
     expect(() => reference.jobs.rollouts(job.id, 9)).toThrow(/No rollouts are kept for step 9/);
     const baseline = fs.readFileSync(done.adapters[0]!.path);
+    // the estimate sizes an update of G completions per prompt: sequences of prompt + completion, G x batch of them
+    const est = await reference.jobs.estimate({ method: 'grpo', config: config() });
+    const data = JSON.parse(fs.readFileSync(path.join(jobDir(reference.dataDir, job.id), 'data.json'), 'utf8')) as { ctx: number; adapters: { prompts: { tokens: number[] }[] }[] };
+    const longestPrompt = Math.max(...data.adapters[0]!.prompts.map((p) => p.tokens.length));
+    expect(est.adapters[0]!.longestTokens).toBeGreaterThanOrEqual(longestPrompt + 128);
+    expect(est.adapters[0]!.ctx).toBe(data.ctx);
+    expect(est.adapters[0]!.meanTokens).toBeGreaterThan(128);
     await reference.close();
 
     const killed = open(path.join(dir, 'killed'));
