@@ -178,6 +178,35 @@ json reference_check(Engine & eng, const std::vector<llama_token> & toks) {
     return {{"name", "reference_logprobs_are_the_base"}, {"ok", same <= 1e-5 && moved > 1e-4}, {"detail", buf}};
 }
 
+// with a reference adapter (GRPO's start), the reference pass applies it: a copy of the live adapter saved and set
+// as the reference gives the policy's log-probs (same weights; 1e-5 covers summation order), and it stays frozen
+// while the live adapter moves (its B zeroed: the policy becomes the base, the reference does not)
+json reference_adapter_check(Engine & eng, const std::vector<llama_token> & toks) {
+    const std::string file = "/tmp/squill-check-reference-" + std::to_string(getpid()) + ".gguf";
+    eng.save_adapter(file);
+    eng.set_reference(file);
+    std::remove(file.c_str());
+    const auto pol = eng.logprobs({toks}, false)[0];
+    const auto ref = eng.logprobs({toks}, true)[0];
+    for (auto & p : eng.params) {
+        if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
+        std::vector<float> zero(ggml_nelements(p.t), 0.0f);
+        ggml_backend_tensor_set(p.t, zero.data(), 0, ggml_nbytes(p.t));
+    }
+    const auto ref_after = eng.logprobs({toks}, true)[0];
+    const auto pol_after = eng.logprobs({toks}, false)[0];
+    eng.set_reference("");
+    double same = 0.0, frozen = 0.0, moved = 0.0;
+    for (size_t i = 1; i < ref.size(); ++i) {
+        same = std::max(same, std::fabs(ref[i] - pol[i]));
+        frozen = std::max(frozen, std::fabs(ref_after[i] - ref[i]));
+        moved = std::max(moved, std::fabs(pol_after[i] - pol[i]));
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "max |reference - policy| %.3g, reference after the policy moved %.3g (<= 1e-5), the policy moved %.3g (> 1e-4)", same, frozen, moved);
+    return {{"name", "reference_adapter_is_frozen"}, {"ok", same <= 1e-5 && frozen <= 1e-5 && moved > 1e-4}, {"detail", buf}};
+}
+
 json run_checks(Engine & eng) {
     json out = json::array();
     const Engine::Snapshot saved = eng.snapshot();
@@ -265,6 +294,14 @@ json run_checks(Engine & eng) {
         out.push_back(batched_greedy_check(eng, prompts));
         out.push_back(grammar_check(eng, prompts));
         out.push_back(reference_check(eng, t1));
+        // reference_check left B zero: give it random values again for the copy to differ from the base
+        for (auto & p : eng.params) {
+            if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
+            std::vector<float> x(ggml_nelements(p.t));
+            for (auto & v : x) v = nd(g);
+            ggml_backend_tensor_set(p.t, x.data(), 0, ggml_nbytes(p.t));
+        }
+        out.push_back(reference_adapter_check(eng, t1));
     } catch (const std::exception & e) {
         out.push_back({{"name", "exception"}, {"ok", false}, {"detail", e.what()}});
     }

@@ -74,6 +74,8 @@ void Engine::free_all() {
     if (gen_ctx) { llama_free(gen_ctx); gen_ctx = nullptr; }
     if (ctx) { llama_free(ctx); ctx = nullptr; }
     if (adapter) { llama_adapter_lora_free(adapter); adapter = nullptr; }
+    if (reference_adapter) { llama_adapter_lora_free(reference_adapter); reference_adapter = nullptr; }
+    reference_loras.clear();
     if (model) { llama_model_free(model); model = nullptr; }
     params.clear();
     opt_step = 0;
@@ -351,6 +353,19 @@ void Engine::load(const LoadOptions & opt) {
     } else {
         throw EngineError("BAD_REQUEST", "load needs one of lora, adapter or checkpoint");
     }
+    if (!opt.reference.empty()) set_reference(opt.reference);
+}
+
+// The reference model of a KL term is the policy GRPO started from: when that is an adapter (the stage-0 SFT) it is
+// loaded a second time, frozen, and the reference pass applies it instead of the trained one. Without it the
+// reference is the bare base, which for a model trained only through adapters is not the starting policy.
+void Engine::set_reference(const std::string & path) {
+    reference_loras.clear();
+    if (reference_adapter) { llama_adapter_lora_free(reference_adapter); reference_adapter = nullptr; }
+    if (path.empty()) return;
+    reference_adapter = llama_adapter_lora_init(model, path.c_str());
+    if (!reference_adapter) throw EngineError("LOAD_FAILED", "cannot load the reference adapter " + path);
+    reference_loras[reference_adapter] = 1.0f;
 }
 
 // Adapter (and optionally optimizer state) as GGUF. Adapter keys/tensors follow llama.cpp's LoRA format;

@@ -12,6 +12,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct llama_adapter_lora;
@@ -90,6 +91,7 @@ struct LoadOptions {
     uint64_t lora_seed = 0;
     std::string adapter;      // continue from an adapter GGUF
     std::string checkpoint;   // resume adapter + optimizer + step + RNG
+    std::string reference;    // a frozen adapter the reference pass applies (GRPO's start); empty: the bare base
 };
 
 class Engine {
@@ -101,7 +103,9 @@ public:
     bool loaded() const { return model != nullptr; }
 
     StepResult step(const std::vector<Sequence> & batch, const StepOptions & opt);
-    // each token's log-prob given the tokens before it; reference: under the base model alone (the adapter left out)
+    // each token's log-prob given the tokens before it; reference: under the reference model (the base, with the
+    // frozen reference adapter when one is set), the trained adapter left out
+    void set_reference(const std::string & path);
     std::vector<std::vector<double>> logprobs(const std::vector<std::vector<llama_token>> & seqs, bool reference = false);
     std::vector<std::vector<Sample>> generate(const std::vector<std::vector<llama_token>> & prompts, const GenerateOptions & opt);
     void save_adapter(const std::string & path);
@@ -154,6 +158,8 @@ private:
     llama_model * model = nullptr;
     llama_context * ctx = nullptr;
     llama_adapter_lora * adapter = nullptr;
+    llama_adapter_lora * reference_adapter = nullptr; // frozen, never attached to a context; see set_reference
+    std::unordered_map<llama_adapter_lora *, float> reference_loras; // what the reference pass applies: it, or nothing
     llama_context * gen_ctx = nullptr; // inference context of generate (generate.cpp), created on first use
     float alpha = 0.0f;
     int rank = 0;
@@ -187,7 +193,7 @@ private:
     // accumulators; logp_out: each sequence's per-position log-probs of its own tokens
     std::vector<double> run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out);
     // the graph run_pack computes, built but not allocated (all_positions: every position carries loss, weight 1)
-    bool without_adapter = false; // build_step_graph leaves the adapter out (reference log-probs)
+    bool without_adapter = false; // build_step_graph builds the reference model (reference log-probs)
     std::unique_ptr<StepGraph> build_step_graph(const std::vector<const Sequence *> & seqs, bool backward, bool all_positions);
     void adamw_update(const StepOptions & opt, double grad_norm);
     double grad_norm_sq(std::vector<std::vector<float>> & grads);

@@ -102,6 +102,7 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
         }
         o.adapter = req.value("adapter", std::string());
         o.checkpoint = req.value("checkpoint", std::string());
+        o.reference = req.value("reference", std::string());
         eng.load(o);
         // every op of a training step on some backend, or a LOAD_FAILED naming the missing ones (op_check.cpp)
         json warnings = eng.check_training_ops();

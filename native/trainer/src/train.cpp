@@ -210,10 +210,10 @@ std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequ
     gp.sched = sched;
     gp.backend_cpu = backend_cpu;
     gp.cvec = Access::cvec(ctx);
-    // the reference pass (logprobs with reference = true) builds the model without the adapter: the base's exact
-    // log-probs, which GRPO's KL term compares the policy with
-    static const llama_adapter_loras no_loras;
-    gp.loras = without_adapter ? &no_loras : Access::loras(ctx);
+    // the reference pass (logprobs with reference = true) builds the model without the trained adapter: the base's
+    // exact log-probs, or the base with the frozen reference adapter (set_reference), which GRPO's KL term compares
+    // the policy with
+    gp.loras = without_adapter ? &reference_loras : Access::loras(ctx);
     gp.mctx = mctx.get();
     gp.cross = Access::cross(ctx);
     gp.n_outputs = (uint32_t) T;

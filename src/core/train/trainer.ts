@@ -46,7 +46,14 @@ export interface LoraSpec {
   targets: ('q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down')[];
   seed?: number;
 }
-export type LoadRequest = { model: string; threads?: number; ctx?: number; seed?: number } & (
+export type LoadRequest = {
+  model: string;
+  threads?: number;
+  ctx?: number;
+  seed?: number;
+  /** a frozen adapter the reference pass (logprobs with reference) applies: the policy a KL term is measured against */
+  reference?: string;
+} & (
   | { lora: LoraSpec }
   | { adapter: string }
   | { checkpoint: string }

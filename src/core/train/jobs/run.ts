@@ -201,6 +201,8 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
           ctx: data.ctx,
           seed: config.seed,
           ...(config.threads ? { threads: config.threads } : {}),
+          // an online method's KL reference is the policy it started from: the start adapter, else the bare base
+          ...(spec.online && startFrom && phase.role === MAIN_ROLE ? { reference: startFrom } : {}),
           ...(resume
             ? { checkpoint: resume.path }
             : startFrom && phase.role === MAIN_ROLE

@@ -7,7 +7,9 @@
  * clip is inert),
  *   J = sum_i sum_t n_it * (A_i * log p(o_it) - beta * k3_it),   k3 = exp(ref - lp) - (ref - lp) - 1
  * where A_i = (R_i - mean_group) / (std_group + eps), lp the policy's log-prob of token t (the rollout's own, at T = 1),
- * ref the reference model's (the base without the adapter: the engine's reference log-prob pass), and n_it the
+ * ref the reference model's (the engine's reference pass: the policy the job started from — the base with the start
+ * adapter frozen, e.g. the stage-0 SFT, or the bare base for a fresh LoRA — without the adapter being trained), and
+ * n_it the
  * normalisation: 'sequence' (GRPO) 1 / (|o_i| * N) over the N samples of the batch; 'token' (DAPO / Dr. GRPO's
  * token-level) 1 / (sum_i |o_i|). The engine minimises L = sum w_t * (-log p_t), whose gradient is
  * -sum w_t grad lp_t. grad J = sum n_it * (A_i - beta * (1 - exp(ref - lp))) grad lp_it, so minimising -J is the
@@ -33,6 +35,12 @@ export const GrpoSettingsSchema = z.strictObject({
   /** G: samples per prompt */
   group: z.number().int().min(2).max(64).default(8),
   temperature: z.number().min(0.05).max(2).default(1),
+  /**
+   * sample among the k likeliest tokens (0: the whole vocabulary, as the authors). A small model's distribution
+   * beyond its first few candidates is noise: its T = 1 samples are junk and no group holds a right answer to learn
+   * from. The token weights still use the model's own log-probs (T = 1, whole vocabulary)
+   */
+  topK: z.number().int().min(0).max(1000).default(0),
   /** the longest completion, in tokens (reasoning + SQL) */
   maxTokens: z.number().int().min(16).max(4096).default(256),
   /** 'schema': the SQL after </think> follows the database's schema grammar */
@@ -41,7 +49,7 @@ export const GrpoSettingsSchema = z.strictObject({
   maxReasoningChars: z.number().int().min(101).max(100_000).default(DEFAULT_REASONING_CHARS),
   /** per-sequence mean (GRPO) or token-level (DAPO, Dr. GRPO) normalisation of the token weights */
   normalization: z.enum(['sequence', 'token']).default('sequence'),
-  /** KL coefficient to the reference (the base without the adapter); 0 skips the reference pass */
+  /** KL coefficient to the reference (the starting policy: the base with the start adapter); 0 skips the reference pass */
   beta: z.number().min(0).max(10).default(0.04),
   /** added to the group's standard deviation */
   eps: z.number().positive().max(1).default(1e-4),
@@ -82,6 +90,7 @@ export const grpo = defineMethod({
     fields: [
       { key: 'group', label: 'G samples per prompt', kind: 'number', default: 8, min: 2, max: 64, step: 1 },
       { key: 'temperature', label: 'Sampling temperature', kind: 'number', default: 1, min: 0.05, max: 2, step: 0.05 },
+      { key: 'topK', label: 'Top-k (0: whole vocabulary)', kind: 'number', default: 0, min: 0, max: 1000, step: 1 },
       { key: 'maxTokens', label: 'Max completion tokens', kind: 'number', default: 256, min: 16, max: 4096, step: 16 },
       { key: 'beta', label: 'KL coefficient beta (0: no reference pass)', kind: 'number', default: 0.04, min: 0, max: 10, step: 0.01 },
       {
@@ -214,7 +223,7 @@ async function startGrpo(ctx: OnlineContext<GrpoSettings | undefined>) {
           n: settings.group,
           temperature: settings.temperature,
           top_p: 1,
-          top_k: 0,
+          top_k: settings.topK,
           max_tokens: settings.maxTokens,
           stop: [end],
           seed: seed + indices[0]!,
