@@ -17,3 +17,9 @@ export const nonNegativeNumber = (what: string) => (value: string) => {
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${what} is a number of at least 0`);
   return n;
 };
+
+export const positiveNumber = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${what} is a number above 0`);
+  return n;
+};

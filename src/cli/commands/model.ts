@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { positiveInt } from '../options.ts';
+import { positiveInt, positiveNumber } from '../options.ts';
 import { resolveDataDir } from '../../core/index.ts';
 import { type Arch, createModel, type ModelShape, SHAPES, TYPES, WEIGHT_TYPES, type WeightType } from '../../core/llm/index.ts';
 import { asUsageError, UsageError } from '../errors.ts';
@@ -19,9 +19,10 @@ function createCommand(): Command {
     .requiredOption('--out <file>', 'the GGUF file to write')
     .option('--seed <n>', 'weight initialisation seed (default 42)', positiveInt('--seed'))
     .addOption(new Option('--type <type>', 'storage type of the weight matrices (norms and biases stay F32)').choices([...WEIGHT_TYPES]).default('f32'))
+    .option('--output-std <s>', 'init scale of the output projection (default 0.02; ~0.2 lets an adapter learn confident answers)', positiveNumber('--output-std'))
     .action((opts: {
       arch?: Arch; shape?: string; layers?: number; embd?: number; ff?: number; heads?: number; kvHeads?: number;
-      vocab: string; out: string; seed?: number; type: WeightType;
+      vocab: string; out: string; seed?: number; type: WeightType; outputStd?: number;
     }) => {
       const preset = SHAPES[opts.shape ?? 'tiny']!;
       const arch = opts.arch ?? preset.arch;
@@ -43,6 +44,7 @@ function createCommand(): Command {
           out: path.resolve(opts.out),
           seed: opts.seed,
           type: opts.type,
+          outputStd: opts.outputStd,
           cacheDir: path.join(resolveDataDir(), 'cache'),
         }),
       );

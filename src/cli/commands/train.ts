@@ -28,6 +28,8 @@ const CreateSchema = z.strictObject({
   ]),
   vocab: z.string().min(1),
   seed: z.number().int().min(1).optional(),
+  /** the output projection's init scale (createModel's outputStd): a model that must learn confident answers needs ~0.2 */
+  outputStd: z.number().positive().max(10).optional(),
 });
 /** A method's config (its member of TrainConfig, method given by --method) with a name and a model to create. */
 export const trainFileSchema = (method: string) =>
@@ -111,7 +113,7 @@ export function trainCommand(): Command {
         const c = file.model.create;
         const shape = typeof c.shape === 'string' ? SHAPES[c.shape]! : c.shape;
         const modelFile = path.join(out ?? dataDir, 'base-model.gguf');
-        asUsageError(() => createModel({ arch: c.arch, shape, vocab: c.vocab, out: modelFile, seed: c.seed, cacheDir: path.join(dataDir, 'cache') }));
+        asUsageError(() => createModel({ arch: c.arch, shape, vocab: c.vocab, out: modelFile, seed: c.seed, outputStd: c.outputStd, cacheDir: path.join(dataDir, 'cache') }));
         model = { path: modelFile };
       } else model = file.model;
 
