@@ -136,8 +136,7 @@ export async function estimateRun(
   // an online method trains G completions of up to `completion` tokens per prompt: its samples are the prompts
   // (target: the gold, never learned), its update G x the prompts of a step, its sequences prompt + completion
   const settings = spec.online ? spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {}) : undefined;
-  const completion = spec.online ? spec.online.completionTokens(settings) : 0;
-  const group = spec.online ? ((settings as { group?: number } | undefined)?.group ?? 1) : 1;
+  const { group, completionTokens: completion } = spec.online ? spec.online.rollouts(settings) : { group: 1, completionTokens: 0 };
   const batch = config.batchSize * config.gradAccum * group;
   for (const role of roles) {
     if (!preview.totals.byAdapter[role]) throw new SquillError('VALIDATION', `The ${spec.name} builder made no samples for the ${role} adapter from this data`);

@@ -31,31 +31,54 @@ import { rngOf, defineMethod, MAIN_ROLE, type OnlineContext, type OnlineStep } f
 
 const REWARD_DEFAULTS = RewardSettingsSchema.parse({});
 
-export const GrpoSettingsSchema = z.strictObject({
-  /** G: samples per prompt */
-  group: z.number().int().min(2).max(64).default(8),
-  temperature: z.number().min(0.05).max(2).default(1),
-  /**
-   * sample among the k likeliest tokens (0: the whole vocabulary, as the authors). A small model's distribution
-   * beyond its first few candidates is noise: its T = 1 samples are junk and no group holds a right answer to learn
-   * from. The token weights still use the model's own log-probs (T = 1, whole vocabulary)
-   */
-  topK: z.number().int().min(0).max(1000).default(0),
-  /** the longest completion, in tokens (reasoning + SQL) */
-  maxTokens: z.number().int().min(16).max(4096).default(256),
-  /** 'schema': the SQL after </think> follows the database's schema grammar */
-  grammar: z.enum(['none', 'schema']).default('none'),
-  /** under the schema grammar, the longest reasoning in characters (the reason strategy's grammar allows as many) */
-  maxReasoningChars: z.number().int().min(101).max(100_000).default(DEFAULT_REASONING_CHARS),
-  /** per-sequence mean (GRPO) or token-level (DAPO, Dr. GRPO) normalisation of the token weights */
-  normalization: z.enum(['sequence', 'token']).default('sequence'),
-  /** KL coefficient to the reference (the starting policy: the base with the start adapter); 0 skips the reference pass */
-  beta: z.number().min(0).max(10).default(0.04),
-  /** added to the group's standard deviation */
-  eps: z.number().positive().max(1).default(1e-4),
-  rewards: RewardSettingsSchema.prefault({}),
-});
-export type GrpoSettings = z.output<typeof GrpoSettingsSchema>;
+/**
+ * The config's section `grpo`. Every field is optional and has no zod default, so a parsed config stays as written
+ * (a stored job keeps what its author set); `resolve` fills GRPO_DEFAULTS where the method reads it.
+ */
+const GrpoSectionSchema = z
+  .strictObject({
+    /** G: samples per prompt */
+    group: z.number().int().min(2).max(64),
+    temperature: z.number().min(0.05).max(2),
+    /**
+     * sample among the k likeliest tokens (0: the whole vocabulary, as the authors). A small model's distribution
+     * beyond its first few candidates is noise: its T = 1 samples are junk and no group holds a right answer to learn
+     * from. The token weights still use the model's own log-probs (T = 1, whole vocabulary)
+     */
+    topK: z.number().int().min(0).max(1000),
+    /** the longest completion, in tokens (reasoning + SQL) */
+    maxTokens: z.number().int().min(16).max(4096),
+    /** 'schema': the SQL after </think> follows the database's schema grammar */
+    grammar: z.enum(['none', 'schema']),
+    /** under the schema grammar, the longest reasoning in characters (the reason strategy's grammar allows as many) */
+    maxReasoningChars: z.number().int().min(101).max(100_000),
+    /** per-sequence mean (GRPO) or token-level (DAPO, Dr. GRPO) normalisation of the token weights */
+    normalization: z.enum(['sequence', 'token']),
+    /** KL coefficient to the reference (the starting policy: the base with the start adapter); 0 skips the reference pass */
+    beta: z.number().min(0).max(10),
+    /** added to the group's standard deviation */
+    eps: z.number().positive().max(1),
+    rewards: RewardSettingsSchema,
+  })
+  .partial();
+
+const GRPO_DEFAULTS = {
+  group: 8,
+  temperature: 1,
+  topK: 0,
+  maxTokens: 256,
+  grammar: 'none',
+  maxReasoningChars: DEFAULT_REASONING_CHARS,
+  normalization: 'sequence',
+  beta: 0.04,
+  eps: 1e-4,
+} as const;
+
+export type GrpoSettings = Required<Omit<z.output<typeof GrpoSectionSchema>, 'rewards'>> & { rewards: z.output<typeof RewardSettingsSchema> };
+const resolve = (section: unknown): GrpoSettings => {
+  const s = GrpoSectionSchema.parse(section ?? {});
+  return { ...GRPO_DEFAULTS, ...s, rewards: RewardSettingsSchema.parse(s.rewards ?? {}) } as GrpoSettings;
+};
 
 const CURVES = [
   { key: 'reward', label: 'mean reward', chart: 'reward' },
@@ -80,7 +103,7 @@ export const grpo = defineMethod({
   description:
     'Reinforcement learning with execution rewards: G reasoning + SQL samples per question from the live adapter, scored by format, execution and atomic-operation overlap with the gold, and pushed toward the better ones of each group. Start from a reasoning SFT adapter.',
   adapters: [{ role: MAIN_ROLE, label: 'SQL adapter' }],
-  settings: GrpoSettingsSchema,
+  settings: GrpoSectionSchema,
   // greedy reasoning answers; the job can add vote-scored evaluations (eval.voteSamples), and vote serves it too
   evalStrategy: 'reason',
   strategy: 'reason',
@@ -152,7 +175,10 @@ export const grpo = defineMethod({
   },
   online: {
     curves: CURVES,
-    completionTokens: (s) => (s ?? GrpoSettingsSchema.parse({})).maxTokens,
+    rollouts: (s) => {
+      const r = resolve(s);
+      return { group: r.group, completionTokens: r.maxTokens };
+    },
     start: startGrpo,
   },
 });
@@ -185,8 +211,8 @@ export function tokenWeights(o: { advantage: number; lp: number[]; ref: number[]
 /** k3 = exp(ref - lp) - (ref - lp) - 1 >= 0, an unbiased, non-negative estimate of KL(policy || reference) per token */
 export const k3 = (lp: number, ref: number) => Math.exp(ref - lp) - (ref - lp) - 1;
 
-async function startGrpo(ctx: OnlineContext<GrpoSettings | undefined>) {
-  const settings = ctx.settings ?? GrpoSettingsSchema.parse({});
+async function startGrpo(ctx: OnlineContext<unknown>) {
+  const settings = resolve(ctx.settings);
   const rewarder = await createRewarder({ sandbox: ctx.sandbox, settings: settings.rewards, store: ctx.store, log: ctx.log, policyModel: ctx.model });
   if (rewarder.memory && rewarder.memory.size() === 0) {
     // the memory starts from correct traces: with no teacher traces stored yet, the rationales derived from the

@@ -157,8 +157,11 @@ export interface OnlineStep {
 export interface OnlineSpec<S> {
   /** the series each step adds to its metrics, as the dashboard draws them (one chart per `chart`) */
   curves: readonly { key: string; label: string; chart: string }[];
-  /** tokens a completion may take: the trainer's context holds the longest prompt plus this */
-  completionTokens(settings: S | undefined): number;
+  /**
+   * what one step samples per prompt: `group` completions of up to `completionTokens` tokens (the trainer's context
+   * holds the longest prompt plus that; the estimate sizes an update of group x prompts sequences)
+   */
+  rollouts(settings: S | undefined): { group: number; completionTokens: number };
   /**
    * Per phase, once the trainer is loaded. `step(k)` samples from the live adapter and returns the sequences of the
    * phase's 1-based step k; it depends only on (seed, k) and the adapter, so a step re-done after a restart from
