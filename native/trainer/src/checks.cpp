@@ -21,6 +21,16 @@ Sequence hard(const std::vector<llama_token> & toks, const std::vector<float> & 
     return s;
 }
 
+// every lora_b tensor set to value() element by element (0: the adapter adds exactly nothing; random: it moves the model)
+void fill_lora_b(Engine & eng, const std::function<float()> & value) {
+    for (auto & p : eng.params) {
+        if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
+        std::vector<float> x(ggml_nelements(p.t));
+        for (auto & v : x) v = value();
+        ggml_backend_tensor_set(p.t, x.data(), 0, ggml_nbytes(p.t));
+    }
+}
+
 std::vector<llama_token> some_tokens(int n, int n_vocab, int salt) {
     std::vector<llama_token> t;
     for (int i = 0; i < n; ++i) t.push_back((llama_token) ((i * 7919 + salt * 104729 + 13) % std::min(n_vocab, 30000)));
@@ -162,11 +172,7 @@ json grammar_check(Engine & eng, const std::vector<std::vector<llama_token>> & p
 json reference_check(Engine & eng, const std::vector<llama_token> & toks) {
     const auto ref = eng.logprobs({toks}, true)[0];
     const auto pol = eng.logprobs({toks}, false)[0];
-    for (auto & p : eng.params) {
-        if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
-        std::vector<float> zero(ggml_nelements(p.t), 0.0f);
-        ggml_backend_tensor_set(p.t, zero.data(), 0, ggml_nbytes(p.t));
-    }
+    fill_lora_b(eng, [] { return 0.0f; });
     const auto base = eng.logprobs({toks}, false)[0];
     double same = 0.0, moved = 0.0;
     for (size_t i = 1; i < ref.size(); ++i) {
@@ -188,11 +194,7 @@ json reference_adapter_check(Engine & eng, const std::vector<llama_token> & toks
     std::remove(file.c_str());
     const auto pol = eng.logprobs({toks}, false)[0];
     const auto ref = eng.logprobs({toks}, true)[0];
-    for (auto & p : eng.params) {
-        if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
-        std::vector<float> zero(ggml_nelements(p.t), 0.0f);
-        ggml_backend_tensor_set(p.t, zero.data(), 0, ggml_nbytes(p.t));
-    }
+    fill_lora_b(eng, [] { return 0.0f; });
     const auto ref_after = eng.logprobs({toks}, true)[0];
     const auto pol_after = eng.logprobs({toks}, false)[0];
     eng.set_reference("");
@@ -215,12 +217,7 @@ json run_checks(Engine & eng) {
         // give B non-zero values so that every LoRA tensor has a gradient
         std::mt19937_64 g(1234);
         std::normal_distribution<float> nd(0.0f, 0.05f);
-        for (auto & p : eng.params) {
-            if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
-            std::vector<float> x(ggml_nelements(p.t));
-            for (auto & v : x) v = nd(g);
-            ggml_backend_tensor_set(p.t, x.data(), 0, ggml_nbytes(p.t));
-        }
+        fill_lora_b(eng, [&] { return nd(g); });
         auto all = [](const Param &) { return true; };
         auto kv = [](const Param & p) { return p.name.find("attn_k.") != std::string::npos || p.name.find("attn_v.") != std::string::npos; };
         const auto t1 = some_tokens(12, V, 1), t2 = some_tokens(9, V, 2);
@@ -295,12 +292,7 @@ json run_checks(Engine & eng) {
         out.push_back(grammar_check(eng, prompts));
         out.push_back(reference_check(eng, t1));
         // reference_check left B zero: give it random values again for the copy to differ from the base
-        for (auto & p : eng.params) {
-            if (p.name.size() < 7 || p.name.compare(p.name.size() - 7, 7, ".lora_b") != 0) continue;
-            std::vector<float> x(ggml_nelements(p.t));
-            for (auto & v : x) v = nd(g);
-            ggml_backend_tensor_set(p.t, x.data(), 0, ggml_nbytes(p.t));
-        }
+        fill_lora_b(eng, [&] { return nd(g); });
         out.push_back(reference_adapter_check(eng, t1));
     } catch (const std::exception & e) {
         out.push_back({{"name", "exception"}, {"ok", false}, {"detail", e.what()}});
