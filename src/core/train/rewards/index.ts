@@ -10,6 +10,7 @@
  * and `squill reward` show them.
  */
 import { z } from 'zod';
+import { serverPath } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
 import type { SandboxPool } from '../../db/index.ts';
 import { GoldCache } from '../../eval/index.ts';
@@ -43,7 +44,7 @@ export const RewardSettingsSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(false),
       /** the embedding model (a GGUF file: an embedding model, or the policy's base) when no memory is passed */
-      model: z.string().min(1).optional(),
+      model: serverPath('file').optional(),
       /** stored reasonings of other databases averaged for M */
       topK: z.number().int().min(1).max(1000).default(DEFAULT_TOP_K),
       gate: z
