@@ -37,6 +37,14 @@ export type Run = { ok: true; result: QueryResult } | { ok: false; error: Squill
 
 export class GoldCache {
   private readonly runs = new Map<string, Promise<Run>>();
+  /**
+   * A gold's execution, run once per (metric's preparation, database, SQL): `kind` names how the SQL was prepared
+   * (Spider's scorer rewrites it, BIRD's runs it as written), so one cache serves a job's dev scoring and its rewards.
+   */
+  run(kind: 'spider' | 'bird', pool: SandboxPool, file: string, gold: string, timeoutMs: number): Promise<Run> {
+    return this.get(`${kind}\u0000${file}\u0000${gold}`, () => execute(pool, file, gold, timeoutMs));
+  }
+  /** the memo itself: `run` once per key */
   get(key: string, run: () => Promise<Run>): Promise<Run> {
     let hit = this.runs.get(key);
     if (!hit) {
@@ -83,7 +91,7 @@ async function spiderExec(ex: EvalExampleInput, pool: SandboxPool, o: ScoreOptio
 
 async function spiderVerdict(ex: EvalExampleInput, prepared: SpiderPrepared, pool: SandboxPool, o: ScoreOptions, cache: GoldCache): Promise<[number | null, Reason]> {
   for (const file of ex.dbFiles) {
-    const gold = await cache.get(`spider\u0000${file}\u0000${prepared.gold}`, () => execute(pool, file, prepared.gold, o.timeoutMs));
+    const gold = await cache.run('spider', pool, file, prepared.gold, o.timeoutMs);
     if (!gold.ok) return [null, { ...errorReason('gold', gold.error), quirk: GOLD_ERROR_NOTE }];
     const pred = await execute(pool, file, prepared.pred, o.timeoutMs);
     if (!pred.ok) return [0, errorReason('pred', pred.error)];
@@ -105,7 +113,7 @@ interface BirdRuns {
 async function birdRuns(ex: EvalExampleInput, pool: SandboxPool, o: ScoreOptions, cache: GoldCache): Promise<BirdRuns | Reason> {
   const file = ex.dbFiles[0]!;
   const statementError = pythonSqliteStatementError(ex.pred);
-  const gold = await cache.get(`bird\u0000${file}\u0000${ex.gold}`, () => execute(pool, file, ex.gold, o.timeoutMs));
+  const gold = await cache.run('bird', pool, file, ex.gold, o.timeoutMs);
   if (statementError) return { code: 'pred_error', detail: `The prediction failed: ${statementError}` };
   if (!ex.pred.trim()) return { gold, pred: null };
   return { gold, pred: await execute(pool, file, ex.pred, o.timeoutMs) };

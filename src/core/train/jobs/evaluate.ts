@@ -44,6 +44,39 @@ export async function evaluateDev(o: {
     if (takesLinkModel(strategy) && o.linkAdapter) opened.push((link = await openModelSpec({ ...spec, adapter: o.linkAdapter })));
     const dbOf = exampleDbs(o.sandbox);
     const cache = new GoldCache();
+    /** the examples this strategy and sampling answer right (BIRD EX), each gold run once for both */
+    const count = async (strategy: StrategyName, sampling: Sampling, voteSamples?: number): Promise<number> => {
+      let correct = 0;
+      for (const [index, ex] of examples.entries()) {
+        if (o.stopped?.()) break;
+        const trace = await runStrategy({
+          question: ex.question,
+          evidence: ex.evidence,
+          db: await dbOf(ex),
+          strategy,
+          grammar: 'schema',
+          settings: {
+            sampling,
+            sampleRows: o.config.prompt.sampleRows,
+            schemaBudget: o.config.prompt.schemaBudget,
+            ...(o.config.prompt.sliceBudget ? { lrsql: { sliceBudget: o.config.prompt.sliceBudget } } : {}),
+            ...(voteSamples ? { vote: { samples: voteSamples } } : {}),
+          },
+          model: main.textModel,
+          linkModel: link?.textModel,
+          modelInfo: { id: null, name: path.basename(o.model), sha256: null },
+          adapterInfo: o.adapter ? { id: null, name: path.basename(o.adapter), sha256: null } : null,
+        });
+        const score = await scoreExample(
+          { index, id: ex.id, dbId: ex.dbId, question: ex.question, evidence: ex.evidence, gold: ex.sql, pred: trace.final.sql.trim(), group: null, dbFiles: [ex.dbPath], unavailable: null },
+          o.sandbox,
+          { metrics: ['bird_ex'], keepDistinct: false, timeoutMs: 30_000, vesIterations: 1, schemas: new Map() },
+          cache,
+        );
+        if (score.scores.bird_ex === 1) correct++;
+      }
+      return correct;
+    };
     const greedy = await count(strategy, { temperature: 0, topP: 1, topK: 0, maxTokens: o.config.eval.maxTokens });
     const total = examples.length;
     const samples = o.config.eval.voteSamples ?? 0;
@@ -56,39 +89,6 @@ export async function evaluateDev(o: {
       ms: performance.now() - started,
       ...(vote !== null ? { vote: { devEx: total ? vote / total : 0, correct: vote, total, samples } } : {}),
     };
-
-    async function count(strategy: StrategyName, sampling: Sampling, voteSamples?: number): Promise<number> {
-    let correct = 0;
-    for (const [index, ex] of examples.entries()) {
-      if (o.stopped?.()) break;
-      const trace = await runStrategy({
-        question: ex.question,
-        evidence: ex.evidence,
-        db: await dbOf(ex),
-        strategy,
-        grammar: 'schema',
-        settings: {
-          sampling,
-          sampleRows: o.config.prompt.sampleRows,
-          schemaBudget: o.config.prompt.schemaBudget,
-          ...(o.config.prompt.sliceBudget ? { lrsql: { sliceBudget: o.config.prompt.sliceBudget } } : {}),
-          ...(voteSamples ? { vote: { samples: voteSamples } } : {}),
-        },
-        model: main.textModel,
-        linkModel: link?.textModel,
-        modelInfo: { id: null, name: path.basename(o.model), sha256: null },
-        adapterInfo: o.adapter ? { id: null, name: path.basename(o.adapter), sha256: null } : null,
-      });
-      const score = await scoreExample(
-        { index, id: ex.id, dbId: ex.dbId, question: ex.question, evidence: ex.evidence, gold: ex.sql, pred: trace.final.sql.trim(), group: null, dbFiles: [ex.dbPath], unavailable: null },
-        o.sandbox,
-        { metrics: ['bird_ex'], keepDistinct: false, timeoutMs: 30_000, vesIterations: 1, schemas: new Map() },
-        cache,
-      );
-      if (score.scores.bird_ex === 1) correct++;
-    }
-    return correct;
-    }
   } finally {
     for (const m of opened.reverse()) await m.close();
   }

@@ -4,7 +4,7 @@
  *
  * SQL runs as the evaluators run it (eval's `executeForScoring`: the sandbox, legacy double-quoted strings as Python's
  * sqlite3, evaluation caps) and rows compare as BIRD's EX does (`sameRowSet`), so a reward of 2 means what a dev EX
- * of 1 means. Gold results are cached per (database, gold) in a `GoldCache`, under the BIRD scorer's key, so one
+ * of 1 means. Gold results are cached per (database, gold) in a `GoldCache` as the BIRD scorer runs them, so one
  * cache can serve both the rewards and a job's dev evaluation.
  *
  * With several golds, the prediction matches when it equals any of them (the authors compare with the first gold
@@ -44,8 +44,6 @@ const shortCell = (cell: Cell): Cell => {
   return cell;
 };
 
-export const goldKey = (dbPath: string, gold: string) => `bird\u0000${dbPath}\u0000${gold}`;
-
 /** Runs the prediction, then (only if it ran) the golds through the cache, and compares. Never throws. */
 export async function runAgainstGolds(o: {
   sandbox: SandboxPool;
@@ -68,7 +66,7 @@ export async function runAgainstGolds(o: {
   let goldError: string | null = null;
   let ranGold = false;
   for (const gold of o.golds) {
-    const run = await o.cache.get(goldKey(o.dbPath, gold), () => executeForScoring(o.sandbox, o.dbPath, gold, o.timeoutMs));
+    const run = await o.cache.run('bird', o.sandbox, o.dbPath, gold, o.timeoutMs);
     if (!run.ok) {
       goldError ??= `The gold query failed: ${run.error.message}`;
       continue;
