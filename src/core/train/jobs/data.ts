@@ -86,7 +86,7 @@ export async function prepareData(methods: MethodRegistry, config: TrainConfig, 
     let longest = 0;
     const byId = new Map(train.map((e) => [e.id, e]));
     // an online method's completions are sampled during training: the context holds the longest prompt plus them
-    const completion = spec.online ? spec.online.rollouts(spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {})).completionTokens : 0;
+    const completion = spec.online ? spec.online.rollouts(methods.settingsOf(config)).completionTokens : 0;
     // one phase per adapter, in the method's order
     const adapters = spec.adapters.map(({ role }) => {
       const mine = samples.filter((s) => s.adapter === role);

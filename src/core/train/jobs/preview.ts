@@ -135,8 +135,7 @@ export async function estimateRun(
   const roles = spec.adapters.map((a) => a.role);
   // an online method trains G completions of up to `completion` tokens per prompt: its samples are the prompts
   // (target: the gold, never learned), its update G x the prompts of a step, its sequences prompt + completion
-  const settings = spec.online ? spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {}) : undefined;
-  const { group, completionTokens: completion } = spec.online ? spec.online.rollouts(settings) : { group: 1, completionTokens: 0 };
+  const { group, completionTokens: completion } = spec.online ? spec.online.rollouts(methods.settingsOf(config)) : { group: 1, completionTokens: 0 };
   const batch = config.batchSize * config.gradAccum * group;
   for (const role of roles) {
     if (!preview.totals.byAdapter[role]) throw new SquillError('VALIDATION', `The ${spec.name} builder made no samples for the ${role} adapter from this data`);

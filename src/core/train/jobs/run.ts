@@ -227,7 +227,7 @@ async function train(job: TrainJob, config: TrainConfig, data: JobData, model: s
           model,
           trainer,
           tokenizer,
-          settings: spec.settings?.parse((config as Record<string, unknown>)[config.method] ?? {}),
+          settings: deps.methods.settingsOf(config),
           prompts,
           // one update per rollout batch: the step's micro-batches together
           promptsOf: (k) => stepBatches(k, prompts.length, config.batchSize * config.gradAccum, 1, config.seed + phaseIndex * 7919)[0]!.map((i) => prompts[i]!),

@@ -53,6 +53,8 @@ export interface MethodRegistry {
   buildSamples(method: string, examples: TrainExample[], db: (example: TrainExample) => Promise<DbHandle>, o: MethodOptions): Promise<TrainSample[]>;
   /** the builders' options a config gives (the same for a job's data and its estimate); `log` takes builders' notes */
   options(config: TrainConfig, count: (text: string) => Promise<number>, log?: (line: string) => void): MethodOptions;
+  /** the config's section of its method, checked by the method's settings schema (undefined for a method without one) */
+  settingsOf(config: TrainConfig): unknown;
 }
 
 const describe = (error: z.ZodError) => error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(the config)'}: ${i.message}`).join('; ');
@@ -165,6 +167,7 @@ export function createMethodRegistry(extra: readonly MethodSpec[] = []): MethodR
       }
       return out;
     },
+    settingsOf: (config) => get(config.method).settings?.parse((config as Record<string, unknown>)[config.method] ?? {}),
     options: (config, count, log) => ({
       count,
       ...(log ? { log } : {}),
