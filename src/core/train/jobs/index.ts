@@ -18,6 +18,7 @@ import { createDatasetCache } from '../datasets/index.ts';
 import { methods as builtIn, type MethodRegistry } from '../methods/index.ts';
 import { benchmarkExamples, checkData, estimateRun } from './preview.ts';
 import { appendLog, jobDir, resolveModel, runJob, type Control } from './run.ts';
+import { realPath } from './realPath.ts';
 import { readRollouts } from './rollouts.ts';
 import { createJobStore } from './store.ts';
 
@@ -91,13 +92,6 @@ export interface JobsOptions {
 }
 
 const LOG_CHUNK = 1024 * 1024;
-const realpath = (file: string) => {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
-};
 const SETTLED: ReadonlySet<TrainJob['state']> = new Set(['done', 'failed', 'cancelled', 'paused']);
 
 export function createJobs(o: JobsOptions): Jobs {
@@ -154,13 +148,13 @@ export function createJobs(o: JobsOptions): Jobs {
 
   /** The median tokens/s of the latest steps trained on this model file (up to 500), or null when none. */
   function measuredThroughput(modelPath: string): { steps: number; tokensPerS: number } | null {
-    const target = realpath(modelPath);
+    const target = realPath(modelPath);
     const rates: number[] = [];
     for (const job of jobs.list()) {
       if (rates.length >= 500) break;
       let file: string;
       try {
-        file = realpath(resolveModel(job.config, o.models));
+        file = realPath(resolveModel(job.config, o.models));
       } catch {
         continue; // its model is gone
       }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TrainRolloutsSchema, type Connection, type RolloutGroup, type TrainRollouts } from '../../../shared/contract/index.ts';
 import { SquillError } from '../../../shared/errors.ts';
+import { realPath } from './realPath.ts';
 
 const FILE = /^step-(\d{7})\.json$/;
 const folder = (dir: string) => path.join(dir, 'rollouts');
@@ -42,15 +43,6 @@ export function readRollouts(dir: string, step?: number, connections: readonly C
   const parsed = TrainRolloutsSchema.omit({ steps: true, connections: true }).safeParse(JSON.parse(fs.readFileSync(fileOf(dir, at), 'utf8')));
   if (!parsed.success) throw new SquillError('INTERNAL', `The rollouts of step ${at} are unreadable: ${parsed.error.issues[0]?.message}`);
   return { steps, ...parsed.data, connections: connectionsOf(parsed.data.groups.map((g) => g.dbPath), connections) };
-}
-
-/** A file's real path (links resolved), or its absolute spelling when it cannot be resolved (a missing file). */
-function realPath(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
 }
 
 /**
