@@ -209,6 +209,54 @@ json reference_adapter_check(Engine & eng, const std::vector<llama_token> & toks
     return {{"name", "reference_adapter_is_frozen"}, {"ok", same <= 1e-5 && frozen <= 1e-5 && moved > 1e-4}, {"detail", buf}};
 }
 
+// A distillation sequence over toks whose teacher at every position >= 2 is the live model's own top-k (topk) with
+// the log-probs moved: the k tokens keep their order but get the probabilities `mass` (so the tail is 1 - sum).
+Sequence distill_sequence(Engine & eng, const std::vector<llama_token> & toks, Divergence d, const std::vector<float> & mass, float lambda) {
+    const auto top = eng.topk({toks}, {1}, (int) mass.size())[0]; // positions 1..T-1
+    Sequence s;
+    s.tokens = toks;
+    s.targets.resize(toks.size());
+    s.divergence = d;
+    s.weight.assign(toks.size(), 0.0f);
+    for (size_t i = 2; i < toks.size(); ++i) {
+        s.weight[i] = lambda;
+        for (size_t k = 0; k < mass.size(); ++k) s.targets[i].push_back({top[i - 1][k].first, std::log(mass[k])});
+    }
+    return s;
+}
+
+// Against its own top-k with its own log-probs the model's divergence is ~0 in both directions (the coarsened
+// distributions are the same: the teacher's tail mass is exactly the student's), and so is its gradient. Margin:
+// log-probs pass through F32 (~1e-7 relative), and each position's D is a sum of k + 1 such terms; a wrong tail or
+// sign gives D of order 0.1 on this random model.
+json self_divergence_check(Engine & eng, const std::vector<llama_token> & toks) {
+    const int k = 8;
+    const auto top = eng.topk({toks}, {1}, k)[0];
+    double worst = 0.0, grad = 0.0;
+    bool sorted = true;
+    for (Divergence d : {Divergence::reverse_kl, Divergence::forward_kl}) {
+        Sequence s;
+        s.tokens = toks;
+        s.targets.resize(toks.size());
+        s.divergence = d;
+        s.weight.assign(toks.size(), 1.0f);
+        for (size_t i = 1; i < toks.size(); ++i) {
+            for (int j = 0; j < k; ++j) {
+                s.targets[i].push_back(top[i - 1][j]);
+                if (j > 0) sorted = sorted && top[i - 1][j].second <= top[i - 1][j - 1].second;
+            }
+        }
+        worst = std::max(worst, std::fabs(eng.eval_loss({s})) / (toks.size() - 1));
+        eng.zero_grads();
+        eng.accumulate_grads({s});
+        for (float g : all_grads(eng)) grad = std::max(grad, (double) std::fabs(g));
+        eng.zero_grads();
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "top-%d sorted: %s; max |D| per position %.2e (<= 1e-4), max |gradient| %.2e (<= 1e-3)", k, sorted ? "yes" : "no", worst, grad);
+    return {{"name", "divergence_from_itself_is_zero"}, {"ok", sorted && worst <= 1e-4 && grad <= 1e-3}, {"detail", buf}};
+}
+
 json run_checks(Engine & eng) {
     json out = json::array();
     const Engine::Snapshot saved = eng.snapshot();
@@ -230,6 +278,14 @@ json run_checks(Engine & eng) {
         soft.targets.resize(t2.size());
         for (size_t i = 2; i < t2.size(); ++i) soft.targets[i] = {{t2[i], 0.6f}, {(t2[i] + 11) % V, 0.3f}, {(t2[i] + 97) % V, 0.1f}};
         out.push_back(fd_check(eng, "fd_soft_labels", {soft}, all));
+        // KID's divergence, both directions, against a teacher that differs from the student with 28% of its mass in
+        // the tail bucket (train.cpp's header derives the gradients)
+        const std::vector<float> teacher_mass = {0.35f, 0.2f, 0.1f, 0.05f, 0.02f};
+        const Sequence rkl = distill_sequence(eng, t2, Divergence::reverse_kl, teacher_mass, 0.7f);
+        out.push_back(fd_check(eng, "fd_distill_reverse_kl", {rkl}, all));
+        out.push_back(fd_check(eng, "fd_distill_forward_kl", {distill_sequence(eng, t2, Divergence::forward_kl, teacher_mass, 0.7f)}, all));
+        out.push_back(fd_check(eng, "fd_distill_with_cross_entropy", {hard(t1, masked), rkl}, all));
+        out.push_back(self_divergence_check(eng, t1));
         bool has_kv = false;
         for (auto & p : eng.params) has_kv = has_kv || kv(p);
         if (has_kv) out.push_back(fd_check(eng, "fd_lora_kv", {hard(t1, masked)}, kv));
@@ -237,7 +293,7 @@ json run_checks(Engine & eng) {
         {
             const int n = std::max(4, std::min(40, eng.n_ctx() / 4)); // three sequences that fit one graph
             const auto t3 = some_tokens(n, V, 4);
-            out.push_back(packed_check(eng, {hard(t3, std::vector<float>(n, 1.0f)), hard(t1, masked), soft}));
+            out.push_back(packed_check(eng, {hard(t3, std::vector<float>(n, 1.0f)), hard(t1, masked), soft, rkl}));
         }
 
         // frozen base + resume determinism

@@ -32,11 +32,29 @@ struct Param {
     std::vector<float> m, v;   // AdamW moments (host)
 };
 
-// One training/scoring sequence: tokens plus, for each position i >= 1, the targets predicted from tokens[0..i-1]
-// as (token, weight) pairs. Hard labels: one pair (tokens[i], w_i). Soft labels: (token_k, w_i * p_k).
+// What a sequence's loss terms are: weighted cross-entropy, or a divergence from a teacher (KID distillation).
+enum class Divergence : uint8_t {
+    none,       // targets are (token, weight) labels: L_i = sum_k w_k * -log q(token_k)
+    forward_kl, // KL(teacher || student) at each position with weight[i] > 0
+    reverse_kl, // KL(student || teacher): what KID uses (methods.md section 4)
+};
+
+// One training/scoring sequence: tokens plus, for each position i >= 1, the targets predicted from tokens[0..i-1].
+// Cross-entropy (divergence none): (token, weight) pairs; hard labels one pair (tokens[i], w_i), soft labels
+// (token_k, w_i * p_k). Distillation: targets[i] is the teacher's top-k as (token, log-prob), distinct tokens, and
+// weight[i] the weight of the divergence there (0: no term); train.cpp says how the tail of the teacher is handled.
 struct Sequence {
     std::vector<llama_token> tokens;
     std::vector<std::vector<std::pair<llama_token, float>>> targets; // size == tokens.size(); targets[0] unused
+    Divergence divergence = Divergence::none;
+    std::vector<float> weight; // distillation only: size == tokens.size()
+};
+
+// What the distillation positions of a batch added up to (the dashboard's KD and agreement curves).
+struct DistillStats {
+    double kd = 0.0;        // sum of weight * divergence
+    int64_t positions = 0;  // positions with a divergence term
+    int64_t agree = 0;      // ... where the student's most likely token is the teacher's
 };
 
 struct StepOptions {
@@ -54,6 +72,7 @@ struct StepResult {
     bool updated = false;
     double ms = 0.0;
     size_t compute_bytes = 0;
+    DistillStats distill;
     std::vector<OpProfile::Row> profile; // when StepOptions.profile
     double profile_ms = 0.0;
 };
@@ -107,6 +126,10 @@ public:
     // frozen reference adapter when one is set), the trained adapter left out
     void set_reference(const std::string & path);
     std::vector<std::vector<double>> logprobs(const std::vector<std::vector<llama_token>> & seqs, bool reference = false);
+    // the k most likely tokens and their log-probs at every position p >= from[i] of each sequence (the distribution
+    // that predicts tokens[p]), most likely first: a teacher's targets, and with k = 1 a student's argmax
+    using TopK = std::vector<std::pair<llama_token, float>>;
+    std::vector<std::vector<TopK>> topk(const std::vector<std::vector<llama_token>> & seqs, const std::vector<int> & from, int k, bool reference = false);
     std::vector<std::vector<Sample>> generate(const std::vector<std::vector<llama_token>> & prompts, const GenerateOptions & opt);
     void save_adapter(const std::string & path);
     void save_checkpoint(const std::string & path);
@@ -119,7 +142,7 @@ public:
     std::vector<std::vector<const Sequence *>> pack(const std::vector<Sequence> & batch) const;
     // each sequence's loss, from packed graphs (as a step computes them) or one graph per sequence
     std::vector<double> sequence_losses(const std::vector<Sequence> & batch, bool packed);
-    double accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens = nullptr);
+    double accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens = nullptr, DistillStats * distill = nullptr);
 
     // state snapshot for self-checks (adapter data, moments, step, pending gradients reset)
     struct Snapshot { std::vector<std::vector<float>> data, m, v; int64_t step; int micro; std::string rng; };
@@ -189,12 +212,19 @@ private:
     void free_all();
 
     void validate_sequence(const Sequence & seq) const;
-    // build + run one graph for packed sequences: returns each one's loss; when backward, adds gradients into the
-    // accumulators; logp_out: each sequence's per-position log-probs of its own tokens
-    std::vector<double> run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out);
-    // the graph run_pack computes, built but not allocated (all_positions: every position carries loss, weight 1)
+    // what one graph of packed sequences computes besides each sequence's loss
+    struct PackRequest {
+        bool backward = false;             // add the loss's gradients into the accumulators
+        int topk = 0;                      // > 0: also the k most likely tokens at every active position
+        std::vector<std::vector<float>> * logp = nullptr;   // out: each sequence's log-probs of its own tokens
+        std::vector<std::vector<TopK>> * top = nullptr;     // out: per sequence, per active position, the top k
+        DistillStats * distill = nullptr;  // out (added to): the distillation positions' divergence and agreement
+    };
+    // build + run one graph for packed sequences: returns each one's loss
+    std::vector<double> run_pack(const std::vector<const Sequence *> & seqs, const PackRequest & req);
+    // the graph run_pack computes, built but not allocated
     bool without_adapter = false; // build_step_graph builds the reference model (reference log-probs)
-    std::unique_ptr<StepGraph> build_step_graph(const std::vector<const Sequence *> & seqs, bool backward, bool all_positions);
+    std::unique_ptr<StepGraph> build_step_graph(const std::vector<const Sequence *> & seqs, const PackRequest & req);
     void adamw_update(const StepOptions & opt, double grad_norm);
     double grad_norm_sq(std::vector<std::vector<float>> & grads);
 };

@@ -39,7 +39,22 @@ static std::vector<llama_token> tokens_of(const json & j, const char * what) {
     return out;
 }
 
-// {"tokens":[...],"weights":[...]} or {"tokens":[...],"soft":[[[tok,prob],...] per position], "weights"?}
+// [[tok, x], ...]: a position's (token, weight | prob | log-prob) pairs
+static std::vector<std::pair<llama_token, float>> pairs_of(const json & j, const char * what) {
+    if (!j.is_array()) throw EngineError("BAD_REQUEST", std::string(what) + "[i] must be a list of [token, number]");
+    std::vector<std::pair<llama_token, float>> out;
+    for (auto & e : j) {
+        if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_number()) {
+            throw EngineError("BAD_REQUEST", std::string(what) + " entries are [token, number]");
+        }
+        out.push_back({e[0].get<llama_token>(), e[1].get<float>()});
+    }
+    return out;
+}
+
+// {"tokens":[...],"weights":[...]} or {"tokens":[...],"soft":[[[tok,prob],...] per position], "weights"?}, or a
+// distillation sequence {"tokens":[...],"weights":[lambda per position],"teacher":[[[tok,logp],...] per position],
+// "divergence":"reverse_kl"|"forward_kl"}
 static Sequence parse_sequence(const json & j) {
     if (!j.is_object() || !j.contains("tokens")) throw EngineError("BAD_REQUEST", "batch item needs tokens");
     Sequence s;
@@ -53,15 +68,22 @@ static Sequence parse_sequence(const json & j) {
         if (!jw.is_array() || jw.size() != T) throw EngineError("BAD_REQUEST", "weights must have one number per token");
         for (size_t i = 0; i < T; ++i) w[i] = jw[i].get<float>();
     }
-    if (j.contains("soft")) {
+    if (j.contains("teacher")) {
+        const std::string div = j.value("divergence", std::string("reverse_kl"));
+        if (div == "reverse_kl") s.divergence = Divergence::reverse_kl;
+        else if (div == "forward_kl") s.divergence = Divergence::forward_kl;
+        else throw EngineError("BAD_REQUEST", "divergence must be reverse_kl or forward_kl");
+        if (!has_w) throw EngineError("BAD_REQUEST", "a distillation sequence needs weights (the divergence's weight per position)");
+        if (j.contains("soft")) throw EngineError("BAD_REQUEST", "a sequence has either soft labels or a teacher");
+        const auto & jt = j["teacher"];
+        if (!jt.is_array() || jt.size() != T) throw EngineError("BAD_REQUEST", "teacher must have one entry per token position");
+        for (size_t i = 1; i < T; ++i) s.targets[i] = pairs_of(jt[i], "teacher");
+        s.weight = w;
+    } else if (j.contains("soft")) {
         const auto & js = j["soft"];
         if (!js.is_array() || js.size() != T) throw EngineError("BAD_REQUEST", "soft must have one entry per token position");
         for (size_t i = 1; i < T; ++i) {
-            if (!js[i].is_array()) throw EngineError("BAD_REQUEST", "soft[i] must be a list of [token, prob]");
-            for (auto & e : js[i]) {
-                if (!e.is_array() || e.size() != 2) throw EngineError("BAD_REQUEST", "soft entries are [token, prob]");
-                s.targets[i].push_back({e[0].get<llama_token>(), w[i] * e[1].get<float>()});
-            }
+            for (auto & [tok, p] : pairs_of(js[i], "soft")) s.targets[i].push_back({tok, w[i] * p});
         }
     } else {
         if (!has_w) throw EngineError("BAD_REQUEST", "batch item needs weights or soft");
@@ -130,6 +152,7 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
         StepResult r = eng.step(batch, o);
         json out = {{"loss", r.loss}, {"tokens", r.tokens}, {"grad_norm", r.grad_norm}, {"ms", r.ms}, {"step", eng.opt_step},
                 {"updated", r.updated}, {"compute_bytes", r.compute_bytes}};
+        if (r.distill.positions > 0) out["distill"] = {{"kd", r.distill.kd}, {"positions", r.distill.positions}, {"agree", r.distill.agree}};
         if (o.profile) {
             json rows = json::array();
             for (auto & row : r.profile) rows.push_back({{"op", row.key}, {"ms", row.ms}, {"count", row.count}, {"gflop", row.gflop}});
@@ -141,6 +164,26 @@ static json handle(Engine & eng, const std::string & cmd, const json & req, bool
         std::vector<std::vector<llama_token>> seqs;
         for (auto & s : req.at("sequences")) seqs.push_back(tokens_of(s, "sequences"));
         return {{"logprobs", eng.logprobs(seqs, req.value("reference", false))}};
+    }
+    if (cmd == "topk") {
+        std::vector<std::vector<llama_token>> seqs;
+        for (auto & s : req.at("sequences")) seqs.push_back(tokens_of(s, "sequences"));
+        std::vector<int> from;
+        if (req.contains("from")) {
+            if (!req["from"].is_array() || req["from"].size() != seqs.size()) throw EngineError("BAD_REQUEST", "from must have one position per sequence");
+            for (auto & f : req["from"]) from.push_back(f.get<int>());
+        }
+        json out = json::array();
+        for (auto & per : eng.topk(seqs, from, req.value("k", 1), req.value("reference", false))) {
+            json positions = json::array();
+            for (auto & t : per) {
+                json pairs = json::array();
+                for (auto & [tok, lp] : t) pairs.push_back({tok, lp});
+                positions.push_back(pairs);
+            }
+            out.push_back(positions);
+        }
+        return {{"topk", out}};
     }
     if (cmd == "generate") {
         std::vector<std::vector<llama_token>> prompts;

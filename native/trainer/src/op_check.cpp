@@ -50,7 +50,9 @@ std::vector<Engine::OpSupport> Engine::training_op_support() {
             if (q == 1) s.targets[i].push_back({(s.tokens[i] + 1) % V, 0.5f});
         }
     }
-    std::unique_ptr<StepGraph> sg = build_step_graph({&probe[0], &probe[1]}, true, false);
+    PackRequest req;
+    req.backward = true;
+    std::unique_ptr<StepGraph> sg = build_step_graph({&probe[0], &probe[1]}, req);
     ggml_cgraph * gt = sg->graph;
 
     // one entry per distinct signature, with the backends that compute it

@@ -13,12 +13,14 @@
 // host-side inputs of one loss chunk; the fused head ops read them directly (they run on the CPU backend)
 struct LossChunk {
     std::vector<int32_t> pos;    // [n_c] positions (packed token indices) whose logits are used
-    std::vector<int32_t> tok;    // [K*n_c] target tokens
-    std::vector<float> w;        // [K*n_c] weights (0 for padding)
-    std::vector<float> s;        // [n_c] sum of weights per position
+    std::vector<int32_t> tok;    // [K*n_c] target tokens; -1: padding (a position with fewer than K targets)
+    std::vector<float> w;        // [K*n_c] cross-entropy: weights; distillation: the teacher's log-probs
+    std::vector<float> s;        // [n_c] cross-entropy: sum of weights per position; distillation: the term's weight
+    std::vector<Divergence> mode;// [n_c] the position's loss term
     std::vector<int32_t> owner;  // [n_c] packed sequence of each position
     int64_t K = 1;
-    ggml_tensor *t_pos = nullptr, *stats = nullptr;
+    int64_t topk = 0;            // > 0: the graph also returns the k most likely tokens per position
+    ggml_tensor *t_pos = nullptr, *stats = nullptr, *top = nullptr;
 };
 
 // sets cparams.training for the graph's lifetime, and clears the memory whatever happens

@@ -12,6 +12,22 @@
 // [n_vocab, chunk] F32 buffer per chunk is all the loss needs; the chunk is sized by memory (loss_bytes) because
 // wide chunks keep the two GEMMs efficient: BLAS packs all of W_out once per GEMM, which dominated at 32 positions
 // per chunk (profile: docs/architecture.md).
+//
+// Distillation (KID, methods.md section 4): at a position of a distillation sequence the term is lambda * D(q, p),
+// q the student's softmax and p the teacher, known only by its top-k S (token, log-prob) and the mass left over,
+// m = 1 - sum_S p. The tail is handled explicitly as one bucket: within it the teacher is taken to be proportional
+// to the student (p_u = m q_u / q_T for u outside S, q_T = the student's tail mass), so both directions are the KL of
+// the two distributions coarsened to (S, tail) — exact when S is the whole vocabulary, a lower bound of the full KL
+// otherwise — and the tail needs no per-token teacher values:
+//   reverse (KID's choice): D = sum_S q_k (log q_k - log p_k) + q_T (log q_T - log m)
+//       dD/dz_u = q_u (r_u - D),  r_u = log q_u - log p_u on S, r_T = log q_T - log m in the tail;
+//   forward (the option):   D = sum_S p_k (log p_k - log q_k) + m (log m - log q_T)
+//       dD/dz_u = c q_u - p_u on S,  (c - m / q_T) q_u in the tail,  c = sum_S p + m (1 unless m is floored).
+// Both gradients have the form "a constant times q_u in the tail, a per-token value on S", which head_grad writes in
+// place of the logits like the cross-entropy's P; the rest of the step (dL/dh, the surrogate) is shared. head_stats
+// adds log q_T (a sum over the tail's own terms, not 1 - sum_S q, which cancels when the student is sure) and the
+// student's argmax (agreement with the teacher). m is floored at TAIL_FLOOR: a teacher whose top-k holds all its mass
+// would make log m infinite, and the reverse direction's penalty for student mass in the tail unbounded.
 #include "engine.h"
 #include "access.h"
 #include "step_graph.h"
@@ -35,8 +51,43 @@ namespace {
 
 using Chunk = LossChunk;
 
-// rows of the head_stats output per position: K target log-probs, then log-sum-exp
-constexpr int64_t STATS_EXTRA = 1;
+// rows of the head_stats output per position: K target log-probs, then log-sum-exp, the log of the student's mass
+// outside the targets and its argmax (the last two at distillation positions only)
+constexpr int64_t STATS_EXTRA = 3;
+constexpr int64_t ROW_LSE = 0, ROW_LOG_TAIL = 1, ROW_ARGMAX = 2; // after the K target rows
+constexpr double TAIL_FLOOR = 1e-6;      // the teacher's tail mass m, at least (see the header)
+constexpr double LOG_TAIL_FLOOR = -69.0; // log q_T, at least (~1e-30): a tail that underflowed to 0 stays finite
+
+// The divergence at one distillation position from the head's statistics: lq[k] = log q of the teacher's k-th token,
+// lp[k] its teacher log-prob (tok[k] < 0: padding), log_tail = log q_T; and its gradient w.r.t. the student's logits:
+// tail_factor * q_u outside S, on_set(k) on S (the formulas of the header).
+struct DivergenceAt {
+    double D = 0.0, tail_factor = 0.0, c = 1.0, log_m = 0.0, m = 0.0;
+    Divergence mode;
+    DivergenceAt(Divergence mode, const int32_t * tok, const float * lp, const float * lq, int64_t K, double log_tail) : mode(mode) {
+        double sum_p = 0.0;
+        for (int64_t k = 0; k < K; ++k) if (tok[k] >= 0) sum_p += std::exp((double) lp[k]);
+        m = std::max(1.0 - sum_p, TAIL_FLOOR);
+        log_m = std::log(m);
+        log_tail = std::max(log_tail, LOG_TAIL_FLOOR);
+        const double q_tail = std::exp(log_tail);
+        if (mode == Divergence::reverse_kl) {
+            for (int64_t k = 0; k < K; ++k) if (tok[k] >= 0) D += std::exp((double) lq[k]) * ((double) lq[k] - lp[k]);
+            D += q_tail * (log_tail - log_m);
+            tail_factor = (log_tail - log_m) - D;
+        } else {
+            for (int64_t k = 0; k < K; ++k) if (tok[k] >= 0) D += std::exp((double) lp[k]) * ((double) lp[k] - lq[k]);
+            D += m * (log_m - log_tail);
+            c = sum_p + m;
+            tail_factor = c - m / q_tail;
+        }
+    }
+    // dD/dz at a teacher token whose student log-prob is lq and teacher log-prob lp
+    double on_set(double lq, double lp) const {
+        const double q = std::exp(lq);
+        return mode == Divergence::reverse_kl ? q * ((lq - lp) - D) : c * q - std::exp(lp);
+    }
+};
 
 // Each thread of the head ops takes its own slice of the chunk's columns (positions). head_stats leaves its input
 // alone; head_grad overwrites the logits when the graph allows it (head_in_place), else writes a new tensor.
@@ -56,8 +107,21 @@ void head_stats(ggml_tensor * dst, int ith, int nth, void * ud) {
         const float mx = max_of(zc, V);
         const double sum = ggml_vec_soft_max_f32((int) V, scratch.data(), zc, mx);
         const float lse = mx + (float) std::log(sum);
-        for (int64_t k = 0; k < K; ++k) out[k] = zc[ch.tok[j * K + k]] - lse;
-        out[K] = lse;
+        const int32_t * tok = &ch.tok[j * K];
+        for (int64_t k = 0; k < K; ++k) out[k] = tok[k] >= 0 ? zc[tok[k]] - lse : 0.0f;
+        out[K + ROW_LSE] = lse;
+        out[K + ROW_LOG_TAIL] = 0.0f;
+        out[K + ROW_ARGMAX] = 0.0f;
+        if (ch.mode[j] != Divergence::none) {
+            // the tail's own terms summed (scratch holds exp(z - mx)), and the first most likely token
+            for (int64_t k = 0; k < K; ++k) if (tok[k] >= 0) scratch[tok[k]] = 0.0f;
+            double tail = 0.0;
+            for (int64_t v = 0; v < V; ++v) tail += scratch[v];
+            out[K + ROW_LOG_TAIL] = tail > 0.0 ? (float) (std::log(tail) + mx - lse) : (float) LOG_TAIL_FLOOR;
+            int64_t arg = 0;
+            while (arg < V - 1 && zc[arg] != mx) ++arg;
+            out[K + ROW_ARGMAX] = (float) arg; // exact: vocabularies are far below 2^24
+        }
     }
 }
 
@@ -71,15 +135,62 @@ void head_grad(ggml_tensor * dst, int ith, int nth, void * ud) {
     for (int64_t j = j0; j < j1; ++j) {
         const float * zc = (const float *) ((const char *) z->data + j * z->nb[1]);
         float * pc = (float *) ((char *) dst->data + j * dst->nb[1]);
-        const float lse = ((const float *) ((const char *) stats->data + j * stats->nb[1]))[K];
+        const float * st = (const float *) ((const char *) stats->data + j * stats->nb[1]);
+        const float lse = st[K + ROW_LSE];
         const float s = ch.s[j];
+        const int32_t * tok = &ch.tok[j * K];
+        if (ch.mode[j] != Divergence::none) {
+            // s * dD/dz: s * tail_factor * q_u everywhere, then the teacher's tokens set to their own value
+            const DivergenceAt d(ch.mode[j], tok, &ch.w[j * K], st, K, st[K + ROW_LOG_TAIL]);
+            ggml_vec_soft_max_f32((int) V, pc, zc, lse);
+            const float f = (float) (s * d.tail_factor);
+            for (int64_t v = 0; v < V; ++v) pc[v] *= f;
+            for (int64_t k = 0; k < K; ++k) if (tok[k] >= 0) pc[tok[k]] = (float) (s * d.on_set(st[k], ch.w[j * K + k]));
+            continue;
+        }
         if (s > 0.0f) {
             ggml_vec_soft_max_f32((int) V, pc, zc, lse - std::log(s)); // s * exp(z - lse) in one pass
         } else {
             ggml_vec_soft_max_f32((int) V, pc, zc, lse);
             for (int64_t v = 0; v < V; ++v) pc[v] *= s;              // s <= 0: negative weights that cancel
         }
-        for (int64_t k = 0; k < K; ++k) pc[ch.tok[j * K + k]] -= ch.w[j * K + k];
+        for (int64_t k = 0; k < K; ++k) if (tok[k] >= 0) pc[tok[k]] -= ch.w[j * K + k];
+    }
+}
+
+// head_topk: per column the k most likely tokens (ties: the lower id first, as llama.cpp's greedy sampler) and their
+// log-probs z - lse, as [token, log-prob] pairs most likely first. A bounded heap: one pass over the vocabulary.
+void head_topk(ggml_tensor * dst, int ith, int nth, void * ud) {
+    const Chunk & ch = *(const Chunk *) ud;
+    const ggml_tensor * z = dst->src[0];
+    const ggml_tensor * stats = dst->src[1];
+    const int64_t V = z->ne[0], n_c = z->ne[1], K = ch.K, k_top = std::min<int64_t>(ch.topk, V);
+    const int64_t j0 = n_c * ith / nth, j1 = n_c * (ith + 1) / nth;
+    using Entry = std::pair<float, int32_t>;
+    // "a before b": a more likely (higher logit, then lower id); the heap's front is the least likely kept
+    auto better = [](const Entry & a, const Entry & b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+    std::vector<Entry> heap;
+    for (int64_t j = j0; j < j1; ++j) {
+        const float * zc = (const float *) ((const char *) z->data + j * z->nb[1]);
+        const float lse = ((const float *) ((const char *) stats->data + j * stats->nb[1]))[K + ROW_LSE];
+        float * out = (float *) ((char *) dst->data + j * dst->nb[1]);
+        heap.clear();
+        for (int64_t v = 0; v < V; ++v) {
+            const Entry e{zc[v], (int32_t) v};
+            if ((int64_t) heap.size() < k_top) {
+                heap.push_back(e);
+                std::push_heap(heap.begin(), heap.end(), better);
+            } else if (better(e, heap.front())) {
+                std::pop_heap(heap.begin(), heap.end(), better);
+                heap.back() = e;
+                std::push_heap(heap.begin(), heap.end(), better);
+            }
+        }
+        std::sort(heap.begin(), heap.end(), better);
+        for (int64_t k = 0; k < k_top; ++k) {
+            out[2 * k] = (float) heap[k].second; // exact: vocabularies are far below 2^24
+            out[2 * k + 1] = heap[k].first - lse;
+        }
     }
 }
 
@@ -112,8 +223,35 @@ void Engine::validate_sequence(const Sequence & seq) const {
     for (size_t i = 1; i < seq.targets.size(); ++i) {
         for (auto & [tok, w] : seq.targets[i]) {
             if (tok < 0 || tok >= V) throw EngineError("BAD_REQUEST", "target token out of range: " + std::to_string(tok));
+            if (!std::isfinite(w)) throw EngineError("BAD_REQUEST", "target weights and log-probs must be finite");
         }
     }
+    if (seq.divergence == Divergence::none) return;
+    // distillation: a teacher distribution (distinct tokens, log-probs, mass at most 1) wherever the term has weight
+    if (seq.weight.size() != seq.tokens.size()) throw EngineError("BAD_REQUEST", "a distillation sequence needs one weight per token");
+    for (size_t i = 1; i < seq.targets.size(); ++i) {
+        const float w = seq.weight[i];
+        if (!std::isfinite(w) || w < 0.0f) throw EngineError("BAD_REQUEST", "distillation weights must be finite and >= 0");
+        if (w == 0.0f) continue;
+        const auto & tg = seq.targets[i];
+        if (tg.empty()) throw EngineError("BAD_REQUEST", "position " + std::to_string(i) + " has a distillation weight but no teacher tokens");
+        double mass = 0.0;
+        for (size_t k = 0; k < tg.size(); ++k) {
+            if (tg[k].second > 1e-4f) throw EngineError("BAD_REQUEST", "teacher log-probs must be <= 0");
+            mass += std::exp((double) tg[k].second);
+            for (size_t l = 0; l < k; ++l) {
+                if (tg[l].first == tg[k].first) throw EngineError("BAD_REQUEST", "teacher token " + std::to_string(tg[k].first) + " appears twice at position " + std::to_string(i));
+            }
+        }
+        if (mass > 1.0 + 1e-3) throw EngineError("BAD_REQUEST", "the teacher's top-k probabilities at position " + std::to_string(i) + " sum to more than 1");
+    }
+}
+
+// whether position i of a sequence carries a loss term
+static bool carries_loss(const Sequence & seq, size_t i) {
+    if (seq.divergence != Divergence::none) return seq.weight[i] != 0.0f;
+    for (auto & [tok, w] : seq.targets[i]) if (w != 0.0f) return true;
+    return false;
 }
 
 // Consecutive sequences of the batch, as many as fit n_ctx tokens (and the context's sequence slots), go into one
@@ -135,7 +273,9 @@ std::vector<std::vector<const Sequence *>> Engine::pack(const std::vector<Sequen
     return packs;
 }
 
-std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequence *> & seqs, bool backward, bool all_positions) {
+std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequence *> & seqs, const PackRequest & req) {
+    const bool backward = req.backward;
+    if (backward && req.topk > 0) throw EngineError("INTERNAL", "top-k reads the logits that the backward pass overwrites");
     const int64_t V = n_vocab();
     const int64_t n_seqs = (int64_t) seqs.size();
     std::vector<int64_t> offset(n_seqs + 1, 0);
@@ -154,9 +294,7 @@ std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequ
     for (int64_t b = 0; b < n_seqs; ++b) {
         const Sequence & seq = *seqs[b];
         for (int64_t i = 1; i < (int64_t) seq.tokens.size(); ++i) {
-            bool any = all_positions; // logprobs: every position
-            for (auto & [tok, w] : seq.targets[i]) any = any || w != 0.0f;
-            if (!any) continue;
+            if (!carries_loss(seq, (size_t) i)) continue;
             active.push_back((int32_t) (offset[b] + i - 1));
             owner.push_back((int32_t) b);
             targets_of.push_back(&seq.targets[i]);
@@ -245,20 +383,26 @@ std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequ
     for (size_t c0 = 0; c0 < active.size(); c0 += (size_t) chunk) {
         auto ch = std::make_unique<Chunk>();
         ch->K = (int64_t) K;
+        ch->topk = req.topk;
         const size_t n_c = std::min((size_t) chunk, active.size() - c0);
         for (size_t j = 0; j < n_c; ++j) {
             ch->pos.push_back(active[c0 + j]);
-            ch->owner.push_back(owner[c0 + j]);
+            const int32_t b = owner[c0 + j];
+            ch->owner.push_back(b);
+            const Sequence & seq = *seqs[b];
             const auto & tg = *targets_of[c0 + j];
+            const bool distill = seq.divergence != Divergence::none;
+            ch->mode.push_back(seq.divergence);
             float s = 0.0f;
             for (size_t k = 0; k < K; ++k) {
                 const bool real = k < tg.size();
-                const float w = real ? (all_positions ? 1.0f : tg[k].second) : 0.0f;
-                ch->tok.push_back(real ? tg[k].first : 0);
+                // cross-entropy: the weight; distillation: the teacher's log-prob (the term's weight goes to s)
+                const float w = real ? tg[k].second : 0.0f;
+                ch->tok.push_back(real ? tg[k].first : -1);
                 ch->w.push_back(w);
                 s += w;
             }
-            ch->s.push_back(s);
+            ch->s.push_back(distill ? seq.weight[ch->pos.back() - offset[b] + 1] : s);
         }
         chunks.push_back(std::move(ch));
     }
@@ -297,6 +441,12 @@ std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequ
         ch.stats = ggml_custom_4d(c, GGML_TYPE_F32, ch.K + STATS_EXTRA, n_c, 1, 1, &zin, 1, head_stats, GGML_N_TASKS_MAX, &ch);
         ggml_set_output(ch.stats);
         ggml_build_forward_expand(gt, ch.stats);
+        if (ch.topk > 0) {
+            ggml_tensor * args[2] = { z, ch.stats };
+            ch.top = ggml_custom_4d(c, GGML_TYPE_F32, 2 * std::min<int64_t>(ch.topk, V), n_c, 1, 1, args, 2, head_topk, GGML_N_TASKS_MAX, &ch);
+            ggml_set_output(ch.top);
+            ggml_build_forward_expand(gt, ch.top);
+        }
         if (backward) {
             ggml_tensor * args[2] = { z, ch.stats };
             ggml_tensor * P = head_in_place                                                     // [V, n_c]
@@ -326,14 +476,17 @@ std::unique_ptr<StepGraph> Engine::build_step_graph(const std::vector<const Sequ
     return sg;
 }
 
-std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs, bool backward, std::vector<std::vector<float>> * logp_out) {
+std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs, const PackRequest & req) {
+    const bool backward = req.backward;
+    auto * logp_out = req.logp;
     const int64_t n_seqs = (int64_t) seqs.size();
     std::vector<double> losses(n_seqs, 0.0);
     if (logp_out) {
         logp_out->assign(n_seqs, {});
         for (int64_t b = 0; b < n_seqs; ++b) (*logp_out)[b].assign(seqs[b]->tokens.size() - 1, 0.0f);
     }
-    std::unique_ptr<StepGraph> sg = build_step_graph(seqs, backward, logp_out != nullptr);
+    if (req.top) req.top->assign(n_seqs, {});
+    std::unique_ptr<StepGraph> sg = build_step_graph(seqs, req);
     if (sg->chunks.empty()) return losses;
     ggml_cgraph * gt = sg->graph;
     const auto & offset = sg->offset;
@@ -359,32 +512,56 @@ std::vector<double> Engine::run_pack(const std::vector<const Sequence *> & seqs,
     if (profiler) profiler->detach();
     if (status != GGML_STATUS_SUCCESS) throw EngineError("INTERNAL", "graph compute failed");
 
-    // loss = -sum w * log p per sequence, summed on the host in double from the targets' log-probs
+    // loss = -sum w * log p per sequence (a distillation position: its weight times the divergence), summed on the
+    // host in double from the head's statistics
     for (auto & ch : sg->chunks) {
-        const int64_t rows = ch->K + STATS_EXTRA;
+        const int64_t K = ch->K, rows = K + STATS_EXTRA;
         std::vector<float> st(ggml_nelements(ch->stats));
         ggml_backend_tensor_get(ch->stats, st.data(), 0, ggml_nbytes(ch->stats));
+        std::vector<float> top;
+        if (ch->top) {
+            top.resize(ggml_nelements(ch->top));
+            ggml_backend_tensor_get(ch->top, top.data(), 0, ggml_nbytes(ch->top));
+        }
         for (size_t j = 0; j < ch->pos.size(); ++j) {
             const int32_t b = ch->owner[j];
-            for (int64_t k = 0; k < ch->K; ++k) losses[b] -= (double) ch->w[j * ch->K + k] * st[j * rows + k];
-            if (logp_out) (*logp_out)[b][ch->pos[j] - offset[b]] = st[j * rows];
+            const float * sj = &st[j * rows];
+            if (ch->mode[j] != Divergence::none) {
+                const int32_t * tok = &ch->tok[j * K];
+                const float * lp = &ch->w[j * K];
+                const DivergenceAt d(ch->mode[j], tok, lp, sj, K, sj[K + ROW_LOG_TAIL]);
+                losses[b] += (double) ch->s[j] * d.D;
+                if (req.distill) {
+                    int64_t best = 0; // the teacher's most likely token
+                    for (int64_t k = 1; k < K; ++k) if (tok[k] >= 0 && lp[k] > lp[best]) best = k;
+                    req.distill->kd += (double) ch->s[j] * d.D;
+                    req.distill->positions += 1;
+                    req.distill->agree += (int32_t) sj[K + ROW_ARGMAX] == tok[best];
+                }
+            } else {
+                for (int64_t k = 0; k < K; ++k) losses[b] -= (double) ch->w[j * K + k] * sj[k];
+            }
+            if (logp_out) (*logp_out)[b][ch->pos[j] - offset[b]] = sj[0];
+            if (req.top) {
+                const int64_t n = ggml_nelements(ch->top) / (int64_t) ch->pos.size() / 2;
+                TopK t((size_t) n);
+                for (int64_t k = 0; k < n; ++k) t[k] = {(llama_token) top[(j * n + k) * 2], top[(j * n + k) * 2 + 1]};
+                (*req.top)[b].push_back(std::move(t));
+            }
         }
     }
     ggml_backend_sched_reset(sched);
     return losses;
 }
 
-double Engine::accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens) {
+double Engine::accumulate_grads(const std::vector<Sequence> & batch, int64_t * n_tokens, DistillStats * distill) {
     double loss = 0.0;
-    for (auto & p : pack(batch)) for (double l : run_pack(p, true, nullptr)) loss += l;
+    PackRequest req;
+    req.backward = true;
+    req.distill = distill;
+    for (auto & p : pack(batch)) for (double l : run_pack(p, req)) loss += l;
     int64_t n = 0;
-    for (auto & s : batch) {
-        for (size_t i = 1; i < s.targets.size(); ++i) {
-            bool any = false;
-            for (auto & [t, w] : s.targets[i]) any = any || w != 0.0f;
-            n += any;
-        }
-    }
+    for (auto & s : batch) for (size_t i = 1; i < s.targets.size(); ++i) n += carries_loss(s, i);
     if (n_tokens) *n_tokens = n;
     return loss;
 }
@@ -392,9 +569,9 @@ double Engine::accumulate_grads(const std::vector<Sequence> & batch, int64_t * n
 std::vector<double> Engine::sequence_losses(const std::vector<Sequence> & batch, bool packed) {
     std::vector<double> out;
     if (packed) {
-        for (auto & p : pack(batch)) for (double l : run_pack(p, false, nullptr)) out.push_back(l);
+        for (auto & p : pack(batch)) for (double l : run_pack(p, {})) out.push_back(l);
     } else {
-        for (auto & s : batch) { validate_sequence(s); out.push_back(run_pack({&s}, false, nullptr)[0]); }
+        for (auto & s : batch) { validate_sequence(s); out.push_back(run_pack({&s}, {})[0]); }
     }
     return out;
 }
@@ -405,26 +582,59 @@ double Engine::eval_loss(const std::vector<Sequence> & batch) {
     return loss;
 }
 
+// Forward passes over given sequences (logprobs, topk): each sequence's own tokens as weight-1 targets from
+// position from[q] on (earlier positions are context only), packed as a step packs them; sequences shorter than 2
+// tokens get an empty answer. visit(q, pack result index) sees each sequence once, in order.
+namespace {
+struct ScoringBatch {
+    std::vector<Sequence> batch;
+    std::vector<size_t> index;
+    ScoringBatch(const std::vector<std::vector<llama_token>> & seqs, const std::vector<int> & from) {
+        for (size_t q = 0; q < seqs.size(); ++q) {
+            if (seqs[q].size() < 2) continue;
+            const size_t f = q < from.size() ? (size_t) std::max(1, from[q]) : 1;
+            if (f >= seqs[q].size()) throw EngineError("BAD_REQUEST", "from[" + std::to_string(q) + "] is past the end of its sequence");
+            Sequence s;
+            s.tokens = seqs[q];
+            s.targets.resize(s.tokens.size());
+            for (size_t i = f; i < s.tokens.size(); ++i) s.targets[i] = {{s.tokens[i], 1.0f}};
+            batch.push_back(std::move(s));
+            index.push_back(q);
+        }
+    }
+};
+} // namespace
+
 std::vector<std::vector<double>> Engine::logprobs(const std::vector<std::vector<llama_token>> & seqs, bool reference) {
     struct Reset { bool & flag; ~Reset() { flag = false; } } reset{without_adapter};
     without_adapter = reference;
-    std::vector<Sequence> batch;
-    std::vector<size_t> index; // logprobs of sequences shorter than 2 tokens are empty
-    for (size_t q = 0; q < seqs.size(); ++q) {
-        if (seqs[q].size() < 2) continue;
-        Sequence s;
-        s.tokens = seqs[q];
-        s.targets.resize(s.tokens.size());
-        for (size_t i = 1; i < s.tokens.size(); ++i) s.targets[i] = {{s.tokens[i], 1.0f}};
-        batch.push_back(std::move(s));
-        index.push_back(q);
-    }
+    ScoringBatch sb(seqs, {});
     std::vector<std::vector<double>> out(seqs.size());
     size_t q = 0;
-    for (auto & p : pack(batch)) {
+    for (auto & p : pack(sb.batch)) {
         std::vector<std::vector<float>> lp;
-        run_pack(p, false, &lp);
-        for (auto & v : lp) out[index[q++]].assign(v.begin(), v.end());
+        PackRequest req;
+        req.logp = &lp;
+        run_pack(p, req);
+        for (auto & v : lp) out[sb.index[q++]].assign(v.begin(), v.end());
+    }
+    return out;
+}
+
+std::vector<std::vector<Engine::TopK>> Engine::topk(const std::vector<std::vector<llama_token>> & seqs, const std::vector<int> & from, int k, bool reference) {
+    if (k < 1 || k > 1024) throw EngineError("BAD_REQUEST", "k must be between 1 and 1024");
+    struct Reset { bool & flag; ~Reset() { flag = false; } } reset{without_adapter};
+    without_adapter = reference;
+    ScoringBatch sb(seqs, from);
+    std::vector<std::vector<TopK>> out(seqs.size());
+    size_t q = 0;
+    for (auto & p : pack(sb.batch)) {
+        std::vector<std::vector<TopK>> top;
+        PackRequest req;
+        req.topk = k;
+        req.top = &top;
+        run_pack(p, req);
+        for (auto & v : top) out[sb.index[q++]] = std::move(v);
     }
     return out;
 }
@@ -449,7 +659,7 @@ StepResult Engine::step(const std::vector<Sequence> & batch, const StepOptions &
     OpProfile prof;
     if (opt.profile) profiler = &prof;
     try {
-        r.loss = accumulate_grads(batch, &r.tokens);
+        r.loss = accumulate_grads(batch, &r.tokens, &r.distill);
     } catch (...) {
         profiler = nullptr;
         throw;

@@ -37,6 +37,7 @@ describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer', () =>
     expect(results.map((r) => r.name)).toEqual(expect.arrayContaining([
       'fd_masked_weights', 'fd_negative_weights', 'fd_soft_labels', 'fd_lora_kv', 'packed_equals_separate', 'base_weights_frozen', 'resume_identical',
       'generate_reproducible', 'generate_sample_k_independent_of_n', 'generate_batched_equals_single', 'generate_grammar',
+      'fd_distill_reverse_kl', 'fd_distill_forward_kl', 'fd_distill_with_cross_entropy', 'divergence_from_itself_is_zero',
     ]));
   }, 600_000);
 
@@ -55,6 +56,52 @@ describe.skipIf(unavailable !== null && !process.env.CI)('squill-trainer', () =>
     expect(lps!.every((x) => x < 0)).toBe(true);
     const stats = await trainer.stats();
     expect(stats.peak_rss).toBeGreaterThanOrEqual(stats.rss);
+  });
+
+  it('returns top-k log-probs of given sequences, and trains on a teacher\'s top-k with a divergence', async () => {
+    await trainer.load({ model, ctx: 64, lora: { rank: 4, alpha: 8, targets: ['q', 'v'], seed: 3 } });
+    const seq = [128000, 1000, 2000, 3000, 4000, 5000];
+    const [top] = await trainer.topk([seq], { k: 5, from: [2] });
+    const [lps] = await trainer.logprobs([seq]);
+    expect(top).toHaveLength(seq.length - 2); // positions 2..5
+    for (const [i, pairs] of top!.entries()) {
+      expect(pairs).toHaveLength(5);
+      expect(new Set(pairs.map(([t]) => t)).size).toBe(5);
+      for (let k = 1; k < 5; k++) expect(pairs[k]![1]).toBeLessThanOrEqual(pairs[k - 1]![1]);
+      // the logprobs pass and the top-k pass compute the same distribution: where the sequence's own token is among
+      // the top 5 its log-probs agree (both F32 from the same graph; 1e-4 covers summation order)
+      const own = pairs.find(([t]) => t === seq[i + 2]);
+      if (own) expect(Math.abs(own[1] - lps![i + 1]!)).toBeLessThan(1e-4);
+      // and no token outside the top 5 is likelier than its fifth
+      expect(lps![i + 1]!).toBeLessThanOrEqual(pairs[4]![1] + 1e-4);
+    }
+    // k 1 is the argmax: the first of the top 5 at every position (from defaults to 1)
+    const [own] = await trainer.topk([seq], { k: 5 });
+    const [argmax] = await trainer.topk([seq], { k: 1 });
+    expect(argmax!.map((p) => p[0]![0])).toEqual(own!.map((p) => p[0]![0]));
+    expect(own!.slice(1)).toEqual(top);
+
+    // a teacher: the model's own top-5 at every position, flattened to other probabilities (tail 0.3)
+    const mass = [0.3, 0.2, 0.1, 0.06, 0.04];
+    const teacher = [[], ...own!.map((pairs) => pairs.map(([t], k): [number, number] => [t, Math.log(mass[k]!)]))];
+    const weights = [0, 0, 1, 1, 1, 1];
+    const r = await trainer.step({ batch: [{ tokens: seq, weights, teacher, divergence: 'reverse_kl' }, { tokens: seq, weights: [0, 1, 1, 1, 1, 1] }], lr: 1e-3 });
+    expect(r.distill).toBeDefined();
+    expect(r.distill!.positions).toBe(4);
+    expect(r.distill!.agree).toBeGreaterThanOrEqual(0);
+    expect(r.distill!.agree).toBeLessThanOrEqual(4);
+    // a KL of two distributions (here coarsened to the top 5 and the tail) is >= 0 for any model; the CE part too
+    expect(r.distill!.kd).toBeGreaterThanOrEqual(0);
+    expect(r.loss).toBeGreaterThan(r.distill!.kd);
+
+    const bad = async (teacherAt: [number, number][], divergence = 'reverse_kl') =>
+      (await failure(trainer.step({ batch: [{ tokens: seq, weights, teacher: [[], [], teacherAt, ...teacher.slice(3)], divergence: divergence as 'reverse_kl' }], lr: 1e-3 })));
+    expect((await bad([[1000, -1], [1000, -2]])).message).toMatch(/appears twice/);
+    expect((await bad([[1000, -0.1], [1001, -0.2]])).message).toMatch(/sum to more than 1/);
+    expect((await bad([[1000, 0.5]])).message).toMatch(/<= 0/);
+    expect((await bad([])).message).toMatch(/no teacher tokens/);
+    expect((await bad([[1000, -1]], 'js')).message).toMatch(/reverse_kl or forward_kl/);
+    expect((await failure(trainer.topk([seq], { k: 3, from: [6] }))).message).toMatch(/past the end/);
   });
 
   it('reports true log-probs far below log(FLT_MIN) (log-sum-exp, not log of an underflowed probability)', async () => {

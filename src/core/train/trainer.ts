@@ -58,7 +58,15 @@ export type LoadRequest = {
   | { adapter: string }
   | { checkpoint: string }
 );
-export type Sequence = { tokens: number[]; weights: number[] } | { tokens: number[]; soft: [number, number][][] };
+/** A divergence of the student from a teacher (train.cpp's header: how the teacher's tail is handled). */
+export type Divergence = 'reverse_kl' | 'forward_kl';
+/** [token id, number] pairs of one position: soft-label probabilities, or a teacher's top-k log-probs */
+export type TokenPairs = [number, number][];
+export type Sequence =
+  | { tokens: number[]; weights: number[] }
+  | { tokens: number[]; soft: TokenPairs[] }
+  /** distillation: weights[i] the divergence's weight at position i (0: none), teacher[i] the teacher's top-k there */
+  | { tokens: number[]; weights: number[]; teacher: TokenPairs[]; divergence: Divergence };
 export interface StepRequest {
   batch: Sequence[];
   lr: number;
@@ -85,8 +93,19 @@ const LoadInfoSchema = z.object({
   /** ops of the training step that only the CPU computes on a GPU build (op_check.cpp) */
   warnings: z.array(z.string()).optional(),
 }).passthrough();
-const StepResultSchema = z.object({ loss: z.number(), tokens: z.number(), grad_norm: z.number(), ms: z.number(), step: z.number(), profile: StepProfileSchema.optional() }).passthrough();
+const StepResultSchema = z.object({
+  loss: z.number(),
+  tokens: z.number(),
+  grad_norm: z.number(),
+  ms: z.number(),
+  step: z.number(),
+  profile: StepProfileSchema.optional(),
+  /** a batch with distillation sequences: their summed weighted divergence (part of loss), positions, and how many of
+   * them the student's most likely token was the teacher's */
+  distill: z.object({ kd: z.number(), positions: z.number(), agree: z.number() }).optional(),
+}).passthrough();
 const LogprobsSchema = z.object({ logprobs: z.array(z.array(z.number())) });
+const TopkSchema = z.object({ topk: z.array(z.array(z.array(z.tuple([z.number(), z.number()])))) });
 /** per sample: its tokens, each token's log-prob under the model (T = 1, whole vocabulary: before temperature, top-k, top-p and grammar) and their sum */
 const GenerateSchema = z.object({ samples: z.array(z.array(z.object({ tokens: z.array(z.number()), logprobs: z.array(z.number()), logprob: z.number() }))) });
 const StatsSchema = z.object({
@@ -136,6 +155,12 @@ export interface Trainer {
   step(request: StepRequest): Promise<z.infer<typeof StepResultSchema>>;
   /** each token's log-prob given those before it (the first token has none); reference: under the base model alone, without the adapter */
   logprobs(sequences: number[][], options?: { reference?: boolean }): Promise<number[][]>;
+  /**
+   * The k most likely tokens and their log-probs, most likely first, at every position p >= from[i] of each sequence
+   * (the distribution that predicts sequence[p]; from defaults to 1): a teacher's top-k, or with k 1 the argmax.
+   * reference: without the trained adapter, as for logprobs.
+   */
+  topk(sequences: number[][], options: { k: number; from?: number[]; reference?: boolean }): Promise<TokenPairs[][]>;
   /** n samples per prompt, decoded together (one decode per step for all live samples); sample k of a seed is the same whatever n */
   generate(request: GenerateRequest): Promise<z.infer<typeof GenerateSchema>['samples']>;
   save(request: { adapter?: string; checkpoint?: string }): Promise<void>;
@@ -255,6 +280,8 @@ export async function startTrainer(options: StartOptions = {}): Promise<Trainer>
     load: (r) => request('load', { ...r, threads: r.threads ?? inferenceThreads() }, LoadInfoSchema),
     step: (r) => request('step', r, StepResultSchema),
     logprobs: async (sequences, options = {}) => (await request('logprobs', { sequences, ...(options.reference ? { reference: true } : {}) }, LogprobsSchema)).logprobs,
+    topk: async (sequences, { k, from, reference }) =>
+      (await request('topk', { sequences, k, ...(from ? { from } : {}), ...(reference ? { reference: true } : {}) }, TopkSchema)).topk,
     generate: async (r) => (await request('generate', r, GenerateSchema)).samples,
     save: async (r) => {
       await request('save', r, z.unknown());
